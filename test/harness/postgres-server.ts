@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chownSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { findBinary } from './binaries.js';
+import { HarnessError } from './errors.js';
+import { freePort } from './free-port.js';
+import { trackDirectory, trackProcess, untrackProcess } from './reaper.js';
+import { serverIdentity } from './run-as.js';
+import { exited, waitFor } from './wait.js';
+
+let serial = 0;
+
+/**
+ * A private PostgreSQL cluster in a temporary directory, listening on 127.0.0.1 only, with
+ * durability turned off for speed (fsync, full page writes). Tests may stop, kill and restart it.
+ */
+export class PostgresServer {
+  readonly name = `postgres-${process.pid}-${serial++}`;
+  private child: ChildProcess | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<PostgresServer> {
+    const initdb = findBinary('initdb');
+    findBinary('postgres');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgbackup-pg-'));
+    trackDirectory(dir);
+    const identity = serverIdentity();
+    if (identity) chownSync(dir, identity.uid, identity.gid);
+    const dataDir = path.join(dir, 'data');
+    const init = spawnSync(
+      initdb,
+      ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync'],
+      { uid: identity?.uid, gid: identity?.gid, encoding: 'utf8', cwd: dir },
+    );
+    if (init.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new HarnessError(`initdb failed (exit ${init.status}): ${init.stderr || init.error?.message}`);
+    }
+    const server = new PostgresServer(dir, await freePort());
+    await server.startProcess();
+    return server;
+  }
+
+  /** Connection URL for a database on this server (superuser `postgres`, trust auth). */
+  url(database = 'postgres'): string {
+    return `postgresql://postgres@127.0.0.1:${this.port}/${encodeURIComponent(database)}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private async startProcess(): Promise<void> {
+    const identity = serverIdentity();
+    const log = openSync(path.join(this.dir, 'postgres.log'), 'a');
+    if (identity) chownSync(path.join(this.dir, 'postgres.log'), identity.uid, identity.gid);
+    const child = spawn(
+      findBinary('postgres'),
+      [
+        '-D',
+        path.join(this.dir, 'data'),
+        '-p',
+        String(this.port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `unix_socket_directories=${this.dir}`,
+        '-c',
+        'fsync=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=400',
+        '-c',
+        'shared_buffers=128MB',
+      ],
+      { uid: identity?.uid, gid: identity?.gid, stdio: ['ignore', log, log] },
+    );
+    this.child = child;
+    if (child.pid === undefined) throw new HarnessError('could not start postgres');
+    // SIGQUIT is PostgreSQL's immediate shutdown: the postmaster takes its backends down with it.
+    trackProcess(this.name, child.pid, 'QUIT');
+    let exitedEarly = false;
+    child.once('exit', () => {
+      exitedEarly = true;
+    });
+    await waitFor(`PostgreSQL on port ${this.port}`, async () => {
+      if (exitedEarly) throw new HarnessError(`postgres exited at start: ${this.logTail()}`);
+      const client = new pg.Client({ connectionString: this.url() });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        return true;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    });
+  }
+
+  logTail(lines = 20): string {
+    try {
+      return readFileSync(path.join(this.dir, 'postgres.log'), 'utf8').trim().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /** Fast shutdown: open connections are closed, the server stops cleanly. */
+  async stop(): Promise<void> {
+    await this.signalAndWait('SIGINT');
+  }
+
+  /** Crash: SIGKILL to the postmaster; the next start runs crash recovery. */
+  async kill(): Promise<void> {
+    const pid = this.child?.pid;
+    await this.signalAndWait('SIGKILL');
+    // Orphaned backends notice the postmaster is gone and exit; wait so the port is free.
+    if (pid !== undefined) {
+      await waitFor('orphaned PostgreSQL backends to exit', async () => !this.hasBackendsOf(pid), 15_000);
+    }
+  }
+
+  private hasBackendsOf(postmasterPid: number): boolean {
+    const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(postmasterPid)], { encoding: 'utf8' });
+    return ps.stdout.trim().length > 0;
+  }
+
+  async restart(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.stop();
+    await this.startProcess();
+  }
+
+  private async signalAndWait(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    child.kill(signal);
+    await exited(child);
+    untrackProcess(this.name);
+    this.child = undefined;
+  }
+
+  /** Stops the server and removes its directory. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

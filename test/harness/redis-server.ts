@@ -1,0 +1,131 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { findBinary } from './binaries.js';
+import { HarnessError } from './errors.js';
+import { freePort } from './free-port.js';
+import { trackDirectory, trackProcess, untrackProcess } from './reaper.js';
+import { exited, waitFor } from './wait.js';
+
+export interface RedisServerOptions {
+  /** Append-only file with fsync every second, as production must run. Default: no persistence. */
+  aof?: boolean;
+  /** Extra `--name value` settings passed to redis-server. */
+  settings?: Record<string, string>;
+}
+
+let serial = 0;
+
+/** A private redis-server on 127.0.0.1 and a free port, with its own directory. */
+export class RedisServer {
+  readonly name = `redis-${process.pid}-${serial++}`;
+  private child: ChildProcess | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly options: RedisServerOptions,
+  ) {}
+
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    findBinary('redis-server');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgbackup-redis-'));
+    trackDirectory(dir);
+    const server = new RedisServer(dir, await freePort(), options);
+    await server.startProcess();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private async startProcess(): Promise<void> {
+    const persistence = this.options.aof
+      ? ['--appendonly', 'yes', '--appendfsync', 'everysec']
+      : ['--appendonly', 'no'];
+    const extra = Object.entries(this.options.settings ?? {}).flatMap(([key, value]) => [`--${key}`, value]);
+    const log = openSync(path.join(this.dir, 'redis.log'), 'a');
+    const child = spawn(
+      findBinary('redis-server'),
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        '--daemonize',
+        'no',
+        '--maxmemory-policy',
+        'noeviction',
+        ...persistence,
+        ...extra,
+      ],
+      { stdio: ['ignore', log, log] },
+    );
+    this.child = child;
+    if (child.pid === undefined) throw new HarnessError('could not start redis-server');
+    trackProcess(this.name, child.pid, 'KILL');
+    let exitedEarly = false;
+    child.once('exit', () => {
+      exitedEarly = true;
+    });
+    await waitFor(`Redis on port ${this.port}`, async () => {
+      if (exitedEarly) throw new HarnessError(`redis-server exited at start: ${this.logTail()}`);
+      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        return (await client.ping()) === 'PONG';
+      } finally {
+        client.disconnect();
+      }
+    });
+  }
+
+  logTail(lines = 20): string {
+    try {
+      return readFileSync(path.join(this.dir, 'redis.log'), 'utf8').trim().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /** Clean shutdown (SIGTERM; with AOF on, the file is flushed). */
+  async stop(): Promise<void> {
+    await this.signalAndWait('SIGTERM');
+  }
+
+  /** Crash: SIGKILL, nothing flushed beyond what AOF everysec already wrote. */
+  async kill(): Promise<void> {
+    await this.signalAndWait('SIGKILL');
+  }
+
+  async restart(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.stop();
+    await this.startProcess();
+  }
+
+  private async signalAndWait(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    child.kill(signal);
+    await exited(child);
+    untrackProcess(this.name);
+    this.child = undefined;
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
