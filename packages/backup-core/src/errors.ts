@@ -25,6 +25,7 @@ export const errorCodes = {
   CHECKSUM_MISMATCH: { retryable: false },
   SIZE_MISMATCH: { retryable: false },
   BACKUP_FILE_MISSING: { retryable: false },
+  BACKUP_FILE_EMPTY: { retryable: false },
   COMPRESSED_STREAM_CORRUPT: { retryable: false },
   ARCHIVE_UNREADABLE: { retryable: false },
   ARCHIVE_CONTENT_MISMATCH: { retryable: false },

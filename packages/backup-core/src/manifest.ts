@@ -49,8 +49,6 @@ export const manifestSchema = z.object({
   sizeBytes: z.number().int().nonnegative(),
   /** SHA-256 (hex) of the file as stored: after compression and encryption. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  /** Bytes pg_dump produced before compression. */
-  archiveBytes: z.number().int().nonnegative(),
   pgDumpVersion: z.string(),
   serverVersion: z.string(),
   tableCount: z.number().int().nonnegative(),

@@ -1,0 +1,92 @@
+import pg from 'pg';
+import { BackupError, type BackupErrorCode } from '../errors.js';
+
+/** Where a target database is; the password travels only in memory and child environments. */
+export interface PgConnection {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+}
+
+/**
+ * The environment for pg_dump, pg_restore and psql: libpq reads the password from PGPASSWORD, so
+ * it never appears in a process argument list (visible to every user through `ps`).
+ */
+export function libpqEnvironment(connection: PgConnection, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(base)) {
+    // Inherited libpq settings would silently redirect the child to another server.
+    if (!key.startsWith('PG') && !key.startsWith('POSTGRES_') && key !== 'DATABASE_URL') env[key] = value;
+  }
+  env.PGHOST = connection.host;
+  env.PGPORT = String(connection.port);
+  env.PGUSER = connection.user;
+  env.PGDATABASE = connection.database;
+  env.PGAPPNAME = 'pgbackup';
+  env.PGCONNECT_TIMEOUT = '15';
+  if (connection.password !== undefined) env.PGPASSWORD = connection.password;
+  return env;
+}
+
+export function withDatabase(connection: PgConnection, database: string): PgConnection {
+  return { ...connection, database };
+}
+
+/** Classifies libpq/pg error text: retrying cannot fix a wrong password or a missing database. */
+export function classifyPostgresError(text: string): BackupErrorCode | undefined {
+  if (/password authentication failed|no password supplied|authentication failed|no pg_hba\.conf entry/i.test(text)) {
+    return 'PG_AUTH_FAILED';
+  }
+  if (/database ".*" does not exist/i.test(text)) return 'PG_DATABASE_MISSING';
+  if (/server version mismatch|aborting because of server version mismatch/i.test(text)) return 'PG_DUMP_TOO_OLD';
+  if (
+    /could not connect|connection refused|could not translate host name|timeout expired|the database system is (starting up|shutting down|in recovery)|terminating connection|server closed the connection|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|Connection terminated/i.test(
+      text,
+    )
+  ) {
+    return 'PG_UNREACHABLE';
+  }
+  return undefined;
+}
+
+const pgCodeMap: Record<string, BackupErrorCode> = {
+  '28P01': 'PG_AUTH_FAILED',
+  '28000': 'PG_AUTH_FAILED',
+  '3D000': 'PG_DATABASE_MISSING',
+  '57P01': 'PG_UNREACHABLE',
+  '57P02': 'PG_UNREACHABLE',
+  '57P03': 'PG_UNREACHABLE',
+};
+
+/** Turns a node-postgres error into a BackupError with the right code. */
+export function postgresError(error: unknown, what: string, fallback: BackupErrorCode = 'PG_UNREACHABLE'): BackupError {
+  if (error instanceof BackupError) return error;
+  const err = error as { code?: string; message?: string };
+  const message = err?.message ?? String(error);
+  const code = (err?.code && pgCodeMap[err.code]) || classifyPostgresError(message) || fallback;
+  return new BackupError(code, `${what}: ${message}`, { cause: error });
+}
+
+/** A connected client; connection errors come back classified. */
+export async function connect(connection: PgConnection): Promise<pg.Client> {
+  const client = new pg.Client({
+    host: connection.host,
+    port: connection.port,
+    user: connection.user,
+    database: connection.database,
+    connectionTimeoutMillis: 15_000,
+    application_name: 'pgbackup',
+    ...(connection.password === undefined ? {} : { password: connection.password }),
+  });
+  // A server that goes away later emits 'error' on an idle client; callers see it on their next query.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw postgresError(error, `could not connect to ${connection.user}@${connection.host}:${connection.port}/${connection.database}`);
+  }
+  return client;
+}

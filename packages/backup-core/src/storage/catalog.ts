@@ -1,0 +1,148 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { BackupError } from '../errors.js';
+import { parseBackupId, targetNamePattern } from '../ids.js';
+import { type Manifest, manifestSchema, type Verification } from '../manifest.js';
+import { fsyncDirectory, writeFileAtomic } from './durable-fs.js';
+import { MANIFEST_SUFFIX, manifestPathFor, targetDirectory } from './layout.js';
+
+/** A backup as the files on disk describe it. */
+export interface CatalogEntry {
+  manifest: Manifest;
+  manifestPath: string;
+  /** Absolute path of the backup file the manifest describes. */
+  filePath: string;
+}
+
+export interface CatalogListing {
+  /** Newest first. */
+  entries: CatalogEntry[];
+  /** Manifests that could not be read: listed, never silently skipped. */
+  problems: Array<{ path: string; message: string }>;
+}
+
+export async function readManifest(manifestPath: string): Promise<Manifest> {
+  let text: string;
+  try {
+    text = await fs.readFile(manifestPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new BackupError('BACKUP_NOT_FOUND', `no manifest at ${manifestPath}`);
+    }
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new BackupError('MANIFEST_INVALID', `${manifestPath} is not valid JSON: ${(error as Error).message}`);
+  }
+  const result = manifestSchema.safeParse(parsed);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    throw new BackupError(
+      'MANIFEST_INVALID',
+      `${manifestPath} is not a backup manifest: ${first?.path.join('.') || '(root)'}: ${first?.message}`,
+    );
+  }
+  const manifest = result.data;
+  // The manifest must describe a file in its own directory, under its own id: a crafted manifest
+  // must not point verify, restore or prune at another file.
+  if (manifest.file !== path.basename(manifest.file) || !manifest.file.startsWith(`${manifest.id}.dump`)) {
+    throw new BackupError('MANIFEST_INVALID', `${manifestPath} names an unexpected file ${JSON.stringify(manifest.file)}`);
+  }
+  if (path.basename(manifestPath) !== `${manifest.id}${MANIFEST_SUFFIX}`) {
+    throw new BackupError('MANIFEST_INVALID', `${manifestPath} holds the manifest of another backup (${manifest.id})`);
+  }
+  return manifest;
+}
+
+function entryFor(manifestPath: string, manifest: Manifest): CatalogEntry {
+  return { manifest, manifestPath, filePath: path.join(path.dirname(manifestPath), manifest.file) };
+}
+
+export async function writeManifest(backupDir: string, manifest: Manifest): Promise<CatalogEntry> {
+  const manifestPath = manifestPathFor(backupDir, manifest.id);
+  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  return entryFor(manifestPath, manifest);
+}
+
+/** Finds a backup by id (validated first: an id is never a path). */
+export async function findBackup(backupDir: string, id: string): Promise<CatalogEntry> {
+  const { target } = parseBackupId(id);
+  const manifestPath = manifestPathFor(backupDir, id);
+  try {
+    return entryFor(manifestPath, await readManifest(manifestPath));
+  } catch (error) {
+    if (error instanceof BackupError && error.code === 'BACKUP_NOT_FOUND') {
+      throw new BackupError(
+        'BACKUP_NOT_FOUND',
+        `no backup ${id} in ${targetDirectory(backupDir, target)} (\`backupctl backups --target ${target}\` lists them)`,
+      );
+    }
+    throw error;
+  }
+}
+
+async function directoryEntries(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** The catalog: every manifest under the backup directory (or one target's), newest first. */
+export async function listBackups(backupDir: string, options: { target?: string } = {}): Promise<CatalogListing> {
+  const targets = options.target
+    ? [options.target]
+    : (await directoryEntries(backupDir)).filter((name) => targetNamePattern.test(name));
+  const entries: CatalogEntry[] = [];
+  const problems: CatalogListing['problems'] = [];
+  for (const target of targets) {
+    const dir = targetDirectory(backupDir, target);
+    for (const name of await directoryEntries(dir)) {
+      if (!name.endsWith(MANIFEST_SUFFIX) || name.startsWith('.')) continue;
+      const manifestPath = path.join(dir, name);
+      try {
+        entries.push(entryFor(manifestPath, await readManifest(manifestPath)));
+      } catch (error) {
+        problems.push({ path: manifestPath, message: (error as Error).message });
+      }
+    }
+  }
+  entries.sort((a, b) =>
+    a.manifest.createdAt === b.manifest.createdAt
+      ? b.manifest.id.localeCompare(a.manifest.id)
+      : b.manifest.createdAt.localeCompare(a.manifest.createdAt),
+  );
+  return { entries, problems };
+}
+
+/** Appends a verification result to the manifest (re-read just before writing, written atomically). */
+export async function recordVerification(
+  backupDir: string,
+  id: string,
+  verification: Verification,
+): Promise<Manifest> {
+  const entry = await findBackup(backupDir, id);
+  const updated: Manifest = { ...entry.manifest, verifications: [...entry.manifest.verifications, verification] };
+  await writeManifest(backupDir, updated);
+  return updated;
+}
+
+/**
+ * Deletes a backup: the manifest first, so that no manifest ever points at a missing file; a
+ * crash between the two leaves a data file without manifest, which is not a backup and which
+ * the sweep removes.
+ */
+export async function deleteBackup(backupDir: string, target: string, id: string): Promise<void> {
+  const entry = await findBackup(backupDir, id);
+  if (entry.manifest.target !== target) {
+    throw new BackupError('MANIFEST_INVALID', `backup ${id} belongs to ${entry.manifest.target}, not ${target}`);
+  }
+  await fs.rm(entry.manifestPath, { force: true });
+  await fs.rm(entry.filePath, { force: true });
+  await fsyncDirectory(path.dirname(entry.manifestPath));
+}

@@ -1,0 +1,36 @@
+import type { Manifest, TableStat } from '../manifest.js';
+
+/**
+ * Tables recorded at dump time whose data entry is missing from `pg_restore --list` output.
+ * Entries look like `3345; 0 16390 TABLE DATA public accounts owner`; names are printed
+ * unquoted, so a name is looked up as the exact text between `TABLE DATA ` and the owner.
+ */
+export function missingTables(manifest: Manifest, listing: string): string[] {
+  const entries = listing
+    .split('\n')
+    .filter((line) => !line.startsWith(';'))
+    .map((line) => {
+      const at = line.indexOf(' TABLE DATA ');
+      return at === -1 ? undefined : `${line.slice(at + ' TABLE DATA '.length)} `;
+    })
+    .filter((entry): entry is string => entry !== undefined);
+  return manifest.tables
+    .filter((table) => !entries.some((entry) => entry.startsWith(`${table.schema} ${table.name} `)))
+    .map((table) => `${table.schema}.${table.name}`);
+}
+
+/** Differences between the row counts taken at dump time and those found after a restore. */
+export function compareRowCounts(manifest: Manifest, restored: ReadonlyMap<string, number | undefined>): string[] {
+  const differences: string[] = [];
+  for (const table of manifest.tables) {
+    const key = tableKey(table);
+    const found = restored.get(key);
+    if (found === undefined) differences.push(`${key} is missing`);
+    else if (found !== table.rows) differences.push(`${key} has ${found} rows, expected ${table.rows}`);
+  }
+  return differences;
+}
+
+export function tableKey(table: Pick<TableStat, 'schema' | 'name'>): string {
+  return `${table.schema}.${table.name}`;
+}

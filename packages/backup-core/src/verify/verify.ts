@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import type { OperatorKey } from '../crypto/index.js';
+import { BackupError } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { levelRank, type Manifest, type Verification, type VerifyLevel } from '../manifest.js';
+import { classifyPostgresError, libpqEnvironment, type PgConnection, withDatabase } from '../postgres/connection.js';
+import { createScratchDatabase } from '../postgres/scratch.js';
+import { findPgTool } from '../postgres/tools.js';
+import { type CatalogEntry, findBackup, recordVerification } from '../storage/catalog.js';
+import { type ArchiveConsumer, decodeBackup, type DecodeOutcome } from './decode.js';
+import { compareRowCounts, missingTables } from './table-checks.js';
+import { sha256OfFile } from './sha256-file.js';
+
+export interface VerifyOptions {
+  backupDir: string;
+  id: string;
+  level: VerifyLevel;
+  /** Keys that may decrypt the backup (current and older ones). */
+  keyring?: readonly OperatorKey[];
+  /**
+   * The server on which the `restore` level creates its scratch database (created from
+   * template0, dropped afterwards): normally the target's own server.
+   */
+  scratchServer?: PgConnection;
+  /** Append the result to the manifest (default true). */
+  record?: boolean;
+  signal?: AbortSignal;
+  logger?: Logger;
+  onPhase?: (phase: VerifyLevel) => void;
+}
+
+export interface VerifyResult {
+  manifest: Manifest;
+  verification: Verification;
+}
+
+/**
+ * Verifies a backup at a level and records the result in its manifest. Each level includes the
+ * ones below it:
+ * - `checksum`: size and SHA-256 of the file match the manifest, every encrypted chunk
+ *   authenticates, the compressed stream decodes with valid frame checksums;
+ * - `list`: pg_restore --list reads the archive and it holds every table the manifest records;
+ * - `read`: a full pg_restore of the archive to /dev/null succeeds;
+ * - `restore`: the archive restores into a scratch database with --exit-on-error and every
+ *   table has the row count measured at dump time; the scratch database is dropped afterwards.
+ * A failed verification throws (a BackupError with the cause's code) after being recorded.
+ */
+export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult> {
+  const entry = await findBackup(options.backupDir, options.id);
+  const logger = (options.logger ?? silentLogger).child({ backupId: options.id, level: options.level });
+  const started = Date.now();
+  let failure: unknown;
+  try {
+    await runChecks(entry, options, logger);
+  } catch (error) {
+    failure = error;
+  }
+  if (options.signal?.aborted) throw failure ?? options.signal.reason;
+  const verification: Verification = {
+    level: options.level,
+    ok: failure === undefined,
+    at: new Date().toISOString(),
+    durationMs: Date.now() - started,
+    ...(failure === undefined
+      ? {}
+      : {
+          errorCode: failure instanceof BackupError ? failure.code : 'INTERNAL',
+          message: (failure as Error).message?.slice(0, 2000),
+        }),
+  };
+  const manifest =
+    options.record === false ? entry.manifest : await recordVerification(options.backupDir, options.id, verification);
+  if (failure !== undefined) throw failure;
+  logger.info({ durationMs: verification.durationMs }, 'backup verified');
+  return { manifest, verification };
+}
+
+async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Logger): Promise<void> {
+  const { manifest } = entry;
+  const keyring = options.keyring ?? [];
+  const level = levelRank(options.level);
+
+  options.onPhase?.('checksum');
+  const stat = await fs.stat(entry.filePath).catch(() => undefined);
+  if (!stat) {
+    throw new BackupError('BACKUP_FILE_MISSING', `the file of backup ${manifest.id} is missing: ${entry.filePath}`);
+  }
+  if (stat.size === 0) {
+    throw new BackupError('BACKUP_FILE_EMPTY', `the file of backup ${manifest.id} is empty (0 bytes, expected ${manifest.sizeBytes})`);
+  }
+  if (stat.size !== manifest.sizeBytes) {
+    throw new BackupError(
+      'SIZE_MISMATCH',
+      `the file of backup ${manifest.id} has ${stat.size} bytes, its manifest says ${manifest.sizeBytes} (truncated or appended to)`,
+    );
+  }
+
+  const pgRestore = await findPgTool('pg_restore', Number.parseInt(manifest.pgDumpVersion, 10));
+  const plainEnv = { ...process.env };
+
+  // The first pass reads the whole file. From `read` up, pg_restore consumes the decoded archive
+  // in the same pass, so the file is read once for checksum and content.
+  let consumer: ArchiveConsumer | undefined;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>> | undefined;
+  if (level >= levelRank('restore')) {
+    if (!options.scratchServer) {
+      throw new BackupError('CONFIG_INVALID', 'the restore level needs a server for its scratch database (scratchServer)');
+    }
+    scratch = await createScratchDatabase(options.scratchServer, `pgbackup_verify_${randomBytes(5).toString('hex')}`);
+    consumer = {
+      name: 'pg_restore (into a scratch database)',
+      program: pgRestore.path,
+      args: ['--exit-on-error', '--no-owner', '--no-privileges', '--dbname', scratch.name],
+      env: libpqEnvironment(withDatabase(options.scratchServer, scratch.name)),
+      failureCode: 'RESTORE_FAILED',
+      classify: (stderr) => classifyPostgresError(stderr) ?? 'RESTORE_FAILED',
+      stdout: 'ignore',
+    };
+  } else if (level >= levelRank('read')) {
+    consumer = {
+      name: 'pg_restore (full read)',
+      program: pgRestore.path,
+      args: ['--file', '/dev/null'],
+      env: plainEnv,
+      failureCode: 'ARCHIVE_UNREADABLE',
+      stdout: 'ignore',
+    };
+  }
+
+  try {
+    if (consumer) options.onPhase?.(level >= levelRank('restore') ? 'restore' : 'read');
+    const outcome = await decodeBackup(entry, { keyring, ...(consumer ? { consumer } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    await judgeIntegrity(entry, outcome);
+    if (outcome.consumerError) throw outcome.consumerError;
+
+    if (level >= levelRank('list')) {
+      options.onPhase?.('list');
+      const listing = await decodeBackup(entry, {
+        keyring,
+        consumer: {
+          name: 'pg_restore --list',
+          program: pgRestore.path,
+          args: ['--list'],
+          env: plainEnv,
+          failureCode: 'ARCHIVE_UNREADABLE',
+          mayStopEarly: true,
+          stdout: 'pipe',
+        },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      if (listing.decodeError) throw listing.decodeError;
+      if (listing.consumerError) throw listing.consumerError;
+      const missing = missingTables(manifest, listing.output);
+      if (missing.length > 0) {
+        throw new BackupError(
+          'ARCHIVE_CONTENT_MISMATCH',
+          `the archive lacks the data of ${missing.length} table(s) recorded at dump time: ${missing.slice(0, 5).join(', ')}`,
+        );
+      }
+    }
+
+    if (scratch) {
+      const differences = await compareRowCounts(manifest, await scratch.countRows(manifest.tables));
+      if (differences.length > 0) {
+        throw new BackupError(
+          'ROW_COUNT_MISMATCH',
+          `after restore, ${differences.length} table(s) differ from the counts taken at dump time: ${differences.slice(0, 5).join('; ')}`,
+        );
+      }
+      logger.debug({ scratch: scratch.name }, 'restored and compared row counts');
+    }
+  } finally {
+    await scratch?.drop();
+  }
+}
+
+/** Checksum first: a file that is not what was written explains every failure downstream. */
+async function judgeIntegrity(entry: CatalogEntry, outcome: DecodeOutcome): Promise<void> {
+  const { manifest } = entry;
+  // When a consumer stopped reading early, the pass did not hash the whole file: hash it now.
+  const sha256 = outcome.readToEnd ? outcome.sha256 : await sha256OfFile(entry.filePath);
+  if (sha256 !== manifest.sha256) {
+    throw new BackupError(
+      'CHECKSUM_MISMATCH',
+      `the SHA-256 of backup ${manifest.id} is ${sha256}, its manifest says ${manifest.sha256}: the file changed after it was written`,
+    );
+  }
+  if (outcome.decodeError) throw outcome.decodeError;
+  if (!outcome.readToEnd && !outcome.consumerError) {
+    throw new BackupError('ARCHIVE_UNREADABLE', `pg_restore stopped reading backup ${manifest.id} before its end`);
+  }
+}
