@@ -1,0 +1,21 @@
+import type { BackupConfig, Logger, OperatorKey } from '@pgbackup/backup-core';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { TargetLocks } from './locks/target-lock.js';
+import type { Alerts } from './notify/alerts.js';
+
+/** What every job handler needs, built once at start. */
+export interface WorkerContext {
+  config: BackupConfig;
+  queue: Queue;
+  redis: Redis;
+  locks: TargetLocks;
+  alerts: Alerts;
+  logger: Logger;
+  /** The key new backups are encrypted with (none: unencrypted). */
+  encryptionKey: OperatorKey | undefined;
+  /** Every key that may decrypt an existing backup (current first). */
+  keyring: OperatorKey[];
+  /** How long a job waits before trying again for a busy target lock. */
+  lockRetryMs: number;
+}

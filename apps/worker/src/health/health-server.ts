@@ -1,0 +1,41 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface HealthReport {
+  ok: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+/**
+ * `/healthz` for container health checks: 200 when every check passes, 503 otherwise, with the
+ * checks as JSON. It tells whether this worker can work (Redis reachable, worker running);
+ * whether backups succeed is the stale alert's and `backupctl status`'s job.
+ */
+export async function startHealthServer(
+  host: string,
+  port: number,
+  report: () => Promise<HealthReport>,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    if (request.method !== 'GET' || (request.url !== '/healthz' && request.url !== '/livez')) {
+      response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      return;
+    }
+    report()
+      .then((result) => {
+        response.writeHead(result.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+      })
+      .catch((error: Error) => {
+        response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: error.message }));
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { type DumpProgress, findTarget, newBackupId, RunLog, runDump } from '@pgbackup/backup-core';
+import type { WorkerContext } from '../context.js';
+import { enqueueVerify } from '../queue/backup-queue.js';
+import type { ParsedJobData } from '../queue/job-data.js';
+import type { JobRun } from './job-run.js';
+import { acquireTargetLock } from './wait-for-lock.js';
+
+export interface DumpJobResult {
+  backupId: string;
+  target: string;
+  file: string;
+  sizeBytes: number;
+  sha256: string;
+  durationMs: number;
+  /** True when a previous run of this job had already written the backup. */
+  reused: boolean;
+  runLog: string;
+  verifyJobId: string | undefined;
+}
+
+/**
+ * The backup id comes from the job, not from the clock of the attempt: a job re-run after a
+ * worker crash finds the backup its first run completed instead of making a second one.
+ */
+export function backupIdForJob(target: string, jobId: string, scheduledAt: number): string {
+  const suffix = createHash('sha256').update(jobId).digest('hex').slice(0, 6);
+  return newBackupId(target, new Date(scheduledAt), suffix);
+}
+
+export async function runDumpJob(ctx: WorkerContext, run: JobRun, data: ParsedJobData<'dump'>): Promise<DumpJobResult> {
+  const target = findTarget(ctx.config, data.target);
+  const lock = await acquireTargetLock(ctx, run, target.name);
+  const backupId = backupIdForJob(target.name, run.job.id!, run.job.timestamp + (run.job.opts.delay ?? 0));
+  const runLog = await RunLog.open(ctx.config.logDir, target.name, 'dump');
+  let result: Awaited<ReturnType<typeof runDump>>;
+  try {
+    await runLog.line(`job ${run.job.id} (${data.origin}) attempt ${run.attempt}/${run.maxAttempts} on ${process.pid}`);
+    await run.log(`dumping ${target.displayUrl} as ${backupId} (run log ${runLog.path})`);
+    let lastProgressAt = 0;
+    result = await runDump({
+      target,
+      backupDir: ctx.config.backupDir,
+      logDir: ctx.config.logDir,
+      ...(ctx.encryptionKey ? { encryptionKey: ctx.encryptionKey } : {}),
+      backupId,
+      jobId: run.job.id!,
+      signal: run.signal,
+      stallTimeoutMs: ctx.config.worker.stallTimeoutMs,
+      logger: run.logger,
+      runLog,
+      onProgress: (progress: DumpProgress) => {
+        const now = Date.now();
+        if (progress.phase === 'dumping' && now - lastProgressAt < 1_000) return;
+        lastProgressAt = now;
+        void run.job.updateProgress({ ...progress }).catch(() => undefined);
+      },
+    });
+    await runLog.succeed(`job ${run.job.id}: backup ${result.manifest.id} complete`);
+  } catch (error) {
+    await runLog.fail(error).catch(() => undefined);
+    throw error;
+  } finally {
+    await lock.release();
+  }
+  const verifyJob = await enqueueVerify(ctx.queue, {
+    backupId: result.manifest.id,
+    level: target.verify,
+    pruneAfter: true,
+    origin: 'chain',
+  });
+  await run.log(
+    `${result.reused ? 'backup already complete' : 'backup written'}: ${result.filePath} (${result.manifest.sizeBytes} bytes); verify job ${verifyJob.id} (${target.verify})`,
+  );
+  return {
+    backupId: result.manifest.id,
+    target: target.name,
+    file: result.filePath,
+    sizeBytes: result.manifest.sizeBytes,
+    sha256: result.manifest.sha256,
+    durationMs: result.manifest.durationMs,
+    reused: result.reused,
+    runLog: runLog.path,
+    verifyJobId: verifyJob.id,
+  };
+}

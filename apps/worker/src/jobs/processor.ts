@@ -1,0 +1,77 @@
+import os from 'node:os';
+import { BackupError } from '@pgbackup/backup-core';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import type { WorkerContext } from '../context.js';
+import { isJobName, parseJobData } from '../queue/job-data.js';
+import type { JobName } from '../queue/names.js';
+import { runDumpJob } from './dump-job.js';
+import { errorCodeOf, toJobError } from './errors.js';
+import type { JobRun } from './job-run.js';
+import { runPruneJob } from './prune-job.js';
+import { runRestoreJob } from './restore-job.js';
+import { runVerifyJob } from './verify-job.js';
+
+/** Jobs in progress on this worker, so a shutdown past its deadline can abort them. */
+export type ActiveJobs = Map<string, AbortController>;
+
+const handlers: { [N in JobName]: (ctx: WorkerContext, run: JobRun, data: never) => Promise<unknown> } = {
+  dump: runDumpJob,
+  verify: runVerifyJob,
+  prune: runPruneJob,
+  restore: runRestoreJob,
+};
+
+/**
+ * The BullMQ processor: validates the job's data (invalid data fails at once, unretried, naming
+ * the field), runs the handler under a timeout and the worker's abort signal, and writes every
+ * attempt's start and end to the job log.
+ */
+export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
+  return async (job: Job, token?: string, cancelSignal?: AbortSignal): Promise<unknown> => {
+    if (!isJobName(job.name)) {
+      throw new UnrecoverableError(`JOB_NAME_UNKNOWN: no job named ${JSON.stringify(job.name)}; expected dump, verify, prune or restore`);
+    }
+    const maxAttempts = job.opts.attempts ?? 1;
+    const attempt = job.attemptsMade + 1;
+    const logger = ctx.logger.child({ jobId: job.id, job: job.name });
+    const log = async (message: string) => {
+      logger.info(message);
+      await job.log(`${new Date().toISOString()} ${message}`).catch(() => undefined);
+    };
+    let data: unknown;
+    try {
+      data = parseJobData(job.name, job.data);
+    } catch (error) {
+      await log(`rejected: ${(error as Error).message}`);
+      throw toJobError(error);
+    }
+
+    const controller = new AbortController();
+    const timeout = setTimeout(
+      () => controller.abort(`the job exceeded BACKUP_TIMEOUT (${Math.round(ctx.config.worker.timeoutMs / 1000)} s)`),
+      ctx.config.worker.timeoutMs,
+    );
+    const onCancel = () => controller.abort(String(cancelSignal?.reason ?? 'cancelled'));
+    cancelSignal?.addEventListener('abort', onCancel, { once: true });
+    active.set(job.id!, controller);
+    const run: JobRun = { job, token, signal: controller.signal, logger, attempt, maxAttempts, log };
+    await log(`attempt ${attempt}/${maxAttempts} started on ${os.hostname()} (pid ${process.pid})`);
+    try {
+      const result = await handlers[job.name](ctx, run, data as never);
+      await log(`attempt ${attempt}/${maxAttempts} succeeded`);
+      return result;
+    } catch (error) {
+      if (error instanceof DelayedError) throw error;
+      const jobError = toJobError(error);
+      const final = jobError instanceof UnrecoverableError || attempt >= maxAttempts;
+      const next = final ? (jobError instanceof UnrecoverableError ? 'not retried: retrying cannot fix this' : 'no attempt left') : 'will be retried';
+      await log(`attempt ${attempt}/${maxAttempts} failed (${next}): ${jobError.message}`);
+      if (!(error instanceof BackupError) && errorCodeOf(error) === 'INTERNAL') logger.error({ err: error }, 'unexpected error');
+      throw jobError;
+    } finally {
+      clearTimeout(timeout);
+      cancelSignal?.removeEventListener('abort', onCancel);
+      active.delete(job.id!);
+    }
+  };
+}

@@ -1,0 +1,61 @@
+import { deleteBackup, describeReason, executePrune, findTarget, listBackups, planPrune, RunLog } from '@pgbackup/backup-core';
+import type { WorkerContext } from '../context.js';
+import type { ParsedJobData } from '../queue/job-data.js';
+import type { JobRun } from './job-run.js';
+import { acquireTargetLock } from './wait-for-lock.js';
+
+export interface PruneJobResult {
+  target: string;
+  dryRun: boolean;
+  kept: number;
+  deleted: string[];
+  decisions: Array<{ id: string; createdAt: string; action: 'keep' | 'delete'; reasons: string[] }>;
+}
+
+/**
+ * Applies the retention policy. It holds the target's lock, so it never runs while a dump of
+ * the same target runs (a running dump may be the backup that would fill a slot).
+ */
+export async function runPruneJob(ctx: WorkerContext, run: JobRun, data: ParsedJobData<'prune'>): Promise<PruneJobResult> {
+  const target = findTarget(ctx.config, data.target);
+  const lock = await acquireTargetLock(ctx, run, target.name);
+  const runLog = await RunLog.open(ctx.config.logDir, target.name, 'prune');
+  try {
+    const listing = await listBackups(ctx.config.backupDir, { target: target.name });
+    const plan = planPrune({
+      target: target.name,
+      manifests: listing.entries.map((entry) => entry.manifest),
+      policy: target.retention,
+      now: new Date(),
+      timeZone: target.timeZone,
+    });
+    for (const decision of plan.decisions) {
+      await runLog.line(`${decision.action} ${decision.id}: ${decision.reasons.map(describeReason).join(', ')}`);
+    }
+    const result = await executePrune(
+      plan,
+      { deleteBackup: (t, id) => deleteBackup(ctx.config.backupDir, t, id) },
+      { dryRun: data.dryRun },
+    );
+    const summary = `${data.dryRun ? 'dry run: would delete' : 'deleted'} ${plan.delete} backup(s), kept ${plan.keep}`;
+    await runLog.succeed(summary);
+    await run.log(summary);
+    return {
+      target: target.name,
+      dryRun: data.dryRun,
+      kept: plan.keep,
+      deleted: result.deleted,
+      decisions: plan.decisions.map((decision) => ({
+        id: decision.id,
+        createdAt: decision.createdAt,
+        action: decision.action,
+        reasons: decision.reasons.map(describeReason),
+      })),
+    };
+  } catch (error) {
+    await runLog.fail(error).catch(() => undefined);
+    throw error;
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,54 @@
+import { findTarget, parseBackupId, RunLog, restoreBackup } from '@pgbackup/backup-core';
+import type { WorkerContext } from '../context.js';
+import type { ParsedJobData } from '../queue/job-data.js';
+import type { JobRun } from './job-run.js';
+
+export interface RestoreJobResult {
+  backupId: string;
+  database: string;
+  server: string;
+  durationMs: number;
+  safetyBackupId: string | undefined;
+  replacedExisting: boolean;
+}
+
+/**
+ * Restores into a database on the server of a configured target (its credentials come from the
+ * configuration: job data never carries a password).
+ */
+export async function runRestoreJob(ctx: WorkerContext, run: JobRun, data: ParsedJobData<'restore'>): Promise<RestoreJobResult> {
+  const server = findTarget(ctx.config, data.server ?? parseBackupId(data.backupId).target);
+  const runLog = await RunLog.open(ctx.config.logDir, server.name, 'restore');
+  try {
+    await runLog.line(`job ${run.job.id}: restore ${data.backupId} into ${data.database} on ${server.displayUrl} (force: ${data.force})`);
+    const result = await restoreBackup({
+      backupDir: ctx.config.backupDir,
+      logDir: ctx.config.logDir,
+      id: data.backupId,
+      to: { ...server.connection, database: data.database },
+      force: data.force,
+      noOwner: data.noOwner,
+      keyring: ctx.keyring,
+      ...(ctx.encryptionKey ? { encryptionKey: ctx.encryptionKey } : {}),
+      signal: run.signal,
+      logger: run.logger,
+      onPhase: (phase) => {
+        void run.job.updateProgress({ phase: `restore:${phase}` }).catch(() => undefined);
+        void run.log(`restore phase: ${phase}`).catch(() => undefined);
+      },
+    });
+    const summary = `restored ${data.backupId} into ${data.database} in ${result.durationMs} ms${result.safetyBackupId ? ` (safety backup ${result.safetyBackupId})` : ''}`;
+    await runLog.succeed(summary);
+    return {
+      backupId: data.backupId,
+      database: data.database,
+      server: server.name,
+      durationMs: result.durationMs,
+      safetyBackupId: result.safetyBackupId,
+      replacedExisting: result.replacedExisting,
+    };
+  } catch (error) {
+    await runLog.fail(error).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,52 @@
+import { findBackup, RunLog, verifyBackup } from '@pgbackup/backup-core';
+import type { WorkerContext } from '../context.js';
+import { enqueuePrune } from '../queue/backup-queue.js';
+import type { ParsedJobData } from '../queue/job-data.js';
+import type { JobRun } from './job-run.js';
+
+export interface VerifyJobResult {
+  backupId: string;
+  target: string;
+  level: string;
+  ok: true;
+  durationMs: number;
+  pruneJobId: string | undefined;
+}
+
+export async function runVerifyJob(ctx: WorkerContext, run: JobRun, data: ParsedJobData<'verify'>): Promise<VerifyJobResult> {
+  const entry = await findBackup(ctx.config.backupDir, data.backupId);
+  const targetName = entry.manifest.target;
+  // A backup may outlive its target's configuration (or be a safety dump): it can still be
+  // verified; only the restore level needs a configured server for its scratch database.
+  const target = ctx.config.targets.find((t) => t.name === targetName);
+  const level = data.level ?? target?.verify ?? 'read';
+  const runLog = await RunLog.open(ctx.config.logDir, targetName, 'verify');
+  try {
+    await runLog.line(`job ${run.job.id} attempt ${run.attempt}/${run.maxAttempts}: verify ${data.backupId} at level ${level}`);
+    await run.log(`verifying ${data.backupId} at level ${level}`);
+    const result = await verifyBackup({
+      backupDir: ctx.config.backupDir,
+      id: data.backupId,
+      level,
+      keyring: ctx.keyring,
+      ...(target ? { scratchServer: target.connection } : {}),
+      signal: run.signal,
+      logger: run.logger,
+      onPhase: (phase) => {
+        void run.job.updateProgress({ phase: `verify:${phase}` }).catch(() => undefined);
+      },
+    });
+    await runLog.succeed(`backup ${data.backupId} verified at level ${level} in ${result.verification.durationMs} ms`);
+    await ctx.alerts.targetSucceeded(targetName);
+    let pruneJobId: string | undefined;
+    if (data.pruneAfter && target) {
+      const pruneJob = await enqueuePrune(ctx.queue, { target: targetName, origin: 'chain' }, { jobId: `prune-after-${data.backupId}` });
+      pruneJobId = pruneJob.id;
+      await run.log(`prune job ${pruneJobId} enqueued for ${targetName}`);
+    }
+    return { backupId: data.backupId, target: targetName, level, ok: true, durationMs: result.verification.durationMs, pruneJobId };
+  } catch (error) {
+    await runLog.fail(error).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import { BackupError, createLogger, loadConfig } from '@pgbackup/backup-core';
+import { startWorkerService } from './service.js';
+
+/**
+ * The worker process. Signals: the first SIGTERM/SIGINT stops taking jobs and lets running ones
+ * finish until BACKUP_SHUTDOWN_TIMEOUT, then aborts them; a second signal aborts at once.
+ * Exit codes: 0 stopped cleanly, 1 failed at run time, 2 configuration error.
+ */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    process.stderr.write(`pgbackup worker: configuration error\n${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger({ level: config.logLevel, name: 'pgbackup-worker' });
+  // Test and advanced knobs: how fast a dead worker's job is taken over.
+  const lockDurationMs = Number(process.env.BACKUP_JOB_LOCK_MS) || undefined;
+  const stalledIntervalMs = Number(process.env.BACKUP_STALLED_INTERVAL_MS) || undefined;
+  let service: Awaited<ReturnType<typeof startWorkerService>>;
+  try {
+    service = await startWorkerService(config, {
+      logger,
+      ...(lockDurationMs ? { lockDurationMs } : {}),
+      ...(stalledIntervalMs ? { stalledIntervalMs } : {}),
+    });
+  } catch (error) {
+    const code = error instanceof BackupError ? error.code : 'STARTUP_FAILED';
+    logger.fatal({ code }, (error as Error).message);
+    process.stderr.write(`pgbackup worker: cannot start: ${code}: ${(error as Error).message}\n`);
+    process.exit(error instanceof BackupError && error.code === 'CONFIG_INVALID' ? 2 : 1);
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals === 1) {
+      logger.info({ signal }, 'stopping: no new jobs, running ones may finish (send the signal again to abort them)');
+      service.close().then(
+        () => process.exit(0),
+        (error: Error) => {
+          logger.error({ err: error.message }, 'error while stopping');
+          process.exit(1);
+        },
+      );
+    } else {
+      logger.warn({ signal }, 'second signal: aborting running jobs');
+      service.close({ force: true });
+      setTimeout(() => process.exit(1), 5_000).unref();
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+void main();

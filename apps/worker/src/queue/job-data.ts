@@ -1,0 +1,90 @@
+import { parseBackupId, targetNamePattern, verifyLevels } from '@pgbackup/backup-core';
+import { z } from 'zod';
+import { type JobName, jobNames } from './names.js';
+
+const targetName = z
+  .string()
+  .max(63)
+  .regex(targetNamePattern, 'a target name: letters, digits, _ . - (at most 63, not starting with . or -)');
+
+const backupId = z
+  .string()
+  .max(100)
+  .refine(
+    (id) => {
+      try {
+        parseBackupId(id);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'a backup id like 20261125T020000123Z-app-1a2b3c' },
+  );
+
+/** Why a job exists: shown in the dashboard and the CLI. */
+const origin = z.enum(['schedule', 'manual', 'chain']).default('manual');
+
+export const dumpJobData = z.strictObject({
+  target: targetName,
+  origin,
+});
+
+export const verifyJobData = z.strictObject({
+  backupId,
+  level: z.enum(verifyLevels).optional(),
+  /** Enqueue the target's prune after a successful verification (the scheduled chain). */
+  pruneAfter: z.boolean().default(false),
+  origin,
+});
+
+export const pruneJobData = z.strictObject({
+  target: targetName,
+  dryRun: z.boolean().default(false),
+  origin,
+});
+
+export const restoreJobData = z.strictObject({
+  backupId,
+  /** Database name to restore into, on the server of `server` (a target name; default: the backup's target). */
+  database: z.string().min(1).max(63),
+  server: targetName.optional(),
+  force: z.boolean().default(false),
+  noOwner: z.boolean().default(false),
+  origin,
+});
+
+export const jobDataSchemas = {
+  [jobNames.dump]: dumpJobData,
+  [jobNames.verify]: verifyJobData,
+  [jobNames.prune]: pruneJobData,
+  [jobNames.restore]: restoreJobData,
+} as const;
+
+export type DumpJobData = z.input<typeof dumpJobData>;
+export type VerifyJobData = z.input<typeof verifyJobData>;
+export type PruneJobData = z.input<typeof pruneJobData>;
+export type RestoreJobData = z.input<typeof restoreJobData>;
+
+export type ParsedJobData<N extends JobName> = z.output<(typeof jobDataSchemas)[N]>;
+
+export function isJobName(name: string): name is JobName {
+  return Object.values(jobNames).includes(name as JobName);
+}
+
+/** Parses a job's data; the error names each wrong field and what was expected. */
+export function parseJobData<N extends JobName>(name: N, data: unknown): ParsedJobData<N> {
+  const result = jobDataSchemas[name].safeParse(data);
+  if (result.success) return result.data as ParsedJobData<N>;
+  const problems = result.error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(data)'}: ${issue.message}`)
+    .join('; ');
+  throw new InvalidJobDataError(`invalid ${name} job data: ${problems}`);
+}
+
+export class InvalidJobDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidJobDataError';
+  }
+}

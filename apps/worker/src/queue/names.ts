@@ -1,0 +1,22 @@
+/** Names shared by the worker, backupctl and the dashboard: one place, so they cannot drift. */
+export const QUEUE_NAME = 'backups' as const;
+
+export const jobNames = {
+  dump: 'dump',
+  verify: 'verify',
+  prune: 'prune',
+  restore: 'restore',
+} as const;
+export type JobName = (typeof jobNames)[keyof typeof jobNames];
+
+export const jobStates = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children'] as const;
+export type JobState = (typeof jobStates)[number];
+
+/** Job scheduler id of a target's dump schedule. */
+export function dumpSchedulerId(target: string): string {
+  return `dump:${target}`;
+}
+
+export function targetOfSchedulerId(id: string): string | undefined {
+  return id.startsWith('dump:') ? id.slice('dump:'.length) : undefined;
+}

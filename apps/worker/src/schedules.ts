@@ -1,0 +1,28 @@
+import type { BackupConfig, Logger } from '@pgbackup/backup-core';
+import type { Queue } from 'bullmq';
+import { defaultJobOptions } from './queue/backup-queue.js';
+import { dumpSchedulerId, jobNames, targetOfSchedulerId } from './queue/names.js';
+
+/**
+ * One job scheduler per target, upserted at every start: upserting the same id replaces it, so
+ * restarts and several workers never duplicate a schedule. Schedulers of targets that left the
+ * configuration are removed.
+ */
+export async function syncSchedules(queue: Queue, config: BackupConfig, logger: Logger): Promise<void> {
+  const wanted = new Set(config.targets.map((target) => target.name));
+  for (const target of config.targets) {
+    await queue.upsertJobScheduler(
+      dumpSchedulerId(target.name),
+      { pattern: target.schedule, tz: target.timeZone },
+      { name: jobNames.dump, data: { target: target.name, origin: 'schedule' }, opts: defaultJobOptions(config) },
+    );
+    logger.info({ target: target.name, schedule: target.schedule, timeZone: target.timeZone }, 'schedule in place');
+  }
+  for (const scheduler of await queue.getJobSchedulers(0, -1, true)) {
+    const target = targetOfSchedulerId(scheduler.key);
+    if (target !== undefined && !wanted.has(target)) {
+      await queue.removeJobScheduler(scheduler.key);
+      logger.info({ target }, 'schedule removed: the target left the configuration');
+    }
+  }
+}

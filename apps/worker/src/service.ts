@@ -1,0 +1,168 @@
+import {
+  type BackupConfig,
+  createLogger,
+  type Logger,
+  loadOperatorKey,
+  type OperatorKey,
+  sweepOrphans,
+} from '@pgbackup/backup-core';
+import { type Job, Worker } from 'bullmq';
+import type { WorkerContext } from './context.js';
+import { startHealthServer } from './health/health-server.js';
+import { createProcessor } from './jobs/processor.js';
+import { TargetLocks } from './locks/target-lock.js';
+import { Alerts } from './notify/alerts.js';
+import { Webhook } from './notify/webhook.js';
+import { createBackupQueue } from './queue/backup-queue.js';
+import { createRedisConnection } from './queue/connection.js';
+import { QUEUE_NAME } from './queue/names.js';
+import { checkRedisSettings } from './redis-checks.js';
+import { syncSchedules } from './schedules.js';
+
+export interface WorkerServiceOptions {
+  logger?: Logger;
+  /**
+   * BullMQ job lock duration: a worker that dies is noticed (and its job re-run elsewhere) within
+   * about this long. Identical on every worker. Default 30 s.
+   */
+  lockDurationMs?: number;
+  /** How often a check for stalled jobs runs. Default 15 s. */
+  stalledIntervalMs?: number;
+  /** How often targets are checked for a missing verified backup. Default 60 s. */
+  staleCheckIntervalMs?: number;
+  /** How long a job waits before retrying a busy target lock. Default 5 s. */
+  lockRetryMs?: number;
+}
+
+export interface WorkerService {
+  worker: Worker;
+  context: WorkerContext;
+  /** `http://host:port` of /healthz, when enabled. */
+  healthUrl: string | undefined;
+  /**
+   * Two-stage stop: no new jobs; running ones get until the deadline (default
+   * BACKUP_SHUTDOWN_TIMEOUT), then are aborted (children killed, partial files removed).
+   * `force` aborts at once.
+   */
+  close(options?: { force?: boolean; deadlineMs?: number }): Promise<void>;
+}
+
+async function loadKeys(config: BackupConfig): Promise<{ encryptionKey: OperatorKey | undefined; keyring: OperatorKey[] }> {
+  const encryptionKey = config.encryptionKeyFile ? await loadOperatorKey(config.encryptionKeyFile) : undefined;
+  const older = await Promise.all(config.decryptionKeyFiles.map((file) => loadOperatorKey(file)));
+  return { encryptionKey, keyring: encryptionKey ? [encryptionKey, ...older] : older };
+}
+
+/** Starts the worker: checks, sweep, schedules, the BullMQ worker, alerts and /healthz. */
+export async function startWorkerService(config: BackupConfig, options: WorkerServiceOptions = {}): Promise<WorkerService> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'pgbackup-worker' });
+  const { encryptionKey, keyring } = await loadKeys(config);
+  const redis = createRedisConnection(config.redis.url);
+  try {
+    await redis.ping();
+    await checkRedisSettings(redis, logger);
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+
+  const swept = await sweepOrphans(config.backupDir);
+  for (const file of swept.removed) logger.warn({ file }, 'removed a partial file left by a dead run');
+
+  const queue = createBackupQueue(config, redis);
+  await queue.setGlobalConcurrency(config.worker.concurrency);
+  await syncSchedules(queue, config, logger);
+
+  const alerts = new Alerts(config, redis, new Webhook(config.worker.webhookUrl, logger), logger);
+  const context: WorkerContext = {
+    config,
+    queue,
+    redis,
+    locks: new TargetLocks(redis, config.redis.prefix),
+    alerts,
+    logger,
+    encryptionKey,
+    keyring,
+    lockRetryMs: options.lockRetryMs ?? 5_000,
+  };
+  const active = new Map<string, AbortController>();
+  const worker = new Worker(QUEUE_NAME, createProcessor(context, active), {
+    connection: createRedisConnection(config.redis.url),
+    prefix: config.redis.prefix,
+    concurrency: config.worker.concurrency,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 15_000,
+    // One crash is survived (the job re-runs on another worker); a job that keeps killing its
+    // workers fails instead of looping for ever.
+    maxStalledCount: 2,
+    autorun: true,
+  });
+  worker.on('error', (error) => logger.error({ err: error.message }, 'worker error'));
+  worker.on('failed', (job: Job | undefined, error: Error) => {
+    if (!job) return;
+    const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) return;
+    const target = typeof job.data?.target === 'string' ? job.data.target : String(job.data?.backupId ?? '').split('-')[1];
+    if (target) void alerts.targetFailed(target, job.name, job.id, error.message, job.attemptsMade).catch(() => undefined);
+  });
+
+  const staleTimer = setInterval(() => {
+    void alerts.checkStaleness().catch((error) => logger.warn({ err: (error as Error).message }, 'stale check failed'));
+  }, options.staleCheckIntervalMs ?? 60_000);
+  staleTimer.unref();
+
+  const health =
+    config.worker.healthPort === 0
+      ? undefined
+      : await startHealthServer(config.worker.healthHost, config.worker.healthPort, async () => {
+          const redisOk = await redis
+            .ping()
+            .then(() => true)
+            .catch(() => false);
+          const running = worker.isRunning();
+          return {
+            ok: redisOk && running,
+            checks: { redis: { ok: redisOk }, worker: { ok: running } },
+          };
+        });
+  logger.info(
+    { targets: config.targets.map((t) => t.name), concurrency: config.worker.concurrency, health: health?.url },
+    'worker started',
+  );
+
+  let closing: Promise<void> | undefined;
+  const abortActive = (reason: string) => {
+    for (const controller of active.values()) controller.abort(reason);
+  };
+  return {
+    worker,
+    context,
+    healthUrl: health?.url,
+    close(closeOptions = {}) {
+      if (closeOptions.force) abortActive('the worker was stopped');
+      closing ??= (async () => {
+        clearInterval(staleTimer);
+        const deadline = closeOptions.deadlineMs ?? config.worker.shutdownTimeoutMs;
+        const closed = worker.close();
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([
+          closed.then(() => false),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(true), deadline);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (timedOut) {
+          logger.warn({ active: [...active.keys()] }, 'shutdown deadline passed: aborting running jobs');
+          abortActive('the worker is shutting down (BACKUP_SHUTDOWN_TIMEOUT passed)');
+          await closed;
+        }
+        await health?.close();
+        await queue.close();
+        redis.disconnect();
+        logger.info('worker stopped');
+      })();
+      return closing;
+    },
+  };
+}

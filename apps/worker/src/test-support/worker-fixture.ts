@@ -1,0 +1,85 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { type BackupConfig, listBackups, loadConfig } from '@pgbackup/backup-core';
+import { harness, uniquePrefix, waitFor } from '@pgbackup/testkit';
+import { type Job, Queue } from 'bullmq';
+import { createBackupQueue } from '../queue/backup-queue.js';
+import { createRedisConnection } from '../queue/connection.js';
+import { startWorkerService, type WorkerService, type WorkerServiceOptions } from '../service.js';
+
+export interface WorkerFixture {
+  dir: string;
+  env: Record<string, string>;
+  config: BackupConfig;
+  queue: Queue;
+  services: WorkerService[];
+  start(options?: WorkerServiceOptions): Promise<WorkerService>;
+  /** Waits until the job reaches a finished state; returns that state. */
+  finished(job: Job | string, timeoutMs?: number): Promise<'completed' | 'failed'>;
+  verifiedBackups(target?: string): Promise<string[]>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A worker configuration for tests: the given database URL(s) as targets, temporary backup and
+ * log directories, the harness's Redis under a prefix of its own, short backoff, no /healthz
+ * unless asked.
+ */
+export async function workerFixture(env: Record<string, string>): Promise<WorkerFixture> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-worker-test-'));
+  const fullEnv: Record<string, string> = {
+    BACKUP_DIR: path.join(dir, 'backups'),
+    BACKUP_LOG_DIR: path.join(dir, 'logs'),
+    REDIS_URL: harness().redisUrl,
+    BACKUP_QUEUE_PREFIX: uniquePrefix(),
+    BACKUP_HEALTH_PORT: '0',
+    BACKUP_BACKOFF: '300ms',
+    BACKUP_ATTEMPTS: '3',
+    BACKUP_VERIFY: 'read',
+    LOG_LEVEL: 'silent',
+    ...env,
+  };
+  const config = loadConfig({ env: fullEnv, cwd: dir });
+  const connection = createRedisConnection(config.redis.url);
+  const queue = createBackupQueue(config, connection);
+  const services: WorkerService[] = [];
+  return {
+    dir,
+    env: fullEnv,
+    config,
+    queue,
+    services,
+    async start(options = {}) {
+      const service = await startWorkerService(config, { lockRetryMs: 300, staleCheckIntervalMs: 3_600_000, ...options });
+      services.push(service);
+      return service;
+    },
+    async finished(job, timeoutMs = 60_000) {
+      const id = typeof job === 'string' ? job : job.id!;
+      let state = '';
+      await waitFor(
+        `job ${id} to finish`,
+        async () => {
+          state = await queue.getJobState(id);
+          return state === 'completed' || state === 'failed';
+        },
+        timeoutMs,
+      );
+      return state as 'completed' | 'failed';
+    },
+    async verifiedBackups(target) {
+      const listing = await listBackups(config.backupDir, target ? { target } : {});
+      return listing.entries
+        .filter((entry) => entry.manifest.verifications.some((v) => v.ok))
+        .map((entry) => entry.manifest.id);
+    },
+    async cleanup() {
+      for (const service of services.splice(0)) await service.close({ force: true }).catch(() => undefined);
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      connection.disconnect();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
