@@ -1,0 +1,115 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTestDatabase, PostgresServer, waitFor } from '@pgbackup/testkit';
+import { afterEach, expect, it } from 'vitest';
+import { enqueueDump } from './queue/backup-queue.js';
+import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+
+let fixture: WorkerFixture | undefined;
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  await fixture?.cleanup();
+  fixture = undefined;
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+it('retries a dump while PostgreSQL is down and succeeds once it is back', async () => {
+  const server = await PostgresServer.start();
+  cleanups.push(() => server.destroy());
+  fixture = await workerFixture({
+    DATABASE_URL: server.url('postgres'),
+    BACKUP_TARGET_NAME: 'flaky',
+    BACKUP_ATTEMPTS: '6',
+    BACKUP_BACKOFF: '1s',
+  });
+  await server.stop();
+  await fixture.start();
+  const job = await enqueueDump(fixture.queue, { target: 'flaky' });
+  await waitFor('a failed attempt', async () => ((await fixture!.queue.getJob(job.id!))?.attemptsMade ?? 0) >= 1, 30_000);
+  await server.restart();
+  expect(await fixture.finished(job)).toBe('completed');
+  const done = await fixture.queue.getJob(job.id!);
+  expect(done?.attemptsMade).toBeGreaterThanOrEqual(2);
+  const logs = await fixture.queue.getJobLogs(job.id!);
+  expect(logs.logs.join('\n')).toMatch(/attempt 1\/6 failed \(will be retried\): PG_UNREACHABLE/);
+  expect(logs.logs.join('\n')).toMatch(/succeeded/);
+});
+
+it('fails at once, without retrying, when the database does not exist', async () => {
+  const db = await createTestDatabase('missing');
+  fixture = await workerFixture({ DATABASE_URL: `${db.url}_nope`, BACKUP_TARGET_NAME: 'ghost', BACKUP_ATTEMPTS: '5' });
+  await fixture.start();
+  const job = await enqueueDump(fixture.queue, { target: 'ghost' });
+  expect(await fixture.finished(job)).toBe('failed');
+  const failed = await fixture.queue.getJob(job.id!);
+  expect(failed?.attemptsMade).toBe(1);
+  expect(failed?.failedReason).toMatch(/^PG_DATABASE_MISSING: /);
+});
+
+it('fails a job whose data is invalid at once, naming the field', async () => {
+  const db = await createTestDatabase('payload');
+  fixture = await workerFixture({ DATABASE_URL: db.url, BACKUP_TARGET_NAME: 'app' });
+  await fixture.start();
+  // Straight into Redis, as a buggy client or a hand-written command would.
+  const bad = await fixture.queue.add('dump', { target: 42, extra: 'x' });
+  const unknown = await fixture.queue.add('dump', { target: 'nope' });
+  expect(await fixture.finished(bad)).toBe('failed');
+  expect(await fixture.finished(unknown)).toBe('failed');
+  const badJob = await fixture.queue.getJob(bad.id!);
+  expect(badJob?.attemptsMade).toBe(1);
+  expect(badJob?.failedReason).toMatch(/^JOB_DATA_INVALID: invalid dump job data: target: .*extra/);
+  expect((await fixture.queue.getJob(unknown.id!))?.failedReason).toMatch(/^TARGET_UNKNOWN: /);
+});
+
+it('sends a webhook on final failure and on recovery, and a webhook outage never fails a backup', async () => {
+  const received: Array<Record<string, unknown>> = [];
+  const hook = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      received.push(JSON.parse(body));
+      response.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => hook.close(resolve)));
+  const port = (hook.address() as AddressInfo).port;
+
+  const db = await createTestDatabase('hooked');
+  const name = `${db.name}_later`;
+  fixture = await workerFixture({
+    DATABASE_URL: db.url.replace(`/${db.name}`, `/${name}`),
+    BACKUP_TARGET_NAME: 'hooked',
+    BACKUP_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`,
+  });
+  await fixture.start();
+  const job = await enqueueDump(fixture.queue, { target: 'hooked' });
+  expect(await fixture.finished(job)).toBe('failed');
+  await waitFor('the failure webhook', async () => received.some((r) => r.event === 'failure'), 10_000);
+  const failure = received.find((r) => r.event === 'failure')!;
+  expect(failure).toMatchObject({ target: 'hooked', code: 'PG_DATABASE_MISSING', jobId: job.id });
+  expect(String(failure.text)).toContain(`backupctl retry ${job.id}`);
+
+  // The cause is fixed, the operator retries: the dump, its verify and a recovery notice follow.
+  await db.query(`CREATE DATABASE "${name}"`);
+  const failedJob = await fixture.queue.getJob(job.id!);
+  await failedJob!.retry('failed', { resetAttemptsMade: true });
+  expect(await fixture.finished(job)).toBe('completed');
+  await waitFor('the recovery webhook', async () => received.some((r) => r.event === 'recovery'), 30_000);
+  expect(received.filter((r) => r.event === 'failure')).toHaveLength(1);
+});
+
+it('a webhook that is down is logged, and the backup still succeeds', async () => {
+  const db = await createTestDatabase('nohook');
+  fixture = await workerFixture({
+    DATABASE_URL: db.url,
+    BACKUP_TARGET_NAME: 'app',
+    BACKUP_WEBHOOK_URL: 'http://127.0.0.1:1/unreachable',
+  });
+  await fixture.start();
+  const job = await enqueueDump(fixture.queue, { target: 'app' });
+  expect(await fixture.finished(job)).toBe('completed');
+  await waitFor('the verified backup', async () => (await fixture!.verifiedBackups('app')).length === 1, 30_000);
+});

@@ -1,0 +1,156 @@
+import { isMapping, unknownKey, valueAt } from './file-shape.js';
+import type { Parsed } from './parsed.js';
+import { formatPath, hidden, type ProblemList, quote } from './problems.js';
+import { settingFromFile, settings, type TargetSettingValues, targetSettingKeys } from './settings.js';
+import { showValue } from './show.js';
+import { targetNameExpected, targetNameValue } from './target-name.js';
+import type { PgConnection } from './types.js';
+import { postgresUrlExpected, postgresUrlValue, redactUrl } from './url.js';
+import { secretFileValue } from './values.js';
+
+export interface FileTarget {
+  /** `backups.yaml: targets[1]`, for messages about the whole entry. */
+  where: string;
+  /** `targets[1]`. */
+  entry: string;
+  name: string;
+  connection: PgConnection;
+  settings: TargetSettingValues;
+}
+
+const targetKeys = ['name', 'url', 'passwordFile', ...targetSettingKeys] as const;
+const urlExpected = `a postgres URL with a database name, for example ${postgresUrlExpected}`;
+const passwordFileExpected = 'a readable file holding the password, for example /run/secrets/app_db_password';
+
+/**
+ * Filled in for parts a URL or the PG* variables leave out. 127.0.0.1 rather than libpq's Unix
+ * socket: in a container the server's socket is not there.
+ */
+export const connectionDefaults = { host: '127.0.0.1', port: 5432, user: 'postgres' } as const;
+
+interface Place {
+  label: string;
+  path: ReadonlyArray<string | number>;
+  /** The config file's directory. */
+  base: string;
+}
+
+/** One entry of `targets:`; undefined when it is unusable (its problems are reported). */
+export function fileTarget(entry: unknown, place: Place, problems: ProblemList): FileTarget | undefined {
+  const where = (...inner: Array<string | number>) =>
+    `${place.label}: ${formatPath([...place.path, ...inner], false)}`;
+  if (!isMapping(entry)) {
+    problems.add({
+      where: where(),
+      problem: 'is not a mapping; expected {name: app, url: postgresql://...}',
+      source: 'file',
+    });
+    return undefined;
+  }
+  const before = problems.count;
+  for (const key of Object.keys(entry)) {
+    if (!(targetKeys as readonly string[]).includes(key))
+      problems.add(unknownKey(place.label, [...place.path, key], targetKeys));
+  }
+
+  const name = text(entry.name, where('name'), targetNameExpected, problems);
+  const parsedName =
+    name === undefined
+      ? undefined
+      : report(targetNameValue(name), where('name'), quote(name), targetNameExpected, problems);
+
+  const url = text(entry.url, where('url'), urlExpected, problems, true);
+  let connection: PgConnection | undefined;
+  if (url !== undefined) {
+    const shown = quote(redactUrl(url));
+    const parts = report(postgresUrlValue(url), where('url'), shown, urlExpected, problems);
+    if (parts && parts.database === undefined) {
+      problems.add({
+        where: where('url'),
+        value: shown,
+        problem: `has no database name; expected ${urlExpected}`,
+        source: 'file',
+      });
+    } else if (parts?.database !== undefined) {
+      connection = { ...connectionDefaults, ...parts, database: parts.database };
+    }
+  }
+
+  if (entry.passwordFile !== undefined) {
+    const file = text(entry.passwordFile, where('passwordFile'), passwordFileExpected, problems);
+    const password =
+      file === undefined
+        ? undefined
+        : report(
+            secretFileValue(file, place.base),
+            where('passwordFile'),
+            quote(file),
+            passwordFileExpected,
+            problems,
+          );
+    if (connection?.password !== undefined) {
+      problems.add({
+        where: where('passwordFile'),
+        value: quote(file),
+        problem: `is set while url has a password (${hidden}); expected only one of them`,
+        source: 'file',
+      });
+    } else if (connection && password !== undefined) connection.password = password;
+  }
+
+  const own: TargetSettingValues = {};
+  for (const key of targetSettingKeys) {
+    const raw = entry[key];
+    if (raw === undefined) continue;
+    const definition = settings[key];
+    const parsed: Parsed<unknown> = settingFromFile<unknown>(definition, raw, place.base);
+    if (parsed.ok) (own as Record<string, unknown>)[key] = parsed.value;
+    else {
+      problems.addIssues(
+        parsed.issues,
+        {
+          where: where(key),
+          value: showValue(raw, definition.show),
+          source: 'file',
+          expected: definition.expected,
+        },
+        (inner) => showValue(valueAt(raw, inner), definition.show),
+      );
+    }
+  }
+  if (problems.count > before || parsedName === undefined || connection === undefined) return undefined;
+  return {
+    where: where(),
+    entry: formatPath(place.path, false),
+    name: parsedName,
+    connection,
+    settings: own,
+  };
+}
+
+/** A required text field: missing, empty or not text is a problem. */
+function text(
+  raw: unknown,
+  where: string,
+  expected: string,
+  problems: ProblemList,
+  secret = false,
+): string | undefined {
+  if (typeof raw === 'string' && raw.trim() !== '') return raw.trim();
+  const problem = raw === undefined ? 'is missing' : typeof raw === 'string' ? 'is empty' : 'is not text';
+  const value = raw === undefined ? {} : { value: secret ? hidden : quote(raw) };
+  problems.add({ where, ...value, problem: `${problem}; expected ${expected}`, source: 'file' });
+  return undefined;
+}
+
+function report<T>(
+  parsed: Parsed<T>,
+  where: string,
+  value: string,
+  expected: string,
+  problems: ProblemList,
+): T | undefined {
+  if (parsed.ok) return parsed.value;
+  problems.addIssues(parsed.issues, { where, value, source: 'file', expected });
+  return undefined;
+}

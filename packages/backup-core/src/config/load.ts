@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { dashboardConfig, optional } from './dashboard.js';
+import { readEnvTarget } from './env-target.js';
+import { readConfigFile } from './file.js';
+import { pick, readLayers } from './layers.js';
+import { ProblemList } from './problems.js';
+import { assembleTargets, required } from './targets.js';
+import type { BackupConfig, LoadConfigOptions } from './types.js';
+import { postgresUrlExpected } from './url.js';
+import { Variables } from './variables.js';
+
+/**
+ * Reads the whole configuration once, at start: overrides (CLI flags) > environment > config
+ * file (BACKUP_CONFIG) > defaults. Every problem found is reported in one CONFIG_INVALID error,
+ * a line each, so a deployment is fixed in one round rather than one variable per restart.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
+  const { env = process.env, overrides = {}, cwd = process.cwd(), requireTargets = true } = options;
+  const root = path.resolve(cwd);
+  const vars = new Variables(env, overrides);
+  const problems = new ProblemList();
+
+  const configVariable = vars.get('BACKUP_CONFIG');
+  const file = configVariable && readConfigFile(configVariable, root, problems);
+  const layers = readLayers(vars, file, root, problems);
+  const envTarget = readEnvTarget(vars, root, problems);
+  const targets = assembleTargets(file, envTarget, layers, problems);
+  const dashboard = dashboardConfig(layers, file, problems);
+
+  // Only when nothing else is wrong: a broken file or DATABASE_URL is the likelier cause.
+  if (requireTargets && targets.length === 0 && problems.count === 0) {
+    problems.add({
+      where: 'targets',
+      problem: `no database to back up is configured; expected DATABASE_URL (for example ${postgresUrlExpected}) or BACKUP_CONFIG naming a file with targets`,
+      source: 'config',
+    });
+  }
+  if (problems.count > 0) throw problems.toError();
+
+  return {
+    targets,
+    backupDir: required(layers.backupDir),
+    logDir: required(layers.logDir),
+    ...optional('encryptionKeyFile', pick(layers.encryptionKeyFile)),
+    decryptionKeyFiles: required(layers.decryptionKeyFiles),
+    redis: { url: required(layers.redisUrl), prefix: required(layers.queuePrefix) },
+    worker: {
+      concurrency: required(layers.concurrency),
+      attempts: required(layers.attempts),
+      backoffMs: required(layers.backoff),
+      timeoutMs: required(layers.timeout),
+      stallTimeoutMs: required(layers.stallTimeout),
+      shutdownTimeoutMs: required(layers.shutdownTimeout),
+      healthPort: required(layers.healthPort),
+      healthHost: required(layers.healthHost),
+      ...optional('webhookUrl', pick(layers.webhookUrl)),
+    },
+    dashboard,
+    logLevel: required(layers.logLevel),
+  };
+}

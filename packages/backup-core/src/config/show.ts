@@ -1,0 +1,10 @@
+import { hidden, quote } from './problems.js';
+import type { Setting } from './settings.js';
+import { redactUrl } from './url.js';
+
+/** A value as it may appear in an error message: secrets as ***, URLs without their password. */
+export function showValue(raw: unknown, show: Setting<unknown>['show']): string {
+  if (show === 'secret') return hidden;
+  if (show === 'url' && typeof raw === 'string') return quote(redactUrl(raw));
+  return quote(raw);
+}
