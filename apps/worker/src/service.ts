@@ -78,7 +78,8 @@ export async function startWorkerService(config: BackupConfig, options: WorkerSe
     config,
     queue,
     redis,
-    locks: new TargetLocks(redis, config.redis.prefix),
+    // The target lock expires like a job lock: a dead worker's target is free when its job is taken over.
+    locks: new TargetLocks(redis, config.redis.prefix, options.lockDurationMs ?? 30_000),
     alerts,
     logger,
     encryptionKey,

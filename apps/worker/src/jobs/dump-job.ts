@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type DumpProgress, findTarget, newBackupId, RunLog, runDump } from '@pgbackup/backup-core';
+import { type DumpProgress, findTarget, newBackupId, RunLog, runDump, sweepOrphans } from '@pgbackup/backup-core';
 import type { WorkerContext } from '../context.js';
 import { enqueueVerify } from '../queue/backup-queue.js';
 import type { ParsedJobData } from '../queue/job-data.js';
@@ -33,6 +33,10 @@ export async function runDumpJob(ctx: WorkerContext, run: JobRun, data: ParsedJo
   const lock = await acquireTargetLock(ctx, run, target.name);
   const backupId = backupIdForJob(target.name, run.job.id!, run.job.timestamp + (run.job.opts.delay ?? 0));
   const runLog = await RunLog.open(ctx.config.logDir, target.name, 'dump');
+  // Holding the target's lock, any partial file of this target belongs to a dead run (another
+  // worker that crashed mid-dump): remove it now rather than at that worker's next start.
+  const swept = await sweepOrphans(ctx.config.backupDir, { target: target.name, foreignAfterMs: 0 });
+  for (const file of swept.removed) await run.log(`removed ${file}, left by a dead run`);
   let result: Awaited<ReturnType<typeof runDump>>;
   try {
     await runLog.line(`job ${run.job.id} (${data.origin}) attempt ${run.attempt}/${run.maxAttempts} on ${process.pid}`);

@@ -13,6 +13,8 @@ export interface SweepOptions {
   /** Backup files with no manifest are removed past this age (a dump between rename and manifest). Default 1 h. */
   orphanAfterMs?: number;
   now?: Date;
+  /** Only this target's directory. */
+  target?: string;
 }
 
 export interface SweepResult {
@@ -40,7 +42,7 @@ export async function sweepOrphans(backupDir: string, options: SweepOptions = {}
   const removed: string[] = [];
   let targets: string[];
   try {
-    targets = (await fs.readdir(backupDir)).filter((name) => targetNamePattern.test(name));
+    targets = options.target ? [options.target] : (await fs.readdir(backupDir)).filter((name) => targetNamePattern.test(name));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { removed };
     throw error;
