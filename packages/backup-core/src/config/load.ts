@@ -4,6 +4,7 @@ import { readEnvTarget } from './env-target.js';
 import { readConfigFile } from './file.js';
 import { pick, readLayers } from './layers.js';
 import { ProblemList } from './problems.js';
+import { checkAssembledConfig } from './schema.js';
 import { assembleTargets, required } from './targets.js';
 import type { BackupConfig, LoadConfigOptions } from './types.js';
 import { postgresUrlExpected } from './url.js';
@@ -37,7 +38,7 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
   }
   if (problems.count > 0) throw problems.toError();
 
-  return {
+  return checkAssembledConfig({
     targets,
     backupDir: required(layers.backupDir),
     logDir: required(layers.logDir),
@@ -57,5 +58,5 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
     },
     dashboard,
     logLevel: required(layers.logLevel),
-  };
+  });
 }

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { BackupError } from '../errors.js';
+import { compressionKinds, verifyLevels } from '../manifest.js';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const wholeNumber = z.number().int().nonnegative();
+const positiveMs = z
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 31 - 1);
+
+/** Where a target database is. The password stays in memory; it is never shown or logged. */
+export const pgConnectionSchema = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65_535),
+  user: z.string().min(1),
+  password: z.string().optional(),
+  database: z.string().min(1),
+});
+
+/** How many backups of each kind of period to keep, and the floor of verified ones. */
+export const retentionPolicySchema = z.object({
+  daily: wholeNumber,
+  weekly: wholeNumber,
+  monthly: wholeNumber,
+  yearly: wholeNumber,
+  /** This many newest verified backups survive pruning whatever their age. */
+  minVerified: z.number().int().min(1),
+});
+
+export const targetConfigSchema = z.object({
+  /** Letters, digits, `_ . -`, at most 63: safe in paths, job ids and commands. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/),
+  connection: pgConnectionSchema,
+  /** `postgresql://user@host:port/db`; never contains the password. */
+  displayUrl: z.string(),
+  /** Cron, 5 fields or 6 with seconds first. Default `0 2 * * *`. */
+  schedule: z.string(),
+  /** IANA zone the schedule is read in. Default `UTC`. */
+  timeZone: z.string(),
+  retention: retentionPolicySchema,
+  /** Default `read`. */
+  verify: z.enum(verifyLevels),
+  /** Default `zstd`. */
+  compression: z.enum(compressionKinds),
+  /** No verified backup for longer than this means stale. Default: from the schedule. */
+  maxAgeMs: positiveMs,
+  /** A dump smaller than this fraction of the previous verified one is suspicious; 0 disables. Default 0.5. */
+  suspiciousRatio: z.number().min(0).max(1),
+});
+
+/**
+ * The resolved configuration: the one schema the worker, backupctl and the dashboard share.
+ * `loadConfig` turns flags, environment and file into this shape (with messages naming each
+ * variable), and the result is checked against it before anyone uses it.
+ */
+export const backupConfigSchema = z.object({
+  targets: z.array(targetConfigSchema),
+  /** Absolute. Default `./backups` against the working directory. */
+  backupDir: z.string().startsWith('/'),
+  /** Absolute. Default `./logs` against the working directory. */
+  logDir: z.string().startsWith('/'),
+  /** Key new backups are encrypted with; unset means no encryption. */
+  encryptionKeyFile: z.string().optional(),
+  /** Older keys, kept to read backups made before a key rotation. Default []. */
+  decryptionKeyFiles: z.array(z.string()),
+  /** Defaults `redis://127.0.0.1:6379` and `pgbackup`. */
+  redis: z.object({ url: z.string(), prefix: z.string().min(1) }),
+  /**
+   * Defaults: concurrency 2, attempts 5, backoff 30s, timeout 6h, stall timeout 10m,
+   * shutdown timeout 60s, health port 3001 (0 disables), health host 127.0.0.1.
+   */
+  worker: z.object({
+    concurrency: z.number().int().min(1).max(64),
+    attempts: z.number().int().min(1).max(100),
+    backoffMs: positiveMs,
+    timeoutMs: positiveMs,
+    stallTimeoutMs: positiveMs,
+    shutdownTimeoutMs: positiveMs,
+    healthPort: z.number().int().min(0).max(65_535),
+    healthHost: z.string(),
+    webhookUrl: z.string().optional(),
+  }),
+  /** Defaults: port 3000, host unset (the dashboard decides), base path `/`, user `admin`. */
+  dashboard: z.object({
+    port: z.number().int().min(0).max(65_535),
+    host: z.string().optional(),
+    basePath: z.string().startsWith('/'),
+    user: z.string().min(1),
+    password: z.string().optional(),
+    viewerUser: z.string().optional(),
+    viewerPassword: z.string().optional(),
+  }),
+  /** Default `info`. */
+  logLevel: z.enum(logLevels),
+});
+
+/**
+ * Last line of defence: the assembled configuration must match the schema. A mismatch is a bug
+ * in the loader, reported without values (they may be secrets).
+ */
+export function checkAssembledConfig(config: unknown): z.infer<typeof backupConfigSchema> {
+  const result = backupConfigSchema.safeParse(config);
+  if (result.success) return result.data;
+  const where = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+  throw new BackupError('CONFIG_INVALID', `the configuration does not have the expected shape: ${where}`);
+}
