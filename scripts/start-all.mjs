@@ -7,9 +7,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env };
-const hasTarget = ['DATABASE_URL', 'BACKUP_CONFIG', 'PGDATABASE', 'POSTGRES_DB', 'PGHOST', 'POSTGRES_HOST'].some(
-  (name) => env[name],
-);
+const hasTarget = [
+  'DATABASE_URL',
+  'BACKUP_CONFIG',
+  'PGDATABASE',
+  'POSTGRES_DB',
+  'PGHOST',
+  'POSTGRES_HOST',
+].some((name) => env[name]);
 if (!hasTarget) {
   // Local defaults: the machine's own PostgreSQL `postgres` database.
   env.DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { quoteIdent, withDatabase } from './database-url.js';
-import type { HarnessContext } from './provided.js';
 import { PostgresServer } from './postgres-server.js';
+import type { HarnessContext } from './provided.js';
 import { RedisServer } from './redis-server.js';
 
 async function adminQuery(url: string, sql: string): Promise<pg.QueryResult> {
@@ -30,10 +30,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await postgres?.destroy();
     throw error;
   }
-  const pgAdminUrl = postgres ? postgres.url('postgres') : withDatabase(process.env.TEST_DATABASE_URL!, 'postgres');
+  const pgAdminUrl = postgres
+    ? postgres.url('postgres')
+    : withDatabase(process.env.TEST_DATABASE_URL!, 'postgres');
   const redisUrl = redis ? redis.url : process.env.TEST_REDIS_URL!;
   const templateDatabase = `${runId}_template`;
-  await adminQuery(pgAdminUrl, `CREATE DATABASE ${quoteIdent(templateDatabase)} TEMPLATE template0 ENCODING 'UTF8'`);
+  await adminQuery(
+    pgAdminUrl,
+    `CREATE DATABASE ${quoteIdent(templateDatabase)} TEMPLATE template0 ENCODING 'UTF8'`,
+  );
 
   const context: HarnessContext = { pgAdminUrl, redisUrl, templateDatabase, runId };
   project.provide('harness', context);

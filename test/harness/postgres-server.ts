@@ -106,7 +106,11 @@ export class PostgresServer {
 
   logTail(lines = 20): string {
     try {
-      return readFileSync(path.join(this.dir, 'postgres.log'), 'utf8').trim().split('\n').slice(-lines).join('\n');
+      return readFileSync(path.join(this.dir, 'postgres.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(-lines)
+        .join('\n');
     } catch {
       return '(no log)';
     }

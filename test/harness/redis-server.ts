@@ -81,7 +81,11 @@ export class RedisServer {
     });
     await waitFor(`Redis on port ${this.port}`, async () => {
       if (exitedEarly) throw new HarnessError(`redis-server exited at start: ${this.logTail()}`);
-      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const client = new Redis(this.url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       client.on('error', () => undefined);
       try {
         await client.connect();
@@ -94,7 +98,11 @@ export class RedisServer {
 
   logTail(lines = 20): string {
     try {
-      return readFileSync(path.join(this.dir, 'redis.log'), 'utf8').trim().split('\n').slice(-lines).join('\n');
+      return readFileSync(path.join(this.dir, 'redis.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(-lines)
+        .join('\n');
     } catch {
       return '(no log)';
     }

@@ -16,7 +16,7 @@ export function serverIdentity(): Identity | undefined {
   for (const wanted of ['postgres', 'nobody']) {
     const line = passwd.find((entry) => entry.startsWith(`${wanted}:`));
     const fields = line?.split(':');
-    if (fields && fields[2] && fields[3]) return { uid: Number(fields[2]), gid: Number(fields[3]) };
+    if (fields?.[2] && fields[3]) return { uid: Number(fields[2]), gid: Number(fields[3]) };
   }
   throw new Error('running as root, and neither a postgres nor a nobody user exists to run PostgreSQL');
 }

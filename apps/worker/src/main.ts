@@ -36,7 +36,10 @@ async function main(): Promise<void> {
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
     if (signals === 1) {
-      logger.info({ signal }, 'stopping: no new jobs, running ones may finish (send the signal again to abort them)');
+      logger.info(
+        { signal },
+        'stopping: no new jobs, running ones may finish (send the signal again to abort them)',
+      );
       service.close().then(
         () => process.exit(0),
         (error: Error) => {

@@ -19,7 +19,9 @@ async function configValue(redis: Redis, name: string): Promise<string | undefin
 export async function checkRedisSettings(redis: Redis, logger: Logger): Promise<void> {
   const policy = await configValue(redis, 'maxmemory-policy');
   if (policy === undefined) {
-    logger.warn('could not read the Redis configuration (CONFIG GET is disabled?): make sure maxmemory-policy is noeviction and AOF is on');
+    logger.warn(
+      'could not read the Redis configuration (CONFIG GET is disabled?): make sure maxmemory-policy is noeviction and AOF is on',
+    );
     return;
   }
   if (policy !== 'noeviction') {

@@ -14,9 +14,16 @@ export async function syncSchedules(queue: Queue, config: BackupConfig, logger: 
     await queue.upsertJobScheduler(
       dumpSchedulerId(target.name),
       { pattern: target.schedule, tz: target.timeZone },
-      { name: jobNames.dump, data: { target: target.name, origin: 'schedule' }, opts: defaultJobOptions(config) },
+      {
+        name: jobNames.dump,
+        data: { target: target.name, origin: 'schedule' },
+        opts: defaultJobOptions(config),
+      },
     );
-    logger.info({ target: target.name, schedule: target.schedule, timeZone: target.timeZone }, 'schedule in place');
+    logger.info(
+      { target: target.name, schedule: target.schedule, timeZone: target.timeZone },
+      'schedule in place',
+    );
   }
   for (const scheduler of await queue.getJobSchedulers(0, -1, true)) {
     const target = targetOfSchedulerId(scheduler.key);

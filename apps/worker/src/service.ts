@@ -47,14 +47,21 @@ export interface WorkerService {
   close(options?: { force?: boolean; deadlineMs?: number }): Promise<void>;
 }
 
-async function loadKeys(config: BackupConfig): Promise<{ encryptionKey: OperatorKey | undefined; keyring: OperatorKey[] }> {
-  const encryptionKey = config.encryptionKeyFile ? await loadOperatorKey(config.encryptionKeyFile) : undefined;
+async function loadKeys(
+  config: BackupConfig,
+): Promise<{ encryptionKey: OperatorKey | undefined; keyring: OperatorKey[] }> {
+  const encryptionKey = config.encryptionKeyFile
+    ? await loadOperatorKey(config.encryptionKeyFile)
+    : undefined;
   const older = await Promise.all(config.decryptionKeyFiles.map((file) => loadOperatorKey(file)));
   return { encryptionKey, keyring: encryptionKey ? [encryptionKey, ...older] : older };
 }
 
 /** Starts the worker: checks, sweep, schedules, the BullMQ worker, alerts and /healthz. */
-export async function startWorkerService(config: BackupConfig, options: WorkerServiceOptions = {}): Promise<WorkerService> {
+export async function startWorkerService(
+  config: BackupConfig,
+  options: WorkerServiceOptions = {},
+): Promise<WorkerService> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'pgbackup-worker' });
   const { encryptionKey, keyring } = await loadKeys(config);
   const redis = createRedisConnection(config.redis.url);
@@ -103,12 +110,18 @@ export async function startWorkerService(config: BackupConfig, options: WorkerSe
     if (!job) return;
     const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!final) return;
-    const target = typeof job.data?.target === 'string' ? job.data.target : String(job.data?.backupId ?? '').split('-')[1];
-    if (target) void alerts.targetFailed(target, job.name, job.id, error.message, job.attemptsMade).catch(() => undefined);
+    const target =
+      typeof job.data?.target === 'string' ? job.data.target : String(job.data?.backupId ?? '').split('-')[1];
+    if (target)
+      void alerts
+        .targetFailed(target, job.name, job.id, error.message, job.attemptsMade)
+        .catch(() => undefined);
   });
 
   const staleTimer = setInterval(() => {
-    void alerts.checkStaleness().catch((error) => logger.warn({ err: (error as Error).message }, 'stale check failed'));
+    void alerts
+      .checkStaleness()
+      .catch((error) => logger.warn({ err: (error as Error).message }, 'stale check failed'));
   }, options.staleCheckIntervalMs ?? 60_000);
   staleTimer.unref();
 
@@ -127,7 +140,11 @@ export async function startWorkerService(config: BackupConfig, options: WorkerSe
           };
         });
   logger.info(
-    { targets: config.targets.map((t) => t.name), concurrency: config.worker.concurrency, health: health?.url },
+    {
+      targets: config.targets.map((t) => t.name),
+      concurrency: config.worker.concurrency,
+      health: health?.url,
+    },
     'worker started',
   );
 

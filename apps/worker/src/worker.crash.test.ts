@@ -30,7 +30,8 @@ beforeAll(async () => {
 async function partialFiles(backupDir: string): Promise<string[]> {
   const found: string[] = [];
   for (const target of await fs.readdir(backupDir).catch(() => [] as string[])) {
-    for (const name of await fs.readdir(path.join(backupDir, target))) if (name.endsWith('.partial')) found.push(name);
+    for (const name of await fs.readdir(path.join(backupDir, target)))
+      if (name.endsWith('.partial')) found.push(name);
   }
   return found;
 }
@@ -39,14 +40,20 @@ async function partialFiles(backupDir: string): Promise<string[]> {
 const fastTakeover = { BACKUP_JOB_LOCK_MS: '2000', BACKUP_STALLED_INTERVAL_MS: '1000' };
 
 it('a worker killed with SIGKILL mid-dump: the job is taken over and leaves exactly one valid backup', async () => {
-  fixture = await workerFixture({ DATABASE_URL: db.url, BACKUP_TARGET_NAME: 'big', BACKUP_VERIFY: 'checksum' });
+  fixture = await workerFixture({
+    DATABASE_URL: db.url,
+    BACKUP_TARGET_NAME: 'big',
+    BACKUP_VERIFY: 'checksum',
+  });
   const first = spawnWorker({ ...fixture.env, ...fastTakeover });
   processes.push(first);
   const job = await enqueueDump(fixture.queue, { target: 'big' });
   await waitFor(
     'the dump to write bytes',
     async () => {
-      const progress = (await fixture!.queue.getJob(job.id!))?.progress as { storedBytes?: number } | undefined;
+      const progress = (await fixture!.queue.getJob(job.id!))?.progress as
+        | { storedBytes?: number }
+        | undefined;
       return (progress?.storedBytes ?? 0) > 0 || (await partialFiles(fixture!.config.backupDir)).length > 0;
     },
     30_000,
@@ -57,15 +64,28 @@ it('a worker killed with SIGKILL mid-dump: the job is taken over and leaves exac
   // The second worker, started after the crash, sweeps the dead run's partial file and takes the job over.
   await fixture.start({ lockDurationMs: 2_000, stalledIntervalMs: 1_000 });
   expect(await fixture.finished(job, 90_000)).toBe('completed');
-  await waitFor('the verify of the backup', async () => (await fixture!.verifiedBackups('big')).length === 1, 60_000);
+  await waitFor(
+    'the verify of the backup',
+    async () => (await fixture!.verifiedBackups('big')).length === 1,
+    60_000,
+  );
   const listing = await listBackups(fixture.config.backupDir, { target: 'big' });
   expect(listing.entries).toHaveLength(1);
   expect(await partialFiles(fixture.config.backupDir)).toEqual([]);
-  await verifyBackup({ backupDir: fixture.config.backupDir, id: listing.entries[0]!.manifest.id, level: 'read', record: false });
+  await verifyBackup({
+    backupDir: fixture.config.backupDir,
+    id: listing.entries[0]!.manifest.id,
+    level: 'read',
+    record: false,
+  });
 });
 
 it('graceful shutdown mid-dump: the deadline aborts the dump, no partial file and no child process remain', async () => {
-  fixture = await workerFixture({ DATABASE_URL: db.url, BACKUP_TARGET_NAME: 'big', BACKUP_SHUTDOWN_TIMEOUT: '200ms' });
+  fixture = await workerFixture({
+    DATABASE_URL: db.url,
+    BACKUP_TARGET_NAME: 'big',
+    BACKUP_SHUTDOWN_TIMEOUT: '200ms',
+  });
   const worker = spawnWorker(fixture.env);
   processes.push(worker);
   const job = await enqueueDump(fixture.queue, { target: 'big' });
@@ -85,7 +105,12 @@ it('graceful shutdown mid-dump: the deadline aborts the dump, no partial file an
 });
 
 it('two workers and manual dumps never dump the same target at the same time', async () => {
-  fixture = await workerFixture({ DATABASE_URL: db.url, BACKUP_TARGET_NAME: 'big', BACKUP_VERIFY: 'checksum', BACKUP_CONCURRENCY: '4' });
+  fixture = await workerFixture({
+    DATABASE_URL: db.url,
+    BACKUP_TARGET_NAME: 'big',
+    BACKUP_VERIFY: 'checksum',
+    BACKUP_CONCURRENCY: '4',
+  });
   await fixture.start();
   await fixture.start();
   // A manual dump while one is waiting joins it (same job) instead of adding a second dump.
@@ -93,9 +118,13 @@ it('two workers and manual dumps never dump the same target at the same time', a
   const joined = await enqueueDump(fixture.queue, { target: 'big' });
   expect(joined.id).toBe(a.id);
   // Jobs that bypass deduplication (custom ids, as the scheduler's) must wait for the lock.
-  const others = await Promise.all([1, 2, 3].map((n) => fixture!.queue.add('dump', { target: 'big' }, { jobId: `manual-${n}` })));
+  const others = await Promise.all(
+    [1, 2, 3].map((n) => fixture!.queue.add('dump', { target: 'big' }, { jobId: `manual-${n}` })),
+  );
   for (const job of [a, ...others]) expect(await fixture.finished(job, 120_000)).toBe('completed');
-  const manifests = (await listBackups(fixture.config.backupDir, { target: 'big' })).entries.map((e) => e.manifest);
+  const manifests = (await listBackups(fixture.config.backupDir, { target: 'big' })).entries.map(
+    (e) => e.manifest,
+  );
   expect(manifests).toHaveLength(4);
   const spans = manifests
     .map((m) => [Date.parse(m.createdAt), Date.parse(m.completedAt)] as const)

@@ -25,7 +25,11 @@ it('retries a dump while PostgreSQL is down and succeeds once it is back', async
   await server.stop();
   await fixture.start();
   const job = await enqueueDump(fixture.queue, { target: 'flaky' });
-  await waitFor('a failed attempt', async () => ((await fixture!.queue.getJob(job.id!))?.attemptsMade ?? 0) >= 1, 30_000);
+  await waitFor(
+    'a failed attempt',
+    async () => ((await fixture!.queue.getJob(job.id!))?.attemptsMade ?? 0) >= 1,
+    30_000,
+  );
   await server.restart();
   expect(await fixture.finished(job)).toBe('completed');
   const done = await fixture.queue.getJob(job.id!);
@@ -37,7 +41,11 @@ it('retries a dump while PostgreSQL is down and succeeds once it is back', async
 
 it('fails at once, without retrying, when the database does not exist', async () => {
   const db = await createTestDatabase('missing');
-  fixture = await workerFixture({ DATABASE_URL: `${db.url}_nope`, BACKUP_TARGET_NAME: 'ghost', BACKUP_ATTEMPTS: '5' });
+  fixture = await workerFixture({
+    DATABASE_URL: `${db.url}_nope`,
+    BACKUP_TARGET_NAME: 'ghost',
+    BACKUP_ATTEMPTS: '5',
+  });
   await fixture.start();
   const job = await enqueueDump(fixture.queue, { target: 'ghost' });
   expect(await fixture.finished(job)).toBe('failed');
@@ -111,5 +119,9 @@ it('a webhook that is down is logged, and the backup still succeeds', async () =
   await fixture.start();
   const job = await enqueueDump(fixture.queue, { target: 'app' });
   expect(await fixture.finished(job)).toBe('completed');
-  await waitFor('the verified backup', async () => (await fixture!.verifiedBackups('app')).length === 1, 30_000);
+  await waitFor(
+    'the verified backup',
+    async () => (await fixture!.verifiedBackups('app')).length === 1,
+    30_000,
+  );
 });

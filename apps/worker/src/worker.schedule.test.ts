@@ -31,13 +31,17 @@ it('a seconds-level schedule produces verified backups, then prunes by policy', 
     'three scheduled dumps and prunes that deleted something',
     async () => {
       const prunes = await fixture!.queue.getJobs(['completed'], 0, -1);
-      const deleted = prunes.filter((job) => job.name === 'prune').flatMap((job) => job.returnvalue?.deleted ?? []);
+      const deleted = prunes
+        .filter((job) => job.name === 'prune')
+        .flatMap((job) => job.returnvalue?.deleted ?? []);
       return deleted.length >= 2;
     },
     60_000,
   );
   const listing = await listBackups(fixture.config.backupDir, { target: 'app' });
-  const verified = listing.entries.filter((e) => e.manifest.verifications.some((v) => v.ok && v.level === 'read'));
+  const verified = listing.entries.filter((e) =>
+    e.manifest.verifications.some((v) => v.ok && v.level === 'read'),
+  );
   expect(verified.length).toBeGreaterThanOrEqual(1);
   // Every remaining manifest points at an existing file.
   for (const entry of listing.entries) await expect(fs.stat(entry.filePath)).resolves.toBeDefined();
@@ -45,9 +49,9 @@ it('a seconds-level schedule produces verified backups, then prunes by policy', 
   const logs = await fs.readdir(fixture.config.logDir);
   const dumpLog = logs.find((name) => /^app_\d{8}T\d{6}Z(\.\d+)?\.log$/.test(name));
   expect(dumpLog).toBeDefined();
-  expect((await fs.readFile(`${fixture.config.logDir}/${dumpLog}`, 'utf8')).trim().split('\n').at(-1)).toMatch(
-    /STATUS: SUCCESS$/,
-  );
+  expect(
+    (await fs.readFile(`${fixture.config.logDir}/${dumpLog}`, 'utf8')).trim().split('\n').at(-1),
+  ).toMatch(/STATUS: SUCCESS$/);
 });
 
 it('restarting the worker or running several never duplicates a schedule, and drops removed targets', async () => {
@@ -61,10 +65,16 @@ it('restarting the worker or running several never duplicates a schedule, and dr
 
   // The same queue, now configured with another target only: alpha's schedule goes away.
   const b = await createTestDatabase('b');
-  const next = await workerFixture({ DATABASE_URL: b.url, BACKUP_TARGET_NAME: 'beta', BACKUP_QUEUE_PREFIX: fixture.env.BACKUP_QUEUE_PREFIX! });
+  const next = await workerFixture({
+    DATABASE_URL: b.url,
+    BACKUP_TARGET_NAME: 'beta',
+    BACKUP_QUEUE_PREFIX: fixture.env.BACKUP_QUEUE_PREFIX!,
+  });
   try {
     await next.start();
-    expect((await next.queue.getJobSchedulers(0, -1, true)).map((s) => s.key)).toEqual([dumpSchedulerId('beta')]);
+    expect((await next.queue.getJobSchedulers(0, -1, true)).map((s) => s.key)).toEqual([
+      dumpSchedulerId('beta'),
+    ]);
   } finally {
     await next.cleanup();
   }

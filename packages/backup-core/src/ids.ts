@@ -17,7 +17,10 @@ function compactTimestamp(at: Date): string {
  */
 export function newBackupId(target: string, at: Date, suffix?: string): string {
   if (!targetNamePattern.test(target)) {
-    throw new BackupError('TARGET_UNKNOWN', `target name ${JSON.stringify(target)} is not a valid target name`);
+    throw new BackupError(
+      'TARGET_UNKNOWN',
+      `target name ${JSON.stringify(target)} is not a valid target name`,
+    );
   }
   const tail = suffix ?? randomBytes(3).toString('hex');
   if (!/^[0-9a-f]{6}$/.test(tail)) throw new Error(`backup id suffix must be 6 hex characters, got ${tail}`);

@@ -1,4 +1,22 @@
 export {
+  type BackupConfig,
+  type ConfigProblem,
+  defaultMaxAgeMs,
+  defaultRetentionText,
+  displayUrl,
+  findTarget,
+  type LoadConfigOptions,
+  type LogLevel,
+  loadConfig,
+  logLevels,
+  nextRuns,
+  parseDuration,
+  parseRetention,
+  redactUrl,
+  type TargetConfig,
+  validateCron,
+} from './config/index.js';
+export {
   createDecryptStream,
   createEncryptStream,
   ENCRYPTION_ALGORITHM,
@@ -8,7 +26,14 @@ export {
   readEncryptionHeader,
   rewrapFile,
 } from './crypto/index.js';
-export { type DumpOptions, type DumpPhase, type DumpProgress, type DumpResult, type DumpTarget, runDump } from './dump/dump.js';
+export {
+  type DumpOptions,
+  type DumpPhase,
+  type DumpProgress,
+  type DumpResult,
+  type DumpTarget,
+  runDump,
+} from './dump/dump.js';
 export { BackupError, type BackupErrorCode, errorCodes, isBackupError } from './errors.js';
 export { isBackupId, newBackupId, type ParsedBackupId, parseBackupId, targetNamePattern } from './ids.js';
 export { createLogger, type Logger, redactedPaths, silentLogger } from './logger.js';
@@ -26,9 +51,35 @@ export {
   verificationState,
   verifyLevels,
 } from './manifest.js';
-export { classifyPostgresError, connect, libpqEnvironment, type PgConnection, withDatabase } from './postgres/connection.js';
+export {
+  classifyPostgresError,
+  connect,
+  libpqEnvironment,
+  type PgConnection,
+  withDatabase,
+} from './postgres/connection.js';
 export { findPgTool, type ToolInfo } from './postgres/tools.js';
-export { type RestoreOptions, type RestorePhase, type RestoreResult, restoreBackup, safetyTargetName } from './restore/restore.js';
+export {
+  defaultRetentionPolicy,
+  describeReason,
+  type ExecutePruneOptions,
+  executePrune,
+  type PlanPruneInput,
+  type PruneDecision,
+  type PrunePlan,
+  type PruneReason,
+  type PruneResult,
+  type PruneStore,
+  planPrune,
+  type RetentionPolicy,
+} from './prune/index.js';
+export {
+  type RestoreOptions,
+  type RestorePhase,
+  type RestoreResult,
+  restoreBackup,
+  safetyTargetName,
+} from './restore/restore.js';
 export { RunLog } from './run-log.js';
 export {
   type CatalogEntry,
@@ -40,5 +91,5 @@ export {
   recordVerification,
   writeManifest,
 } from './storage/catalog.js';
-export { sweepOrphans, type SweepOptions, type SweepResult } from './storage/sweep.js';
+export { type SweepOptions, type SweepResult, sweepOrphans } from './storage/sweep.js';
 export { type VerifyOptions, type VerifyResult, verifyBackup } from './verify/verify.js';

@@ -15,7 +15,10 @@ export class RunLog {
 
   static async open(logDir: string, target: string, kind: string, at = new Date()): Promise<RunLog> {
     await ensurePrivateDirectory(logDir);
-    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = at
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const suffix = kind === 'dump' ? '' : `_${kind}`;
     const base = path.join(logDir, `${target}_${stamp}${suffix}`);
     // Two runs of a target in the same second (a retry) get their own files.

@@ -23,10 +23,14 @@ export async function startHealthServer(
     }
     report()
       .then((result) => {
-        response.writeHead(result.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+        response
+          .writeHead(result.ok ? 200 : 503, { 'content-type': 'application/json' })
+          .end(JSON.stringify(result));
       })
       .catch((error: Error) => {
-        response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: error.message }));
+        response
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ ok: false, error: error.message }));
       });
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type DumpProgress, findTarget, newBackupId, RunLog, runDump, sweepOrphans } from '@pgbackup/backup-core';
+import {
+  type DumpProgress,
+  findTarget,
+  newBackupId,
+  RunLog,
+  runDump,
+  sweepOrphans,
+} from '@pgbackup/backup-core';
 import type { WorkerContext } from '../context.js';
 import { enqueueVerify } from '../queue/backup-queue.js';
 import type { ParsedJobData } from '../queue/job-data.js';
@@ -28,7 +35,11 @@ export function backupIdForJob(target: string, jobId: string, scheduledAt: numbe
   return newBackupId(target, new Date(scheduledAt), suffix);
 }
 
-export async function runDumpJob(ctx: WorkerContext, run: JobRun, data: ParsedJobData<'dump'>): Promise<DumpJobResult> {
+export async function runDumpJob(
+  ctx: WorkerContext,
+  run: JobRun,
+  data: ParsedJobData<'dump'>,
+): Promise<DumpJobResult> {
   const target = findTarget(ctx.config, data.target);
   const lock = await acquireTargetLock(ctx, run, target.name);
   const backupId = backupIdForJob(target.name, run.job.id!, run.job.timestamp + (run.job.opts.delay ?? 0));
@@ -39,7 +50,9 @@ export async function runDumpJob(ctx: WorkerContext, run: JobRun, data: ParsedJo
   for (const file of swept.removed) await run.log(`removed ${file}, left by a dead run`);
   let result: Awaited<ReturnType<typeof runDump>>;
   try {
-    await runLog.line(`job ${run.job.id} (${data.origin}) attempt ${run.attempt}/${run.maxAttempts} on ${process.pid}`);
+    await runLog.line(
+      `job ${run.job.id} (${data.origin}) attempt ${run.attempt}/${run.maxAttempts} on ${process.pid}`,
+    );
     await run.log(`dumping ${target.displayUrl} as ${backupId} (run log ${runLog.path})`);
     let lastProgressAt = 0;
     result = await runDump({

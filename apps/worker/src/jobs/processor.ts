@@ -29,7 +29,9 @@ const handlers: { [N in JobName]: (ctx: WorkerContext, run: JobRun, data: never)
 export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
   return async (job: Job, token?: string, cancelSignal?: AbortSignal): Promise<unknown> => {
     if (!isJobName(job.name)) {
-      throw new UnrecoverableError(`JOB_NAME_UNKNOWN: no job named ${JSON.stringify(job.name)}; expected dump, verify, prune or restore`);
+      throw new UnrecoverableError(
+        `JOB_NAME_UNKNOWN: no job named ${JSON.stringify(job.name)}; expected dump, verify, prune or restore`,
+      );
     }
     const maxAttempts = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
@@ -48,7 +50,10 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
 
     const controller = new AbortController();
     const timeout = setTimeout(
-      () => controller.abort(`the job exceeded BACKUP_TIMEOUT (${Math.round(ctx.config.worker.timeoutMs / 1000)} s)`),
+      () =>
+        controller.abort(
+          `the job exceeded BACKUP_TIMEOUT (${Math.round(ctx.config.worker.timeoutMs / 1000)} s)`,
+        ),
       ctx.config.worker.timeoutMs,
     );
     const onCancel = () => controller.abort(String(cancelSignal?.reason ?? 'cancelled'));
@@ -64,9 +69,14 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
       if (error instanceof DelayedError) throw error;
       const jobError = toJobError(error);
       const final = jobError instanceof UnrecoverableError || attempt >= maxAttempts;
-      const next = final ? (jobError instanceof UnrecoverableError ? 'not retried: retrying cannot fix this' : 'no attempt left') : 'will be retried';
+      const next = final
+        ? jobError instanceof UnrecoverableError
+          ? 'not retried: retrying cannot fix this'
+          : 'no attempt left'
+        : 'will be retried';
       await log(`attempt ${attempt}/${maxAttempts} failed (${next}): ${jobError.message}`);
-      if (!(error instanceof BackupError) && errorCodeOf(error) === 'INTERNAL') logger.error({ err: error }, 'unexpected error');
+      if (!(error instanceof BackupError) && errorCodeOf(error) === 'INTERNAL')
+        logger.error({ err: error }, 'unexpected error');
       throw jobError;
     } finally {
       clearTimeout(timeout);

@@ -1,4 +1,12 @@
-import { deleteBackup, describeReason, executePrune, findTarget, listBackups, planPrune, RunLog } from '@pgbackup/backup-core';
+import {
+  deleteBackup,
+  describeReason,
+  executePrune,
+  findTarget,
+  listBackups,
+  planPrune,
+  RunLog,
+} from '@pgbackup/backup-core';
 import type { WorkerContext } from '../context.js';
 import type { ParsedJobData } from '../queue/job-data.js';
 import type { JobRun } from './job-run.js';
@@ -16,7 +24,11 @@ export interface PruneJobResult {
  * Applies the retention policy. It holds the target's lock, so it never runs while a dump of
  * the same target runs (a running dump may be the backup that would fill a slot).
  */
-export async function runPruneJob(ctx: WorkerContext, run: JobRun, data: ParsedJobData<'prune'>): Promise<PruneJobResult> {
+export async function runPruneJob(
+  ctx: WorkerContext,
+  run: JobRun,
+  data: ParsedJobData<'prune'>,
+): Promise<PruneJobResult> {
   const target = findTarget(ctx.config, data.target);
   const lock = await acquireTargetLock(ctx, run, target.name);
   const runLog = await RunLog.open(ctx.config.logDir, target.name, 'prune');
@@ -30,7 +42,9 @@ export async function runPruneJob(ctx: WorkerContext, run: JobRun, data: ParsedJ
       timeZone: target.timeZone,
     });
     for (const decision of plan.decisions) {
-      await runLog.line(`${decision.action} ${decision.id}: ${decision.reasons.map(describeReason).join(', ')}`);
+      await runLog.line(
+        `${decision.action} ${decision.id}: ${decision.reasons.map(describeReason).join(', ')}`,
+      );
     }
     const result = await executePrune(
       plan,

@@ -16,11 +16,17 @@ export interface RestoreJobResult {
  * Restores into a database on the server of a configured target (its credentials come from the
  * configuration: job data never carries a password).
  */
-export async function runRestoreJob(ctx: WorkerContext, run: JobRun, data: ParsedJobData<'restore'>): Promise<RestoreJobResult> {
+export async function runRestoreJob(
+  ctx: WorkerContext,
+  run: JobRun,
+  data: ParsedJobData<'restore'>,
+): Promise<RestoreJobResult> {
   const server = findTarget(ctx.config, data.server ?? parseBackupId(data.backupId).target);
   const runLog = await RunLog.open(ctx.config.logDir, server.name, 'restore');
   try {
-    await runLog.line(`job ${run.job.id}: restore ${data.backupId} into ${data.database} on ${server.displayUrl} (force: ${data.force})`);
+    await runLog.line(
+      `job ${run.job.id}: restore ${data.backupId} into ${data.database} on ${server.displayUrl} (force: ${data.force})`,
+    );
     const result = await restoreBackup({
       backupDir: ctx.config.backupDir,
       logDir: ctx.config.logDir,

@@ -13,7 +13,11 @@ export interface VerifyJobResult {
   pruneJobId: string | undefined;
 }
 
-export async function runVerifyJob(ctx: WorkerContext, run: JobRun, data: ParsedJobData<'verify'>): Promise<VerifyJobResult> {
+export async function runVerifyJob(
+  ctx: WorkerContext,
+  run: JobRun,
+  data: ParsedJobData<'verify'>,
+): Promise<VerifyJobResult> {
   const entry = await findBackup(ctx.config.backupDir, data.backupId);
   const targetName = entry.manifest.target;
   // A backup may outlive its target's configuration (or be a safety dump): it can still be
@@ -22,7 +26,9 @@ export async function runVerifyJob(ctx: WorkerContext, run: JobRun, data: Parsed
   const level = data.level ?? target?.verify ?? 'read';
   const runLog = await RunLog.open(ctx.config.logDir, targetName, 'verify');
   try {
-    await runLog.line(`job ${run.job.id} attempt ${run.attempt}/${run.maxAttempts}: verify ${data.backupId} at level ${level}`);
+    await runLog.line(
+      `job ${run.job.id} attempt ${run.attempt}/${run.maxAttempts}: verify ${data.backupId} at level ${level}`,
+    );
     await run.log(`verifying ${data.backupId} at level ${level}`);
     const result = await verifyBackup({
       backupDir: ctx.config.backupDir,
@@ -36,15 +42,28 @@ export async function runVerifyJob(ctx: WorkerContext, run: JobRun, data: Parsed
         void run.job.updateProgress({ phase: `verify:${phase}` }).catch(() => undefined);
       },
     });
-    await runLog.succeed(`backup ${data.backupId} verified at level ${level} in ${result.verification.durationMs} ms`);
+    await runLog.succeed(
+      `backup ${data.backupId} verified at level ${level} in ${result.verification.durationMs} ms`,
+    );
     await ctx.alerts.targetSucceeded(targetName);
     let pruneJobId: string | undefined;
     if (data.pruneAfter && target) {
-      const pruneJob = await enqueuePrune(ctx.queue, { target: targetName, origin: 'chain' }, { jobId: `prune-after-${data.backupId}` });
+      const pruneJob = await enqueuePrune(
+        ctx.queue,
+        { target: targetName, origin: 'chain' },
+        { jobId: `prune-after-${data.backupId}` },
+      );
       pruneJobId = pruneJob.id;
       await run.log(`prune job ${pruneJobId} enqueued for ${targetName}`);
     }
-    return { backupId: data.backupId, target: targetName, level, ok: true, durationMs: result.verification.durationMs, pruneJobId };
+    return {
+      backupId: data.backupId,
+      target: targetName,
+      level,
+      ok: true,
+      durationMs: result.verification.durationMs,
+      pruneJobId,
+    };
   } catch (error) {
     await runLog.fail(error).catch(() => undefined);
     throw error;

@@ -10,7 +10,9 @@ import type { JobRun } from './job-run.js';
 export async function acquireTargetLock(ctx: WorkerContext, run: JobRun, target: string): Promise<HeldLock> {
   const lock = await ctx.locks.tryAcquire(target);
   if (lock) return lock;
-  await run.log(`target ${target} is busy (another dump or prune holds its lock): waiting ${ctx.lockRetryMs} ms`);
+  await run.log(
+    `target ${target} is busy (another dump or prune holds its lock): waiting ${ctx.lockRetryMs} ms`,
+  );
   await run.job.moveToDelayed(Date.now() + ctx.lockRetryMs, run.token);
   throw new DelayedError();
 }

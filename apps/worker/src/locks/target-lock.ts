@@ -38,14 +38,17 @@ export class TargetLocks {
     const ok = await this.redis.set(key, token, 'PX', this.ttlMs, 'NX');
     if (ok !== 'OK') return undefined;
     let held = true;
-    const timer = setInterval(() => {
-      this.redis
-        .eval(RENEW_SCRIPT, 1, key, token, String(this.ttlMs))
-        .then((renewed) => {
-          if (renewed !== 1) held = false;
-        })
-        .catch(() => undefined);
-    }, Math.floor(this.ttlMs / 3));
+    const timer = setInterval(
+      () => {
+        this.redis
+          .eval(RENEW_SCRIPT, 1, key, token, String(this.ttlMs))
+          .then((renewed) => {
+            if (renewed !== 1) held = false;
+          })
+          .catch(() => undefined);
+      },
+      Math.floor(this.ttlMs / 3),
+    );
     timer.unref();
     const redis = this.redis;
     return {

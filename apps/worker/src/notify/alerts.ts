@@ -19,9 +19,18 @@ export class Alerts {
     return `${this.config.redis.prefix}:alerts:${kind}:${target}`;
   }
 
-  async targetFailed(target: string, jobName: string, jobId: string | undefined, reason: string, attempts: number): Promise<void> {
+  async targetFailed(
+    target: string,
+    jobName: string,
+    jobId: string | undefined,
+    reason: string,
+    attempts: number,
+  ): Promise<void> {
     const code = /^([A-Z][A-Z0-9_]+): /.exec(reason)?.[1];
-    await this.redis.set(this.key('failing', target), JSON.stringify({ at: new Date().toISOString(), jobId, reason }));
+    await this.redis.set(
+      this.key('failing', target),
+      JSON.stringify({ at: new Date().toISOString(), jobId, reason }),
+    );
     this.logger.error({ target, jobId, code }, `${jobName} of ${target} failed for good`);
     await this.webhook.send({
       event: 'failure',
@@ -38,7 +47,11 @@ export class Alerts {
     await this.redis.del(this.key('stale', target));
     if (wasFailing > 0) {
       this.logger.info({ target }, 'target recovered');
-      await this.webhook.send({ event: 'recovery', target, text: `:large_green_circle: Backups of ${target} recovered: a new backup was verified.` });
+      await this.webhook.send({
+        event: 'recovery',
+        target,
+        text: `:large_green_circle: Backups of ${target} recovered: a new backup was verified.`,
+      });
     }
   }
 
@@ -49,9 +62,12 @@ export class Alerts {
     for (const target of this.config.targets) {
       // A new target is given its maximum age from the moment a worker first saw it.
       await this.redis.set(this.key('first-seen', target.name), now.toISOString(), 'NX');
-      const firstSeen = Date.parse((await this.redis.get(this.key('first-seen', target.name))) ?? now.toISOString());
+      const firstSeen = Date.parse(
+        (await this.redis.get(this.key('first-seen', target.name))) ?? now.toISOString(),
+      );
       const newest = listing.entries.find(
-        (entry) => entry.manifest.target === target.name && verificationState(entry.manifest).state === 'verified',
+        (entry) =>
+          entry.manifest.target === target.name && verificationState(entry.manifest).state === 'verified',
       );
       const since = newest ? Date.parse(newest.manifest.createdAt) : firstSeen;
       if (now.getTime() - since <= target.maxAgeMs) continue;

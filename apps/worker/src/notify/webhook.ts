@@ -30,12 +30,18 @@ export class Webhook {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       if (!response.ok) {
-        this.logger.warn({ status: response.status, event: notification.event }, 'webhook answered with an error status');
+        this.logger.warn(
+          { status: response.status, event: notification.event },
+          'webhook answered with an error status',
+        );
         return false;
       }
       return true;
     } catch (error) {
-      this.logger.warn({ err: (error as Error).message, event: notification.event }, 'webhook could not be sent');
+      this.logger.warn(
+        { err: (error as Error).message, event: notification.event },
+        'webhook could not be sent',
+      );
       return false;
     }
   }

@@ -31,12 +31,18 @@ export function dumpDeduplicationId(target: string): string {
 }
 
 export async function enqueueDump(queue: Queue, data: DumpJobData, options: JobsOptions = {}) {
-  return queue.add(jobNames.dump, data, { deduplication: { id: dumpDeduplicationId(data.target) }, ...options });
+  return queue.add(jobNames.dump, data, {
+    deduplication: { id: dumpDeduplicationId(data.target) },
+    ...options,
+  });
 }
 
 /** Deterministic ids: a job re-run after a crash enqueues the same follow-up, not a second one. */
 export async function enqueueVerify(queue: Queue, data: VerifyJobData, options: JobsOptions = {}) {
-  return queue.add(jobNames.verify, data, { jobId: `verify-${data.backupId}-${data.level ?? 'default'}`, ...options });
+  return queue.add(jobNames.verify, data, {
+    jobId: `verify-${data.backupId}-${data.level ?? 'default'}`,
+    ...options,
+  });
 }
 
 export async function enqueuePrune(queue: Queue, data: PruneJobData, options: JobsOptions = {}) {

@@ -9,7 +9,15 @@ export const jobNames = {
 } as const;
 export type JobName = (typeof jobNames)[keyof typeof jobNames];
 
-export const jobStates = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children'] as const;
+export const jobStates = [
+  'waiting',
+  'active',
+  'delayed',
+  'completed',
+  'failed',
+  'prioritized',
+  'waiting-children',
+] as const;
 export type JobState = (typeof jobStates)[number];
 
 /** Job scheduler id of a target's dump schedule. */

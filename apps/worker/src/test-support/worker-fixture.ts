@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type BackupConfig, listBackups, loadConfig } from '@pgbackup/backup-core';
 import { harness, uniquePrefix, waitFor } from '@pgbackup/testkit';
-import { type Job, Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { createBackupQueue } from '../queue/backup-queue.js';
 import { createRedisConnection } from '../queue/connection.js';
 import { startWorkerService, type WorkerService, type WorkerServiceOptions } from '../service.js';
@@ -51,7 +51,11 @@ export async function workerFixture(env: Record<string, string>): Promise<Worker
     queue,
     services,
     async start(options = {}) {
-      const service = await startWorkerService(config, { lockRetryMs: 300, staleCheckIntervalMs: 3_600_000, ...options });
+      const service = await startWorkerService(config, {
+        lockRetryMs: 300,
+        staleCheckIntervalMs: 3_600_000,
+        ...options,
+      });
       services.push(service);
       return service;
     },

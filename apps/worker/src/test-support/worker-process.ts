@@ -64,7 +64,5 @@ export function descendantsOf(pid: number): number[] {
 /** Processes whose command line mentions `text` (to find orphans re-parented away from us). */
 export function processesMatching(text: string): string[] {
   const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return ps.stdout
-    .split('\n')
-    .filter((line) => line.includes(text) && !line.includes('ps -eo'));
+  return ps.stdout.split('\n').filter((line) => line.includes(text) && !line.includes('ps -eo'));
 }

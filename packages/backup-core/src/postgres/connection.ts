@@ -14,7 +14,10 @@ export interface PgConnection {
  * The environment for pg_dump, pg_restore and psql: libpq reads the password from PGPASSWORD, so
  * it never appears in a process argument list (visible to every user through `ps`).
  */
-export function libpqEnvironment(connection: PgConnection, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function libpqEnvironment(
+  connection: PgConnection,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(base)) {
     // Inherited libpq settings would silently redirect the child to another server.
@@ -36,11 +39,16 @@ export function withDatabase(connection: PgConnection, database: string): PgConn
 
 /** Classifies libpq/pg error text: retrying cannot fix a wrong password or a missing database. */
 export function classifyPostgresError(text: string): BackupErrorCode | undefined {
-  if (/password authentication failed|no password supplied|authentication failed|no pg_hba\.conf entry/i.test(text)) {
+  if (
+    /password authentication failed|no password supplied|authentication failed|no pg_hba\.conf entry/i.test(
+      text,
+    )
+  ) {
     return 'PG_AUTH_FAILED';
   }
   if (/database ".*" does not exist/i.test(text)) return 'PG_DATABASE_MISSING';
-  if (/server version mismatch|aborting because of server version mismatch/i.test(text)) return 'PG_DUMP_TOO_OLD';
+  if (/server version mismatch|aborting because of server version mismatch/i.test(text))
+    return 'PG_DUMP_TOO_OLD';
   if (
     /could not connect|connection refused|could not translate host name|timeout expired|the database system is (starting up|shutting down|in recovery)|terminating connection|server closed the connection|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|Connection terminated/i.test(
       text,
@@ -61,7 +69,11 @@ const pgCodeMap: Record<string, BackupErrorCode> = {
 };
 
 /** Turns a node-postgres error into a BackupError with the right code. */
-export function postgresError(error: unknown, what: string, fallback: BackupErrorCode = 'PG_UNREACHABLE'): BackupError {
+export function postgresError(
+  error: unknown,
+  what: string,
+  fallback: BackupErrorCode = 'PG_UNREACHABLE',
+): BackupError {
   if (error instanceof BackupError) return error;
   const err = error as { code?: string; message?: string };
   const message = err?.message ?? String(error);
@@ -86,7 +98,10 @@ export async function connect(connection: PgConnection): Promise<pg.Client> {
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw postgresError(error, `could not connect to ${connection.user}@${connection.host}:${connection.port}/${connection.database}`);
+    throw postgresError(
+      error,
+      `could not connect to ${connection.user}@${connection.host}:${connection.port}/${connection.database}`,
+    );
   }
   return client;
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { BackupError } from '../errors.js';
 import type { TableStat } from '../manifest.js';
 import { connect, type PgConnection, postgresError } from './connection.js';
 
@@ -30,20 +31,79 @@ function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+export interface SnapshotOptions {
+  /**
+   * Longest wait for a table lock (a running ALTER TABLE, say): the size and row-count queries
+   * need the same lock as pg_dump, and a wait past this fails as DUMP_STALLED. Default: no limit.
+   */
+  lockTimeoutMs?: number;
+  /** Cancels the query in progress; the export then fails as ABORTED. */
+  signal?: AbortSignal;
+}
+
+function snapshotError(error: unknown, what: string, options: SnapshotOptions): BackupError {
+  if (error instanceof BackupError) return error;
+  const code = (error as { code?: string }).code;
+  if (options.signal?.aborted) {
+    return new BackupError('ABORTED', `dump aborted: ${String(options.signal.reason ?? 'cancelled')}`, {
+      cause: error,
+    });
+  }
+  if (code === '55P03') {
+    return new BackupError(
+      'DUMP_STALLED',
+      `${what}: waited more than ${Math.round((options.lockTimeoutMs ?? 0) / 1000)} s for a table lock (held by another session, e.g. an ALTER TABLE): aborted`,
+      { cause: error },
+    );
+  }
+  return postgresError(error, what);
+}
+
 /**
  * Opens a repeatable-read transaction and exports its snapshot, so pg_dump (`--snapshot`) and
  * the row counts recorded in the manifest see exactly the same data.
  */
-export async function exportSnapshot(connection: PgConnection): Promise<ExportedSnapshot> {
+export async function exportSnapshot(
+  connection: PgConnection,
+  options: SnapshotOptions = {},
+): Promise<ExportedSnapshot> {
   const client: pg.Client = await connect(connection);
+  let backendPid: number | undefined;
+  let inFlight = 0;
+  // Ending a connection does not stop its backend waiting for a lock: cancel the query instead.
+  const cancel = async () => {
+    if (backendPid === undefined || inFlight === 0) return;
+    const other = await connect(connection);
+    try {
+      await other.query('SELECT pg_cancel_backend($1)', [backendPid]);
+    } finally {
+      await other.end().catch(() => undefined);
+    }
+  };
+  const onAbort = () => void cancel().catch(() => undefined);
+  const run = async <Row extends pg.QueryResultRow>(sql: string, params?: unknown[]) => {
+    options.signal?.throwIfAborted();
+    inFlight++;
+    try {
+      return await client.query<Row>(sql, params);
+    } finally {
+      inFlight--;
+    }
+  };
   try {
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    options.signal?.throwIfAborted();
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const { rows } = await client.query<{ snapshot: string; version: string; num: string }>(
+    if (options.lockTimeoutMs !== undefined && options.lockTimeoutMs > 0) {
+      await client.query(`SET LOCAL lock_timeout = ${Math.ceil(options.lockTimeoutMs)}`);
+    }
+    const { rows } = await client.query<{ snapshot: string; version: string; num: string; pid: number }>(
       `SELECT pg_export_snapshot() AS snapshot, current_setting('server_version') AS version,
-              current_setting('server_version_num') AS num`,
+              current_setting('server_version_num') AS num, pg_backend_pid() AS pid`,
     );
     const row = rows[0]!;
-    const size = await client.query<{ bytes: string | null }>(
+    backendPid = row.pid;
+    const size = await run<{ bytes: string | null }>(
       `SELECT sum(bytes)::bigint AS bytes FROM (${tablesSql}) t`,
     );
     return {
@@ -53,26 +113,36 @@ export async function exportSnapshot(connection: PgConnection): Promise<Exported
       serverMajor: Math.floor(Number(row.num) / 10000),
       async tables() {
         try {
-          const list = await client.query<{ schema: string; name: string; bytes: string }>(tablesSql);
+          const list = await run<{ schema: string; name: string; bytes: string }>(tablesSql);
           const stats: TableStat[] = [];
           for (const table of list.rows) {
-            const count = await client.query<{ n: string }>(
+            const count = await run<{ n: string }>(
               `SELECT count(*) AS n FROM ONLY ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`,
             );
-            stats.push({ schema: table.schema, name: table.name, rows: Number(count.rows[0]!.n), bytes: Number(table.bytes) });
+            stats.push({
+              schema: table.schema,
+              name: table.name,
+              rows: Number(count.rows[0]!.n),
+              bytes: Number(table.bytes),
+            });
           }
           return stats;
         } catch (error) {
-          throw postgresError(error, 'could not count the rows of the tables being dumped');
+          throw snapshotError(error, 'could not count the rows of the tables being dumped', options);
         }
       },
       async close() {
+        options.signal?.removeEventListener('abort', onAbort);
+        // A dump that failed or was aborted may leave a count running (or waiting for a lock):
+        // COMMIT would queue behind it.
+        await cancel().catch(() => undefined);
         await client.query('COMMIT').catch(() => undefined);
         await client.end().catch(() => undefined);
       },
     };
   } catch (error) {
+    options.signal?.removeEventListener('abort', onAbort);
     await client.end().catch(() => undefined);
-    throw postgresError(error, 'could not open a snapshot on the database to dump');
+    throw snapshotError(error, 'could not open a snapshot on the database to dump', options);
   }
 }

@@ -53,8 +53,13 @@ async function toolVersion(file: string): Promise<ToolInfo> {
   // Debian's pg_wrapper picks a version per cluster; asking it for --version is still exact.
   const { stdout } = await execFileAsync(file, ['--version'], { timeout: 10_000 });
   const match = /(\d+)(?:\.(\d+))?/.exec(stdout);
-  if (!match) throw new BackupError('TOOL_MISSING', `could not read the version of ${file}: ${stdout.trim()}`);
-  const info = { path: file, version: match[2] ? `${match[1]}.${match[2]}` : match[1]!, major: Number(match[1]) };
+  if (!match)
+    throw new BackupError('TOOL_MISSING', `could not read the version of ${file}: ${stdout.trim()}`);
+  const info = {
+    path: file,
+    version: match[2] ? `${match[1]}.${match[2]}` : match[1]!,
+    major: Number(match[1]),
+  };
   versionCache.set(file, info);
   return info;
 }

@@ -24,7 +24,12 @@ export interface RunningChild {
   terminate(graceMs?: number): void;
 }
 
-export function startChild(name: string, file: string, args: readonly string[], options: ChildOptions): RunningChild {
+export function startChild(
+  name: string,
+  file: string,
+  args: readonly string[],
+  options: ChildOptions,
+): RunningChild {
   const child = spawn(file, args, { env: options.env, stdio: options.stdio });
   let stderrText = '';
   child.stderr?.setEncoding('utf8');
@@ -35,7 +40,9 @@ export function startChild(name: string, file: string, args: readonly string[], 
   const finished = new Promise<void>((resolve, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
       const code: BackupErrorCode = error.code === 'ENOENT' ? 'TOOL_MISSING' : options.failureCode;
-      reject(new BackupError(code, `${name} could not be started (${file}): ${error.message}`, { cause: error }));
+      reject(
+        new BackupError(code, `${name} could not be started (${file}): ${error.message}`, { cause: error }),
+      );
     });
     child.once('close', (status, signal) => {
       if (killTimer) clearTimeout(killTimer);

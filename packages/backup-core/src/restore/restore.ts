@@ -4,7 +4,14 @@ import { runDump } from '../dump/dump.js';
 import { BackupError } from '../errors.js';
 import { targetNamePattern } from '../ids.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { connect, classifyPostgresError, libpqEnvironment, type PgConnection, postgresError, withDatabase } from '../postgres/connection.js';
+import {
+  classifyPostgresError,
+  connect,
+  libpqEnvironment,
+  type PgConnection,
+  postgresError,
+  withDatabase,
+} from '../postgres/connection.js';
 import { createScratchDatabase, quoteIdent } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
 import { findBackup } from '../storage/catalog.js';
@@ -80,14 +87,24 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   if (existing.exists && existing.tables > 0) {
     phase('safety-dump');
     const safety = await runDump({
-      target: { name: safetyTargetName(options.to.database), connection: options.to, compression: 'zstd', suspiciousRatio: 0 },
+      target: {
+        name: safetyTargetName(options.to.database),
+        connection: options.to,
+        compression: 'zstd',
+        suspiciousRatio: 0,
+      },
       backupDir: options.backupDir,
       logDir: options.logDir,
       ...(options.encryptionKey ? { encryptionKey: options.encryptionKey } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       logger,
     });
-    await verifyBackup({ backupDir: options.backupDir, id: safety.manifest.id, level: 'checksum', keyring: options.encryptionKey ? [options.encryptionKey, ...keyring] : keyring });
+    await verifyBackup({
+      backupDir: options.backupDir,
+      id: safety.manifest.id,
+      level: 'checksum',
+      keyring: options.encryptionKey ? [options.encryptionKey, ...keyring] : keyring,
+    });
     safetyBackupId = safety.manifest.id;
     logger.info({ safetyBackupId }, 'safety dump of the database being replaced written and checked');
   }
@@ -119,14 +136,20 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     phase('comparing');
     const differences = compareRowCounts(entry.manifest, await staging.countRows(entry.manifest.tables));
     if (differences.length > 0) {
-      throw new BackupError('ROW_COUNT_MISMATCH', `restored data differs from the dump: ${differences.slice(0, 5).join('; ')}`);
+      throw new BackupError(
+        'ROW_COUNT_MISMATCH',
+        `restored data differs from the dump: ${differences.slice(0, 5).join('; ')}`,
+      );
     }
 
     phase('swapping');
     await swapInto(server, stagingName, options.to.database, existing.exists);
     swapped = true;
   } finally {
-    if (!swapped) await staging.drop().catch((error) => logger.error({ err: error }, 'could not drop the staging database'));
+    if (!swapped)
+      await staging
+        .drop()
+        .catch((error) => logger.error({ err: error }, 'could not drop the staging database'));
   }
   phase('done');
   return {
@@ -139,7 +162,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
 
 /** Target name under which the safety dump of a database is stored. */
 export function safetyTargetName(database: string): string {
-  const cleaned = `${database.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[._-]+/, '')}`.slice(0, 50) || 'database';
+  const cleaned =
+    `${database.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[._-]+/, '')}`.slice(0, 50) || 'database';
   const name = `${cleaned}.safety`;
   return targetNamePattern.test(name) ? name : 'database.safety';
 }
@@ -151,7 +175,10 @@ function shortName(base: string, suffix: string): string {
   return head + suffix;
 }
 
-async function inspectDatabase(server: PgConnection, database: string): Promise<{ exists: boolean; tables: number }> {
+async function inspectDatabase(
+  server: PgConnection,
+  database: string,
+): Promise<{ exists: boolean; tables: number }> {
   const admin = await connect(server);
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
@@ -173,7 +200,12 @@ async function inspectDatabase(server: PgConnection, database: string): Promise<
 }
 
 /** Renames the staging database into place; the replaced database is dropped once the swap is done. */
-async function swapInto(server: PgConnection, staging: string, target: string, targetExists: boolean): Promise<void> {
+async function swapInto(
+  server: PgConnection,
+  staging: string,
+  target: string,
+  targetExists: boolean,
+): Promise<void> {
   const admin = await connect(server);
   try {
     const replaced = shortName(target, `__replaced_${randomBytes(3).toString('hex')}`);
@@ -199,7 +231,8 @@ async function swapInto(server: PgConnection, staging: string, target: string, t
       await admin.query(`ALTER DATABASE ${quoteIdent(staging)} RENAME TO ${quoteIdent(target)}`);
     } catch (error) {
       // Put the original back rather than leave no database under the target's name.
-      if (targetExists) await admin.query(`ALTER DATABASE ${quoteIdent(replaced)} RENAME TO ${quoteIdent(target)}`);
+      if (targetExists)
+        await admin.query(`ALTER DATABASE ${quoteIdent(replaced)} RENAME TO ${quoteIdent(target)}`);
       throw error;
     }
     if (targetExists) await admin.query(`DROP DATABASE ${quoteIdent(replaced)} WITH (FORCE)`);

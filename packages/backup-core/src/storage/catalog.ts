@@ -35,7 +35,10 @@ export async function readManifest(manifestPath: string): Promise<Manifest> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new BackupError('MANIFEST_INVALID', `${manifestPath} is not valid JSON: ${(error as Error).message}`);
+    throw new BackupError(
+      'MANIFEST_INVALID',
+      `${manifestPath} is not valid JSON: ${(error as Error).message}`,
+    );
   }
   const result = manifestSchema.safeParse(parsed);
   if (!result.success) {
@@ -49,10 +52,16 @@ export async function readManifest(manifestPath: string): Promise<Manifest> {
   // The manifest must describe a file in its own directory, under its own id: a crafted manifest
   // must not point verify, restore or prune at another file.
   if (manifest.file !== path.basename(manifest.file) || !manifest.file.startsWith(`${manifest.id}.dump`)) {
-    throw new BackupError('MANIFEST_INVALID', `${manifestPath} names an unexpected file ${JSON.stringify(manifest.file)}`);
+    throw new BackupError(
+      'MANIFEST_INVALID',
+      `${manifestPath} names an unexpected file ${JSON.stringify(manifest.file)}`,
+    );
   }
   if (path.basename(manifestPath) !== `${manifest.id}${MANIFEST_SUFFIX}`) {
-    throw new BackupError('MANIFEST_INVALID', `${manifestPath} holds the manifest of another backup (${manifest.id})`);
+    throw new BackupError(
+      'MANIFEST_INVALID',
+      `${manifestPath} holds the manifest of another backup (${manifest.id})`,
+    );
   }
   return manifest;
 }
@@ -94,7 +103,10 @@ async function directoryEntries(dir: string): Promise<string[]> {
 }
 
 /** The catalog: every manifest under the backup directory (or one target's), newest first. */
-export async function listBackups(backupDir: string, options: { target?: string } = {}): Promise<CatalogListing> {
+export async function listBackups(
+  backupDir: string,
+  options: { target?: string } = {},
+): Promise<CatalogListing> {
   const targets = options.target
     ? [options.target]
     : (await directoryEntries(backupDir)).filter((name) => targetNamePattern.test(name));
@@ -127,7 +139,10 @@ export async function recordVerification(
   verification: Verification,
 ): Promise<Manifest> {
   const entry = await findBackup(backupDir, id);
-  const updated: Manifest = { ...entry.manifest, verifications: [...entry.manifest.verifications, verification] };
+  const updated: Manifest = {
+    ...entry.manifest,
+    verifications: [...entry.manifest.verifications, verification],
+  };
   await writeManifest(backupDir, updated);
   return updated;
 }
@@ -140,7 +155,10 @@ export async function recordVerification(
 export async function deleteBackup(backupDir: string, target: string, id: string): Promise<void> {
   const entry = await findBackup(backupDir, id);
   if (entry.manifest.target !== target) {
-    throw new BackupError('MANIFEST_INVALID', `backup ${id} belongs to ${entry.manifest.target}, not ${target}`);
+    throw new BackupError(
+      'MANIFEST_INVALID',
+      `backup ${id} belongs to ${entry.manifest.target}, not ${target}`,
+    );
   }
   await fs.rm(entry.manifestPath, { force: true });
   await fs.rm(entry.filePath, { force: true });
