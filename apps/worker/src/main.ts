@@ -33,7 +33,12 @@ async function main(): Promise<void> {
     process.exit(error instanceof BackupError && error.code === 'CONFIG_INVALID' ? 2 : 1);
   }
   let signals = 0;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    // Ctrl-C reaches the whole process group, and a parent (pnpm start) may forward it too: the
+    // same keypress arriving twice must not turn a graceful stop into a forced one.
+    if (signals > 0 && Date.now() - firstSignalAt < 1_000) return;
+    if (signals === 0) firstSignalAt = Date.now();
     signals += 1;
     if (signals === 1) {
       logger.info(

@@ -67,7 +67,12 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
       return result;
     } catch (error) {
       if (error instanceof DelayedError) throw error;
-      const jobError = toJobError(error);
+      // Whatever a stage threw on its way down, an aborted attempt is reported as aborted (and retried).
+      const cause =
+        controller.signal.aborted && !(error instanceof BackupError && error.code === 'ABORTED')
+          ? new BackupError('ABORTED', `aborted: ${String(controller.signal.reason)}`, { cause: error })
+          : error;
+      const jobError = toJobError(cause);
       const final = jobError instanceof UnrecoverableError || attempt >= maxAttempts;
       const next = final
         ? jobError instanceof UnrecoverableError
@@ -75,8 +80,7 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
           : 'no attempt left'
         : 'will be retried';
       await log(`attempt ${attempt}/${maxAttempts} failed (${next}): ${jobError.message}`);
-      if (!(error instanceof BackupError) && errorCodeOf(error) === 'INTERNAL')
-        logger.error({ err: error }, 'unexpected error');
+      if (errorCodeOf(cause) === 'INTERNAL') logger.error({ err: error }, 'unexpected error');
       throw jobError;
     } finally {
       clearTimeout(timeout);
