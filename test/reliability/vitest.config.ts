@@ -1,0 +1,8 @@
+import { defineConfig } from 'vitest/config';
+import { sharedTestConfig } from '../harness/vitest-config.js';
+
+const shared = sharedTestConfig();
+export default defineConfig({
+  ...shared,
+  test: { ...shared.test, include: ['src/**/*.test.ts'], exclude: ['src/**/*.load.test.ts'] },
+});
