@@ -4,6 +4,7 @@ import {
   type Logger,
   loadOperatorKey,
   type OperatorKey,
+  parseBackupId,
   sweepOrphans,
 } from '@pgbackup/backup-core';
 import { type Job, Worker } from 'bullmq';
@@ -55,6 +56,16 @@ async function loadKeys(
     : undefined;
   const older = await Promise.all(config.decryptionKeyFiles.map((file) => loadOperatorKey(file)));
   return { encryptionKey, keyring: encryptionKey ? [encryptionKey, ...older] : older };
+}
+
+/** The target a job is about, from its data (a backup id names its target). */
+function targetOfJob(job: Job): string | undefined {
+  if (typeof job.data?.target === 'string') return job.data.target;
+  try {
+    return parseBackupId(String(job.data?.backupId)).target;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Starts the worker: checks, sweep, schedules, the BullMQ worker, alerts and /healthz. */
@@ -110,8 +121,7 @@ export async function startWorkerService(
     if (!job) return;
     const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!final) return;
-    const target =
-      typeof job.data?.target === 'string' ? job.data.target : String(job.data?.backupId ?? '').split('-')[1];
+    const target = targetOfJob(job);
     if (target)
       void alerts
         .targetFailed(target, job.name, job.id, error.message, job.attemptsMade)
