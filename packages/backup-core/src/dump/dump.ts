@@ -75,6 +75,15 @@ export interface DumpResult {
 }
 
 const PROGRESS_INTERVAL_MS = 1_000;
+const DEFAULT_STALL_TIMEOUT_MS = 10 * 60_000;
+
+function abortedError(signal: AbortSignal | undefined): BackupError {
+  return new BackupError('ABORTED', `dump aborted: ${String(signal?.reason ?? 'cancelled')}`);
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortedError(signal);
+}
 
 /**
  * Dumps one database into a new backup: `pg_dump -Fc -Z0` piped into the compressor, then in
@@ -85,7 +94,8 @@ const PROGRESS_INTERVAL_MS = 1_000;
 export async function runDump(options: DumpOptions): Promise<DumpResult> {
   const ownRunLog = options.runLog === undefined;
   const startedAt = new Date();
-  const runLog = options.runLog ?? (await RunLog.open(options.logDir, options.target.name, 'dump', startedAt));
+  const runLog =
+    options.runLog ?? (await RunLog.open(options.logDir, options.target.name, 'dump', startedAt));
   try {
     const result = await dumpInto(options, runLog, startedAt);
     const summary = result.reused
@@ -107,23 +117,36 @@ export async function runDump(options: DumpOptions): Promise<DumpResult> {
 async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): Promise<DumpResult> {
   const { target, backupDir } = options;
   const logger = (options.logger ?? silentLogger).child({ target: target.name });
-  options.signal?.throwIfAborted();
+  throwIfAborted(options.signal);
 
   const id = options.backupId ?? newBackupId(target.name, startedAt);
   const existing = await findBackup(backupDir, id).catch(() => undefined);
   if (existing) {
     logger.info({ backupId: id }, 'backup already complete, not dumping again');
-    return { manifest: existing.manifest, filePath: existing.filePath, manifestPath: existing.manifestPath, reused: true };
+    return {
+      manifest: existing.manifest,
+      filePath: existing.filePath,
+      manifestPath: existing.manifestPath,
+      reused: true,
+    };
   }
 
   const emit = (progress: DumpProgress) => options.onProgress?.(progress);
   emit({ phase: 'connecting', archiveBytes: 0, storedBytes: 0, estimatedBytes: 0, percent: 0 });
-  await runLog.line(`dump of ${target.name} (database ${target.connection.database} on ${target.connection.host}:${target.connection.port}) as ${id}`);
+  await runLog.line(
+    `dump of ${target.name} (database ${target.connection.database} on ${target.connection.host}:${target.connection.port}) as ${id}`,
+  );
 
-  const snapshot = await exportSnapshot(target.connection);
+  // The snapshot's queries wait for the same table locks as pg_dump: the stall limit covers them.
+  const snapshot = await exportSnapshot(target.connection, {
+    lockTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   try {
     const pgDump = await findPgTool('pg_dump', snapshot.serverMajor);
-    await runLog.line(`server PostgreSQL ${snapshot.serverVersion}, pg_dump ${pgDump.version} (${pgDump.path}), snapshot ${snapshot.snapshotId}`);
+    await runLog.line(
+      `server PostgreSQL ${snapshot.serverVersion}, pg_dump ${pgDump.version} (${pgDump.path}), snapshot ${snapshot.snapshotId}`,
+    );
     const dir = targetDirectory(backupDir, target.name);
     await ensurePrivateDirectory(backupDir);
     await ensurePrivateDirectory(dir);
@@ -140,7 +163,13 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
       logger,
     });
 
-    emit({ phase: 'finishing', archiveBytes: streamed.archiveBytes, storedBytes: streamed.storedBytes, estimatedBytes: snapshot.estimatedBytes, percent: 99 });
+    emit({
+      phase: 'finishing',
+      archiveBytes: streamed.archiveBytes,
+      storedBytes: streamed.storedBytes,
+      estimatedBytes: snapshot.estimatedBytes,
+      percent: 99,
+    });
     try {
       if (streamed.storedBytes === 0) {
         throw new BackupError('DUMP_EMPTY', 'pg_dump exited 0 but produced no output: no backup was written');
@@ -186,11 +215,21 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
         hostname: os.hostname(),
       };
       const entry = await writeManifest(backupDir, manifest);
-      emit({ phase: 'done', archiveBytes: streamed.archiveBytes, storedBytes: streamed.storedBytes, estimatedBytes: snapshot.estimatedBytes, percent: 100 });
+      emit({
+        phase: 'done',
+        archiveBytes: streamed.archiveBytes,
+        storedBytes: streamed.storedBytes,
+        estimatedBytes: snapshot.estimatedBytes,
+        percent: 100,
+      });
       if (verdict.suspicious) {
-        throw new BackupError('DUMP_SUSPICIOUS', `backup ${id} is suspicious and is not counted as good: ${verdict.reason}`, {
-          details: { backupId: id },
-        });
+        throw new BackupError(
+          'DUMP_SUSPICIOUS',
+          `backup ${id} is suspicious and is not counted as good: ${verdict.reason}`,
+          {
+            details: { backupId: id },
+          },
+        );
       }
       return { manifest, filePath: entry.filePath, manifestPath: entry.manifestPath, reused: false };
     } finally {
@@ -222,12 +261,13 @@ interface StreamOutput {
 async function streamDump(input: StreamInput): Promise<StreamOutput> {
   const { options, snapshot, partialPath, emit } = input;
   const env = libpqEnvironment(options.target.connection);
-  const stallTimeoutMs = options.stallTimeoutMs ?? 10 * 60_000;
+  const stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const children: RunningChild[] = [];
   const controller = new AbortController();
-  const onOuterAbort = () =>
-    controller.abort(new BackupError('ABORTED', `dump aborted: ${String(options.signal?.reason ?? 'cancelled')}`));
+  const onOuterAbort = () => controller.abort(abortedError(options.signal));
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  // An abort during the snapshot (before this listener existed) would otherwise go unnoticed.
+  if (options.signal?.aborted) onOuterAbort();
   let timer: NodeJS.Timeout | undefined;
 
   try {
@@ -266,7 +306,10 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
           lastSeen = { archive: archiveBytes, stored: tap.bytes, at: now };
         } else if (now - lastSeen.at > stallTimeoutMs && !controller.signal.aborted) {
           controller.abort(
-            new BackupError('DUMP_STALLED', `pg_dump produced no bytes for ${Math.round(stallTimeoutMs / 1000)} s (a lock wait or a hung server?): aborted`),
+            new BackupError(
+              'DUMP_STALLED',
+              `pg_dump produced no bytes for ${Math.round(stallTimeoutMs / 1000)} s (a lock wait or a hung server?): aborted`,
+            ),
           );
         }
         const estimated = snapshot.estimatedBytes;
@@ -275,13 +318,20 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
         emit({ phase: 'dumping', archiveBytes, storedBytes: tap.bytes, estimatedBytes: estimated, percent });
       });
     }, PROGRESS_INTERVAL_MS);
-    emit({ phase: 'dumping', archiveBytes: 0, storedBytes: 0, estimatedBytes: snapshot.estimatedBytes, percent: 0 });
+    emit({
+      phase: 'dumping',
+      archiveBytes: 0,
+      storedBytes: 0,
+      estimatedBytes: snapshot.estimatedBytes,
+      percent: 0,
+    });
 
     const output = createWriteStream(partialPath, { flags: 'wx', mode: 0o600 });
     const stages = options.encryptionKey
       ? [source, createEncryptStream({ key: options.encryptionKey }), tap, output]
       : [source, tap, output];
     const abortPromise = new Promise<never>((_, reject) => {
+      if (controller.signal.aborted) reject(controller.signal.reason);
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
     abortPromise.catch(() => undefined);
@@ -296,6 +346,9 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
       for (const child of children) child.terminate();
       for (const stage of stages) (stage as { destroy?: () => void }).destroy?.();
       await Promise.allSettled(children.map((child) => child.finished));
+      // A file stream destroyed while still opening creates its file afterwards: wait for it to
+      // close before the partial file is removed.
+      if (!output.closed) await new Promise<void>((resolve) => output.once('close', () => resolve()));
       if (controller.signal.aborted) throw controller.signal.reason;
       throw writeError(streamError, partialPath);
     }
@@ -309,7 +362,12 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
       await handle.close();
     }
     const finalWritten = await bytesWrittenBy(pgDump.process.pid);
-    return { storedBytes: tap.bytes, archiveBytes: finalWritten ?? archiveBytes, sha256: tap.digest(), tables };
+    return {
+      storedBytes: tap.bytes,
+      archiveBytes: finalWritten ?? archiveBytes,
+      sha256: tap.digest(),
+      tables,
+    };
   } catch (error) {
     for (const child of children) child.terminate(500);
     await Promise.allSettled(children.map((child) => child.finished));

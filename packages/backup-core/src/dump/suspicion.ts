@@ -22,7 +22,10 @@ export function judgeSize(input: {
   const previousRows = previous.tables.reduce((sum, table) => sum + table.rows, 0);
   const rows = input.tables.reduce((sum, table) => sum + table.rows, 0);
   if (previous.tableCount > 0 && input.tables.length === 0) {
-    return { suspicious: true, reason: `no tables, where the previous verified backup ${previous.id} had ${previous.tableCount}` };
+    return {
+      suspicious: true,
+      reason: `no tables, where the previous verified backup ${previous.id} had ${previous.tableCount}`,
+    };
   }
   if (previousRows > 0 && rows < previousRows * ratio) {
     return {
@@ -31,7 +34,11 @@ export function judgeSize(input: {
     };
   }
   // Sizes only compare like for like: a change of compression changes the size on its own.
-  if (previous.compression === input.compression && previous.sizeBytes > 0 && input.sizeBytes < previous.sizeBytes * ratio) {
+  if (
+    previous.compression === input.compression &&
+    previous.sizeBytes > 0 &&
+    input.sizeBytes < previous.sizeBytes * ratio
+  ) {
     return {
       suspicious: true,
       reason: `${input.sizeBytes} bytes, less than ${ratio} x the ${previous.sizeBytes} bytes of the previous verified backup ${previous.id}`,

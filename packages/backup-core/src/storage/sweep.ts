@@ -7,7 +7,9 @@ import { MANIFEST_SUFFIX, PARTIAL_SUFFIX, partialOwner } from './layout.js';
 export interface SweepOptions {
   /**
    * Partial files of other hosts (or unreadable owners) are removed only past this age: with
-   * several workers on one disk, another host's dump may still be writing. Default 24 h.
+   * several workers on one disk, another host's dump may still be writing. Partial files of this
+   * host are removed when their writer is gone, or past this age (the pid may have been reused).
+   * Default 24 h.
    */
   foreignAfterMs?: number;
   /** Backup files with no manifest are removed past this age (a dump between rename and manifest). Default 1 h. */
@@ -42,7 +44,9 @@ export async function sweepOrphans(backupDir: string, options: SweepOptions = {}
   const removed: string[] = [];
   let targets: string[];
   try {
-    targets = options.target ? [options.target] : (await fs.readdir(backupDir)).filter((name) => targetNamePattern.test(name));
+    targets = options.target
+      ? [options.target]
+      : (await fs.readdir(backupDir)).filter((name) => targetNamePattern.test(name));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { removed };
     throw error;
@@ -55,7 +59,9 @@ export async function sweepOrphans(backupDir: string, options: SweepOptions = {}
     } catch {
       continue;
     }
-    const manifests = new Set(names.filter((n) => n.endsWith(MANIFEST_SUFFIX)).map((n) => n.slice(0, -MANIFEST_SUFFIX.length)));
+    const manifests = new Set(
+      names.filter((n) => n.endsWith(MANIFEST_SUFFIX)).map((n) => n.slice(0, -MANIFEST_SUFFIX.length)),
+    );
     for (const name of names) {
       const file = path.join(dir, name);
       let remove = false;
@@ -63,7 +69,12 @@ export async function sweepOrphans(backupDir: string, options: SweepOptions = {}
         const owner = partialOwner(name);
         const stat = await fs.stat(file).catch(() => undefined);
         const age = stat ? now - stat.mtimeMs : 0;
-        remove = owner && owner.host === host ? !processIsAlive(owner.pid) : age > foreignAfter;
+        // A live pid is not proof: a restarted container runs its new worker under the old pid
+        // and hostname. A writer updates its file all the time, so one untouched this long is dead.
+        remove =
+          owner && owner.host === host
+            ? !processIsAlive(owner.pid) || age > foreignAfter
+            : age > foreignAfter;
       } else {
         const id = name.split('.dump')[0] ?? '';
         if (name.includes('.dump') && isBackupId(id) && !manifests.has(id)) {

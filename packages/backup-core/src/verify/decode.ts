@@ -2,9 +2,9 @@ import { createReadStream } from 'node:fs';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDecryptStream, type OperatorKey } from '../crypto/index.js';
-import { BackupError, type BackupErrorCode } from '../errors.js';
-import { decompressorFor } from '../dump/compression.js';
 import { ByteTap } from '../dump/byte-tap.js';
+import { decompressorFor } from '../dump/compression.js';
+import { BackupError, type BackupErrorCode } from '../errors.js';
 import { type RunningChild, startChild } from '../process/child.js';
 import type { CatalogEntry } from '../storage/catalog.js';
 
@@ -88,11 +88,16 @@ export async function decodeBackup(
 
   if (decompress) {
     const testOnly = options.consumer === undefined;
-    decompressor = startChild(decompress.program, decompress.program, testOnly ? ['-t', '-q'] : decompress.args, {
-      env: process.env,
-      stdio: ['pipe', testOnly ? 'ignore' : 'pipe', 'pipe'],
-      failureCode: 'COMPRESSED_STREAM_CORRUPT',
-    });
+    decompressor = startChild(
+      decompress.program,
+      decompress.program,
+      testOnly ? ['-t', '-q'] : decompress.args,
+      {
+        env: process.env,
+        stdio: ['pipe', testOnly ? 'ignore' : 'pipe', 'pipe'],
+        failureCode: 'COMPRESSED_STREAM_CORRUPT',
+      },
+    );
     children.push(decompressor);
     if (!testOnly) {
       consumer = startConsumer(decompressor.process.stdout!);
@@ -107,7 +112,10 @@ export async function decodeBackup(
   }
 
   const tap = new ByteTap();
-  const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [createReadStream(entry.filePath), tap];
+  const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [
+    createReadStream(entry.filePath),
+    tap,
+  ];
   if (manifest.encryption) stages.push(createDecryptStream({ keyring: options.keyring }));
   stages.push(sink);
 
@@ -129,7 +137,19 @@ export async function decodeBackup(
   const stoppedEarly = options.consumer?.mayStopEarly === true && consumerFailed === undefined;
 
   if (streamError !== undefined) {
-    if (streamError instanceof BackupError) outcome.decodeError = streamError;
+    if (
+      streamError instanceof BackupError &&
+      streamError.code === 'DECRYPT_TRUNCATED' &&
+      tap.bytes === manifest.sizeBytes
+    ) {
+      // The decryptor cannot tell a cut inside the last chunk from a modified last chunk, but the
+      // file has every byte the dump wrote: it was not cut, its last chunk was changed.
+      outcome.decodeError = new BackupError(
+        'DECRYPT_TAMPERED',
+        `backup ${manifest.id} has the ${manifest.sizeBytes} bytes its manifest records, yet its last encrypted chunk does not authenticate: the file was modified`,
+        { cause: streamError },
+      );
+    } else if (streamError instanceof BackupError) outcome.decodeError = streamError;
     else if (isBrokenPipe(streamError)) {
       // The consumer (or decompressor) closed its input: its own exit status says why.
       outcome.readToEnd = false;
@@ -145,10 +165,19 @@ export async function decodeBackup(
     const error = decompressed.reason as BackupError;
     const signal = error.details?.signal;
     // A decompressor killed by SIGPIPE only tells that the consumer stopped reading.
-    if (!(signal === 'SIGPIPE' || (stoppedEarly && /Broken pipe|write error|Connection reset|EPIPE/i.test(error.message)))) {
-      outcome.decodeError = new BackupError('COMPRESSED_STREAM_CORRUPT', `the ${manifest.compression} stream is corrupt: ${error.message}`, {
-        cause: error,
-      });
+    if (
+      !(
+        signal === 'SIGPIPE' ||
+        (stoppedEarly && /Broken pipe|write error|Connection reset|EPIPE/i.test(error.message))
+      )
+    ) {
+      outcome.decodeError = new BackupError(
+        'COMPRESSED_STREAM_CORRUPT',
+        `the ${manifest.compression} stream is corrupt: ${error.message}`,
+        {
+          cause: error,
+        },
+      );
     } else outcome.readToEnd = false;
   }
   if (consumerFailed) outcome.consumerError = consumerFailed;

@@ -20,7 +20,10 @@ export function missingTables(manifest: Manifest, listing: string): string[] {
 }
 
 /** Differences between the row counts taken at dump time and those found after a restore. */
-export function compareRowCounts(manifest: Manifest, restored: ReadonlyMap<string, number | undefined>): string[] {
+export function compareRowCounts(
+  manifest: Manifest,
+  restored: ReadonlyMap<string, number | undefined>,
+): string[] {
   const differences: string[] = [];
   for (const table of manifest.tables) {
     const key = tableKey(table);

@@ -4,13 +4,18 @@ import type { OperatorKey } from '../crypto/index.js';
 import { BackupError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { levelRank, type Manifest, type Verification, type VerifyLevel } from '../manifest.js';
-import { classifyPostgresError, libpqEnvironment, type PgConnection, withDatabase } from '../postgres/connection.js';
+import {
+  classifyPostgresError,
+  libpqEnvironment,
+  type PgConnection,
+  withDatabase,
+} from '../postgres/connection.js';
 import { createScratchDatabase } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
 import { type CatalogEntry, findBackup, recordVerification } from '../storage/catalog.js';
-import { type ArchiveConsumer, decodeBackup, type DecodeOutcome } from './decode.js';
-import { compareRowCounts, missingTables } from './table-checks.js';
+import { type ArchiveConsumer, type DecodeOutcome, decodeBackup } from './decode.js';
 import { sha256OfFile } from './sha256-file.js';
+import { compareRowCounts, missingTables } from './table-checks.js';
 
 export interface VerifyOptions {
   backupDir: string;
@@ -70,7 +75,9 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult
         }),
   };
   const manifest =
-    options.record === false ? entry.manifest : await recordVerification(options.backupDir, options.id, verification);
+    options.record === false
+      ? entry.manifest
+      : await recordVerification(options.backupDir, options.id, verification);
   if (failure !== undefined) throw failure;
   logger.info({ durationMs: verification.durationMs }, 'backup verified');
   return { manifest, verification };
@@ -84,10 +91,16 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
   options.onPhase?.('checksum');
   const stat = await fs.stat(entry.filePath).catch(() => undefined);
   if (!stat) {
-    throw new BackupError('BACKUP_FILE_MISSING', `the file of backup ${manifest.id} is missing: ${entry.filePath}`);
+    throw new BackupError(
+      'BACKUP_FILE_MISSING',
+      `the file of backup ${manifest.id} is missing: ${entry.filePath}`,
+    );
   }
   if (stat.size === 0) {
-    throw new BackupError('BACKUP_FILE_EMPTY', `the file of backup ${manifest.id} is empty (0 bytes, expected ${manifest.sizeBytes})`);
+    throw new BackupError(
+      'BACKUP_FILE_EMPTY',
+      `the file of backup ${manifest.id} is empty (0 bytes, expected ${manifest.sizeBytes})`,
+    );
   }
   if (stat.size !== manifest.sizeBytes) {
     throw new BackupError(
@@ -105,9 +118,15 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>> | undefined;
   if (level >= levelRank('restore')) {
     if (!options.scratchServer) {
-      throw new BackupError('CONFIG_INVALID', 'the restore level needs a server for its scratch database (scratchServer)');
+      throw new BackupError(
+        'CONFIG_INVALID',
+        'the restore level needs a server for its scratch database (scratchServer)',
+      );
     }
-    scratch = await createScratchDatabase(options.scratchServer, `pgbackup_verify_${randomBytes(5).toString('hex')}`);
+    scratch = await createScratchDatabase(
+      options.scratchServer,
+      `pgbackup_verify_${randomBytes(5).toString('hex')}`,
+    );
     consumer = {
       name: 'pg_restore (into a scratch database)',
       program: pgRestore.path,
@@ -130,9 +149,25 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
 
   try {
     if (consumer) options.onPhase?.(level >= levelRank('restore') ? 'restore' : 'read');
-    const outcome = await decodeBackup(entry, { keyring, ...(consumer ? { consumer } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    const outcome = await decodeBackup(entry, {
+      keyring,
+      ...(consumer ? { consumer } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     await judgeIntegrity(entry, outcome);
-    if (outcome.consumerError) throw outcome.consumerError;
+    if (outcome.consumerError) {
+      // pg_restore may fail on garbage a corrupt compressed stream decoded to, and stop reading
+      // before the decompressor reached the frame checksum that would have told: test the stream
+      // to its end before blaming the archive.
+      if (!outcome.readToEnd) {
+        const stream = await decodeBackup(entry, {
+          keyring,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        if (stream.decodeError) throw stream.decodeError;
+      }
+      throw outcome.consumerError;
+    }
 
     if (level >= levelRank('list')) {
       options.onPhase?.('list');
@@ -188,6 +223,9 @@ async function judgeIntegrity(entry: CatalogEntry, outcome: DecodeOutcome): Prom
   }
   if (outcome.decodeError) throw outcome.decodeError;
   if (!outcome.readToEnd && !outcome.consumerError) {
-    throw new BackupError('ARCHIVE_UNREADABLE', `pg_restore stopped reading backup ${manifest.id} before its end`);
+    throw new BackupError(
+      'ARCHIVE_UNREADABLE',
+      `pg_restore stopped reading backup ${manifest.id} before its end`,
+    );
   }
 }
