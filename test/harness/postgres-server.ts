@@ -1,14 +1,15 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { findBinary } from './binaries.js';
 import { HarnessError } from './errors.js';
 import { freePort } from './free-port.js';
-import { trackDirectory, trackProcess, untrackProcess } from './reaper.js';
+import { trackDirectory } from './reaper.js';
 import { serverIdentity } from './run-as.js';
-import { exited, waitFor } from './wait.js';
+import { logTail, TrackedChild } from './tracked-child.js';
+import { waitFor } from './wait.js';
 
 let serial = 0;
 
@@ -18,7 +19,7 @@ let serial = 0;
  */
 export class PostgresServer {
   readonly name = `postgres-${process.pid}-${serial++}`;
-  private child: ChildProcess | undefined;
+  private readonly process = new TrackedChild(this.name);
 
   private constructor(
     readonly dir: string,
@@ -53,7 +54,7 @@ export class PostgresServer {
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.process.pid;
   }
 
   private async startProcess(): Promise<void> {
@@ -82,10 +83,8 @@ export class PostgresServer {
       ],
       { uid: identity?.uid, gid: identity?.gid, stdio: ['ignore', log, log] },
     );
-    this.child = child;
-    if (child.pid === undefined) throw new HarnessError('could not start postgres');
     // SIGQUIT is PostgreSQL's immediate shutdown: the postmaster takes its backends down with it.
-    trackProcess(this.name, child.pid, 'QUIT');
+    this.process.attach(child, 'QUIT');
     let exitedEarly = false;
     child.once('exit', () => {
       exitedEarly = true;
@@ -105,26 +104,18 @@ export class PostgresServer {
   }
 
   logTail(lines = 20): string {
-    try {
-      return readFileSync(path.join(this.dir, 'postgres.log'), 'utf8')
-        .trim()
-        .split('\n')
-        .slice(-lines)
-        .join('\n');
-    } catch {
-      return '(no log)';
-    }
+    return logTail(path.join(this.dir, 'postgres.log'), lines);
   }
 
   /** Fast shutdown: open connections are closed, the server stops cleanly. */
   async stop(): Promise<void> {
-    await this.signalAndWait('SIGINT');
+    await this.process.signalAndWait('SIGINT');
   }
 
   /** Crash: SIGKILL to the postmaster; the next start runs crash recovery. */
   async kill(): Promise<void> {
-    const pid = this.child?.pid;
-    await this.signalAndWait('SIGKILL');
+    const pid = this.process.pid;
+    await this.process.signalAndWait('SIGKILL');
     // Orphaned backends notice the postmaster is gone and exit; wait so the port is free.
     if (pid !== undefined) {
       await waitFor('orphaned PostgreSQL backends to exit', async () => !this.hasBackendsOf(pid), 15_000);
@@ -137,17 +128,8 @@ export class PostgresServer {
   }
 
   async restart(): Promise<void> {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.stop();
+    if (this.process.running) await this.stop();
     await this.startProcess();
-  }
-
-  private async signalAndWait(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    child.kill(signal);
-    await exited(child);
-    untrackProcess(this.name);
-    this.child = undefined;
   }
 
   /** Stops the server and removes its directory. */

@@ -1,13 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { findBinary } from './binaries.js';
 import { HarnessError } from './errors.js';
 import { freePort } from './free-port.js';
-import { trackDirectory, trackProcess, untrackProcess } from './reaper.js';
-import { exited, waitFor } from './wait.js';
+import { trackDirectory } from './reaper.js';
+import { logTail, TrackedChild } from './tracked-child.js';
+import { waitFor } from './wait.js';
 
 export interface RedisServerOptions {
   /** Append-only file with fsync every second, as production must run. Default: no persistence. */
@@ -21,7 +22,7 @@ let serial = 0;
 /** A private redis-server on 127.0.0.1 and a free port, with its own directory. */
 export class RedisServer {
   readonly name = `redis-${process.pid}-${serial++}`;
-  private child: ChildProcess | undefined;
+  private readonly process = new TrackedChild(this.name);
 
   private constructor(
     readonly dir: string,
@@ -43,7 +44,7 @@ export class RedisServer {
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.process.pid;
   }
 
   private async startProcess(): Promise<void> {
@@ -72,9 +73,7 @@ export class RedisServer {
       ],
       { stdio: ['ignore', log, log] },
     );
-    this.child = child;
-    if (child.pid === undefined) throw new HarnessError('could not start redis-server');
-    trackProcess(this.name, child.pid, 'KILL');
+    this.process.attach(child, 'KILL');
     let exitedEarly = false;
     child.once('exit', () => {
       exitedEarly = true;
@@ -97,39 +96,22 @@ export class RedisServer {
   }
 
   logTail(lines = 20): string {
-    try {
-      return readFileSync(path.join(this.dir, 'redis.log'), 'utf8')
-        .trim()
-        .split('\n')
-        .slice(-lines)
-        .join('\n');
-    } catch {
-      return '(no log)';
-    }
+    return logTail(path.join(this.dir, 'redis.log'), lines);
   }
 
   /** Clean shutdown (SIGTERM; with AOF on, the file is flushed). */
   async stop(): Promise<void> {
-    await this.signalAndWait('SIGTERM');
+    await this.process.signalAndWait('SIGTERM');
   }
 
   /** Crash: SIGKILL, nothing flushed beyond what AOF everysec already wrote. */
   async kill(): Promise<void> {
-    await this.signalAndWait('SIGKILL');
+    await this.process.signalAndWait('SIGKILL');
   }
 
   async restart(): Promise<void> {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.stop();
+    if (this.process.running) await this.stop();
     await this.startProcess();
-  }
-
-  private async signalAndWait(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    child.kill(signal);
-    await exited(child);
-    untrackProcess(this.name);
-    this.child = undefined;
   }
 
   async destroy(): Promise<void> {

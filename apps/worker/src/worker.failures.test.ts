@@ -1,8 +1,7 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createTestDatabase, PostgresServer, waitFor } from '@pgbackup/testkit';
 import { afterEach, expect, it } from 'vitest';
 import { enqueueDump } from './queue/backup-queue.js';
+import { webhookReceiver } from './test-support/webhook-receiver.js';
 import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
 
 let fixture: WorkerFixture | undefined;
@@ -70,27 +69,16 @@ it('fails a job whose data is invalid at once, naming the field', async () => {
 });
 
 it('sends a webhook on final failure and on recovery, and a webhook outage never fails a backup', async () => {
-  const received: Array<Record<string, unknown>> = [];
-  const hook = http.createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => {
-      body += chunk;
-    });
-    request.on('end', () => {
-      received.push(JSON.parse(body));
-      response.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => hook.close(resolve)));
-  const port = (hook.address() as AddressInfo).port;
+  const hook = await webhookReceiver();
+  cleanups.push(() => hook.close());
+  const { received } = hook;
 
   const db = await createTestDatabase('hooked');
   const name = `${db.name}_later`;
   fixture = await workerFixture({
     DATABASE_URL: db.url.replace(`/${db.name}`, `/${name}`),
     BACKUP_TARGET_NAME: 'hooked',
-    BACKUP_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`,
+    BACKUP_WEBHOOK_URL: hook.url,
   });
   await fixture.start();
   const job = await enqueueDump(fixture.queue, { target: 'hooked' });

@@ -5,6 +5,7 @@ import { createTestDatabase, RedisServer, uniquePrefix } from '@pgbackup/testkit
 import { afterEach, expect, it } from 'vitest';
 import { enqueueDump } from './queue/backup-queue.js';
 import { startWorkerService } from './service.js';
+import { webhookReceiver } from './test-support/webhook-receiver.js';
 import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
 
 let fixture: WorkerFixture | undefined;
@@ -55,25 +56,15 @@ it('serves /healthz: 200 while Redis answers', async () => {
 });
 
 it('alerts once when a target has had no verified backup for longer than its schedule allows, and clears after a backup', async () => {
-  const received: Array<Record<string, unknown>> = [];
-  const hook = http.createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => {
-      body += chunk;
-    });
-    request.on('end', () => {
-      received.push(JSON.parse(body));
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => hook.close(resolve)));
+  const hook = await webhookReceiver();
+  cleanups.push(() => hook.close());
+  const { received } = hook;
   const db = await createTestDatabase('stale');
   fixture = await workerFixture({
     DATABASE_URL: db.url,
     BACKUP_TARGET_NAME: 'app',
     BACKUP_MAX_AGE: '1h',
-    BACKUP_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`,
+    BACKUP_WEBHOOK_URL: hook.url,
   });
   const service = await fixture.start();
   const alerts = service.context.alerts;
