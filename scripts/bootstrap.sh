@@ -13,6 +13,7 @@ if [ "$major" -lt 20 ] || { [ "$major" -eq 20 ] && [ "$minor" -lt 19 ]; }; then
 fi
 
 missing=()
+# shellcheck disable=SC2012 # directory names of PostgreSQL majors: digits only
 pg_bin_dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
 for tool in pg_dump pg_restore psql; do
   if ! command -v "$tool" >/dev/null 2>&1 && { [ -z "$pg_bin_dir" ] || [ ! -x "$pg_bin_dir/$tool" ]; }; then

@@ -7,4 +7,6 @@ cd "$root"
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 bash scripts/pnpm.sh exec biome ci .
 bash scripts/pnpm.sh exec turbo run typecheck --output-logs=errors-only
+bash scripts/ensure-chromium.sh
+bash scripts/ensure-shellcheck.sh
 bash scripts/pnpm.sh exec turbo run test --concurrency=1
