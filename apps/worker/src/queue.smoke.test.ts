@@ -1,6 +1,6 @@
+import { harness, uniquePrefix } from '@pgbackup/testkit';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { harness, uniquePrefix } from '@pgbackup/testkit';
 import { afterEach, expect, it } from 'vitest';
 
 const closers: Array<() => Promise<unknown>> = [];

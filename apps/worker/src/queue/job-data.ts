@@ -76,10 +76,26 @@ export function isJobName(name: string): name is JobName {
 export function parseJobData<N extends JobName>(name: N, data: unknown): ParsedJobData<N> {
   const result = jobDataSchemas[name].safeParse(data);
   if (result.success) return result.data as ParsedJobData<N>;
-  const problems = result.error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(data)'}: ${issue.message}`)
+  // Bounded: the reason is stored in Redis and shown in logs, and a payload with 10,000 unknown
+  // keys would otherwise list every one of them (about 100 kB).
+  const issues = result.error.issues;
+  const problems = issues
+    .slice(0, MAX_ISSUES_SHOWN)
+    .map((issue) => `${issue.path.length ? issue.path.slice(0, 5).join('.') : '(data)'}: ${issueText(issue)}`)
     .join('; ');
-  throw new InvalidJobDataError(`invalid ${name} job data: ${problems}`);
+  const more = issues.length > MAX_ISSUES_SHOWN ? `; and ${issues.length - MAX_ISSUES_SHOWN} more` : '';
+  throw new InvalidJobDataError(`invalid ${name} job data: ${problems}${more}`);
+}
+
+const MAX_ISSUES_SHOWN = 5;
+const MAX_KEYS_SHOWN = 5;
+
+function issueText(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys' && issue.keys.length > MAX_KEYS_SHOWN) {
+    const shown = issue.keys.slice(0, MAX_KEYS_SHOWN).map((key) => JSON.stringify(key.slice(0, 40)));
+    return `Unrecognized keys: ${shown.join(', ')} and ${issue.keys.length - MAX_KEYS_SHOWN} more`;
+  }
+  return issue.message.length > 200 ? `${issue.message.slice(0, 200)}…` : issue.message;
 }
 
 export class InvalidJobDataError extends Error {

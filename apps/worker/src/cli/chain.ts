@@ -1,0 +1,104 @@
+import type { Queue } from 'bullmq';
+import type { DumpJobResult } from '../jobs/dump-job.js';
+import type { PruneJobResult } from '../jobs/prune-job.js';
+import type { VerifyJobResult } from '../jobs/verify-job.js';
+import { type FollowOptions, followJob } from './follow.js';
+import { humanBytes, humanDuration } from './output.js';
+
+/** A job that failed for good: `reason` is the worker's `CODE: message`. */
+export interface JobFailure {
+  jobId: string;
+  name: string;
+  reason: string;
+  code: string | undefined;
+}
+
+/** What `dump --wait` (and `retry --wait` of a dump) reports for one target. */
+export interface ChainResult {
+  /** True when the backup was written and verified. */
+  ok: boolean;
+  target: string;
+  dumpJobId: string;
+  backupId: string | null;
+  dump: DumpJobResult | null;
+  verify: VerifyJobResult | null;
+  /** The prune that follows a verified backup; a failed prune does not make the backup bad. */
+  prune: PruneJobResult | null;
+  failure: JobFailure | null;
+  pruneFailure: JobFailure | null;
+}
+
+export function failureOf(jobId: string, name: string, reason: string | undefined): JobFailure {
+  const text = reason || 'failed without a reason';
+  return { jobId, name, reason: text, code: /^([A-Z][A-Z0-9_]+): /.exec(text)?.[1] };
+}
+
+/**
+ * Follows a dump job, then the verify job it enqueued, then the prune the verify enqueued:
+ * the whole scheduled chain, so "exit 0" means "a verified backup exists".
+ */
+export async function followDumpChain(
+  queue: Queue,
+  dumpJobId: string,
+  target: string,
+  options: FollowOptions,
+): Promise<ChainResult> {
+  const result: ChainResult = {
+    ok: false,
+    target,
+    dumpJobId,
+    backupId: null,
+    dump: null,
+    verify: null,
+    prune: null,
+    failure: null,
+    pruneFailure: null,
+  };
+  const dump = await followJob(queue, dumpJobId, options);
+  if (dump.state === 'failed') {
+    result.failure = failureOf(dumpJobId, 'dump', dump.job.failedReason);
+    return result;
+  }
+  result.dump = dump.job.returnvalue as DumpJobResult;
+  result.backupId = result.dump.backupId;
+  options.progress.note(
+    `dump ${target}: backup ${result.dump.backupId} written (${humanBytes(result.dump.sizeBytes)} in ${humanDuration(result.dump.durationMs)}${result.dump.reused ? ', reused from an earlier attempt' : ''})`,
+  );
+  const verifyJobId = result.dump.verifyJobId;
+  if (!verifyJobId) {
+    result.failure = failureOf(dumpJobId, 'dump', 'VERIFY_MISSING: the dump enqueued no verify job');
+    return result;
+  }
+  const verify = await followJob(queue, verifyJobId, options);
+  if (verify.state === 'failed') {
+    result.failure = failureOf(verifyJobId, 'verify', verify.job.failedReason);
+    return result;
+  }
+  result.verify = verify.job.returnvalue as VerifyJobResult;
+  result.ok = true;
+  options.progress.note(`verify ${target}: backup ${result.backupId} verified (${result.verify.level})`);
+  const pruneJobId = result.verify.pruneJobId;
+  if (pruneJobId) {
+    const prune = await followJob(queue, pruneJobId, options);
+    if (prune.state === 'failed')
+      result.pruneFailure = failureOf(pruneJobId, 'prune', prune.job.failedReason);
+    else result.prune = prune.job.returnvalue as PruneJobResult;
+  }
+  return result;
+}
+
+/** One line of stdout per target. */
+export function describeChain(result: ChainResult): string {
+  if (!result.ok) {
+    const where = result.backupId
+      ? `backup ${result.backupId} of ${result.target}`
+      : `dump of ${result.target}`;
+    return `FAILED  ${where}: ${result.failure?.name} job ${result.failure?.jobId}: ${result.failure?.reason}`;
+  }
+  const prune = result.prune
+    ? `; prune kept ${result.prune.kept}, deleted ${result.prune.deleted.length}`
+    : result.pruneFailure
+      ? `; prune FAILED: ${result.pruneFailure.reason}`
+      : '';
+  return `OK  ${result.backupId}  ${result.target}  ${humanBytes(result.dump?.sizeBytes ?? 0)}  verified (${result.verify?.level})${prune}`;
+}

@@ -1,0 +1,113 @@
+import {
+  findTarget,
+  listBackups,
+  type Manifest,
+  targetNamePattern,
+  verificationState,
+} from '@pgbackup/backup-core';
+import type { Command } from 'commander';
+import { action, examples } from '../action.js';
+import type { CliContext } from '../context.js';
+import { exitCodes } from '../exit-codes.js';
+import { humanAge, humanBytes, shortTime, table } from '../output.js';
+
+interface BackupsOptions {
+  target?: string;
+}
+
+/** One backup as `backups --json` prints it. */
+export interface BackupRow {
+  id: string;
+  target: string;
+  database: string;
+  createdAt: string;
+  completedAt: string;
+  sizeBytes: number;
+  compression: Manifest['compression'];
+  encrypted: boolean;
+  /** `suspicious`: complete, but empty or far smaller than the previous verified backup. */
+  status: Manifest['status'];
+  verification: ReturnType<typeof verificationState>;
+  file: string;
+}
+
+/** `backups --json`. */
+export interface BackupsDocument {
+  backupDir: string;
+  backups: BackupRow[];
+  /** Manifests that could not be read (also printed on stderr). */
+  problems: Array<{ path: string; message: string }>;
+}
+
+export function registerBackups(program: Command): void {
+  program
+    .command('backups')
+    .summary('list the backups (from the manifests, no Redis)')
+    .description('list the backups, newest first, from the manifests on disk (works with Redis down)')
+    .option('-t, --target <name>', 'only this target')
+    .addHelpText('after', examples(['backupctl backups', 'backupctl backups --target app --json']))
+    .action(action(runBackups));
+}
+
+async function runBackups(ctx: CliContext, options: BackupsOptions): Promise<number> {
+  // Never Redis: the files and their manifests are the record of backups.
+  const config = ctx.config({ requireTargets: false });
+  if (options.target !== undefined && !targetNamePattern.test(options.target))
+    findTarget(config, options.target);
+  const listing = await listBackups(
+    config.backupDir,
+    options.target === undefined ? {} : { target: options.target },
+  );
+  if (options.target !== undefined && listing.entries.length === 0 && config.targets.length > 0) {
+    // No backup under that name: a typo gets TARGET_UNKNOWN with a suggestion, a configured target an empty list.
+    findTarget(config, options.target);
+  }
+  const rows: BackupRow[] = listing.entries.map(({ manifest, filePath }) => ({
+    id: manifest.id,
+    target: manifest.target,
+    database: manifest.database,
+    createdAt: manifest.createdAt,
+    completedAt: manifest.completedAt,
+    sizeBytes: manifest.sizeBytes,
+    compression: manifest.compression,
+    encrypted: manifest.encryption !== null,
+    status: manifest.status,
+    verification: verificationState(manifest),
+    file: filePath,
+  }));
+  for (const problem of listing.problems)
+    ctx.out.note(`warning: unreadable manifest ${problem.path}: ${problem.message}`);
+  ctx.out.document({
+    backupDir: config.backupDir,
+    backups: rows,
+    problems: listing.problems,
+  } satisfies BackupsDocument);
+  if (rows.length === 0) {
+    ctx.out.text(`no backups in ${config.backupDir}${options.target ? ` for ${options.target}` : ''}`);
+    return exitCodes.ok;
+  }
+  ctx.out.text(
+    table(
+      ['ID', 'TARGET', 'CREATED', 'SIZE', 'COMPRESSION', 'ENCRYPTED', 'VERIFIED'],
+      rows.map((row) => [
+        row.id,
+        row.target,
+        `${shortTime(row.createdAt)} (${humanAge(row.createdAt)})`,
+        humanBytes(row.sizeBytes),
+        row.compression,
+        row.encrypted ? 'yes' : 'no',
+        describeVerification(row),
+      ]),
+    ),
+  );
+  return exitCodes.ok;
+}
+
+export function describeVerification(row: Pick<BackupRow, 'verification' | 'status'>): string {
+  const suspicious = row.status === 'suspicious' ? ' (SUSPICIOUS)' : '';
+  const state = row.verification;
+  if (state.state === 'verified') return `${state.level} ok ${humanAge(state.at)}${suspicious}`;
+  if (state.state === 'failed')
+    return `${state.level} FAILED ${state.errorCode ?? ''} ${humanAge(state.at)}${suspicious}`;
+  return `unverified${suspicious}`;
+}

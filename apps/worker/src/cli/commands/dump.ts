@@ -1,0 +1,89 @@
+import type { Command } from 'commander';
+import { dumpDeduplicationId, enqueueDump } from '../../queue/backup-queue.js';
+import { action, examples } from '../action.js';
+import { type ChainResult, describeChain, followDumpChain } from '../chain.js';
+import type { CliContext } from '../context.js';
+import { CliError, exitCodes } from '../exit-codes.js';
+import { interruptSignal } from '../follow.js';
+import { createProgress } from '../progress.js';
+import { chooseTarget } from '../resolve.js';
+
+/** `dump --json`: the jobs enqueued (or joined) and, with --wait, each target's chain. */
+export interface DumpDocument {
+  jobs: Array<{ id: string; target: string; joined: boolean }>;
+  results: ChainResult[];
+}
+
+interface DumpOptions {
+  target?: string;
+  all?: boolean;
+  wait?: boolean;
+}
+
+export function registerDump(program: Command): void {
+  program
+    .command('dump')
+    .summary('back up a target now (dump, verify, prune)')
+    .description('back up a target now: dump, then verify, then prune (the chain a scheduled run follows)')
+    .option('-t, --target <name>', 'the target to back up (optional when only one is configured)')
+    .option('-a, --all', 'back up every configured target')
+    .option(
+      '-w, --wait',
+      'follow the dump, its verification and the prune; exit 0 once the backup is verified',
+    )
+    .addHelpText(
+      'after',
+      examples([
+        'backupctl dump --target app --wait',
+        'backupctl dump --all',
+        'backupctl dump --wait --json | jq .results[0].backupId',
+      ]),
+    )
+    .action(action(runDump));
+}
+
+async function runDump(ctx: CliContext, options: DumpOptions): Promise<number> {
+  const config = ctx.config();
+  if (options.all && options.target !== undefined) {
+    throw new CliError('USAGE', '--target and --all exclude each other', exitCodes.usage);
+  }
+  const targets = options.all ? config.targets : [chooseTarget(config, options.target)];
+  const queue = await ctx.queue();
+  const jobs: DumpDocument['jobs'] = [];
+  for (const target of targets) {
+    // A manual dump joins one already waiting or running for the target (see enqueueDump).
+    const pending = await queue.getDeduplicationJobId(dumpDeduplicationId(target.name));
+    const job = await enqueueDump(queue, { target: target.name, origin: 'manual' });
+    const joined = pending !== null && pending === job.id;
+    jobs.push({ id: job.id!, target: target.name, joined });
+    ctx.out.text(
+      joined
+        ? `dump job ${job.id} for ${target.name}: joined the dump already waiting or running`
+        : `dump job ${job.id} for ${target.name}: enqueued`,
+    );
+  }
+  if (!options.wait) {
+    ctx.out.document({ jobs, results: [] } satisfies DumpDocument);
+    ctx.out.note(
+      'Verify and prune follow automatically. Follow with `backupctl jobs` or re-run with --wait.',
+    );
+    return exitCodes.ok;
+  }
+
+  const interrupt = interruptSignal();
+  const progress = createProgress(process.stderr);
+  const results: ChainResult[] = [];
+  try {
+    for (const job of jobs) {
+      const result = await followDumpChain(queue, job.id, job.target, { progress, signal: interrupt.signal });
+      results.push(result);
+      ctx.out.text(describeChain(result));
+      if (ctx.json && result.failure)
+        ctx.out.note(`backupctl: ${result.failure.name} of ${job.target} failed: ${result.failure.reason}`);
+    }
+  } finally {
+    interrupt.dispose();
+  }
+  ctx.out.document({ jobs, results } satisfies DumpDocument);
+  return results.every((result) => result.ok) ? exitCodes.ok : exitCodes.failed;
+}

@@ -1,0 +1,146 @@
+import { describeReason, listBackups, planPrune } from '@pgbackup/backup-core';
+import type { Command } from 'commander';
+import type { PruneJobResult } from '../../jobs/prune-job.js';
+import { enqueuePrune } from '../../queue/backup-queue.js';
+import { action, examples } from '../action.js';
+import { failureOf, type JobFailure } from '../chain.js';
+import type { CliContext } from '../context.js';
+import { exitCodes } from '../exit-codes.js';
+import { followJob, interruptSignal } from '../follow.js';
+import { humanAge, shortTime, table } from '../output.js';
+import { createProgress } from '../progress.js';
+import { selectTargets } from '../resolve.js';
+
+interface PruneOptions {
+  target?: string;
+  dryRun?: boolean;
+  wait?: boolean;
+}
+
+/** One target's prune: the job's result, or the local plan of a dry run (`wouldDelete`). */
+export interface PruneReport extends PruneJobResult {
+  /** Ids a real prune would delete now (dry run); the ids deleted otherwise. */
+  wouldDelete: string[];
+}
+
+/** `prune --json`. With --dry-run, `jobs` is empty and `results` holds the local plans. */
+export interface PruneDocument {
+  dryRun: boolean;
+  jobs: Array<{ id: string; target: string }>;
+  /** Empty without --wait (the jobs run in the worker). */
+  results: PruneReport[];
+  failures: JobFailure[];
+}
+
+export function registerPrune(program: Command): void {
+  program
+    .command('prune')
+    .summary('apply the retention policy (or show its plan)')
+    .description(
+      "apply the retention policy: delete the backups that fill no slot (by default every target's)",
+    )
+    .option('-t, --target <name>', 'only this target')
+    .option(
+      '-n, --dry-run',
+      'print the plan (keep or delete, and why) and change nothing; computed from the manifests, works with Redis down',
+    )
+    .option('-w, --wait', 'follow the prune job and print what it deleted')
+    .addHelpText(
+      'after',
+      examples(['backupctl prune --target app --dry-run', 'backupctl prune --wait --json']),
+    )
+    .action(action(runPrune));
+}
+
+async function runPrune(ctx: CliContext, options: PruneOptions): Promise<number> {
+  const config = ctx.config();
+  const targets = selectTargets(config, options.target);
+  if (options.dryRun) {
+    // The same plan the worker's prune would make now (it holds the target's lock, so a
+    // running dump delays the real prune rather than changing its plan).
+    const manifests = (await listBackups(config.backupDir)).entries.map((entry) => entry.manifest);
+    const now = new Date();
+    const results: PruneReport[] = targets.map((target) => {
+      const plan = planPrune({
+        target: target.name,
+        manifests,
+        policy: target.retention,
+        now,
+        timeZone: target.timeZone,
+      });
+      return {
+        target: target.name,
+        dryRun: true,
+        kept: plan.keep,
+        deleted: [],
+        wouldDelete: plan.decisions.filter((d) => d.action === 'delete').map((d) => d.id),
+        decisions: plan.decisions.map((d) => ({
+          id: d.id,
+          createdAt: d.createdAt,
+          action: d.action,
+          reasons: d.reasons.map(describeReason),
+        })),
+      };
+    });
+    for (const result of results) printPlan(ctx, result);
+    ctx.out.document({ dryRun: true, jobs: [], results, failures: [] } satisfies PruneDocument);
+    return exitCodes.ok;
+  }
+
+  const queue = await ctx.queue();
+  const jobs: PruneDocument['jobs'] = [];
+  for (const target of targets) {
+    const job = await enqueuePrune(queue, { target: target.name, dryRun: false, origin: 'manual' });
+    jobs.push({ id: job.id!, target: target.name });
+    ctx.out.text(`prune job ${job.id} for ${target.name}: enqueued`);
+  }
+  if (!options.wait) {
+    ctx.out.document({ dryRun: false, jobs, results: [], failures: [] } satisfies PruneDocument);
+    return exitCodes.ok;
+  }
+  const interrupt = interruptSignal();
+  const progress = createProgress(process.stderr);
+  const results: PruneReport[] = [];
+  const failures: JobFailure[] = [];
+  try {
+    for (const job of jobs) {
+      const outcome = await followJob(queue, job.id, { progress, signal: interrupt.signal });
+      if (outcome.state === 'failed') {
+        const failure = failureOf(job.id, 'prune', outcome.job.failedReason);
+        failures.push(failure);
+        ctx.out.text(`FAILED  prune of ${job.target}: ${failure.reason}`);
+        if (ctx.json) ctx.out.note(`backupctl: prune of ${job.target} failed: ${failure.reason}`);
+        continue;
+      }
+      const result = outcome.job.returnvalue as PruneJobResult;
+      const report = { ...result, wouldDelete: result.deleted };
+      results.push(report);
+      printPlan(ctx, report);
+    }
+  } finally {
+    interrupt.dispose();
+  }
+  ctx.out.document({ dryRun: false, jobs, results, failures } satisfies PruneDocument);
+  return failures.length === 0 ? exitCodes.ok : exitCodes.failed;
+}
+
+function printPlan(ctx: CliContext, result: PruneReport): void {
+  const deleting = result.dryRun ? result.wouldDelete.length : result.deleted.length;
+  const verb = result.dryRun ? 'would delete' : 'deleted';
+  ctx.out.text(
+    `${result.target}: keep ${result.kept}, ${verb} ${deleting}${result.dryRun ? ' (dry run: nothing was changed)' : ''}`,
+  );
+  if (result.decisions.length === 0) return;
+  ctx.out.text(
+    table(
+      ['ACTION', 'BACKUP', 'CREATED', 'WHY'],
+      result.decisions.map((d) => [
+        d.action === 'delete' ? (result.dryRun ? 'delete' : 'deleted') : 'keep',
+        d.id,
+        `${shortTime(d.createdAt)} (${humanAge(d.createdAt)})`,
+        d.reasons.join('; '),
+      ]),
+    ),
+  );
+  ctx.out.text('');
+}

@@ -1,0 +1,196 @@
+import type { Job } from 'bullmq';
+import type { Command } from 'commander';
+import { action, examples } from '../action.js';
+import { type ChainResult, describeChain, failureOf, followDumpChain, type JobFailure } from '../chain.js';
+import type { CliContext } from '../context.js';
+import { CliError, exitCodes } from '../exit-codes.js';
+import { followJob, interruptSignal, targetOfJob } from '../follow.js';
+import { createProgress } from '../progress.js';
+import { closest, editDistance } from '../resolve.js';
+
+interface RetryOptions {
+  allFailed?: boolean;
+  target?: string;
+  wait?: boolean;
+}
+
+/** A job that was retried, with the reason it had failed with. */
+export interface RetriedJob {
+  id: string;
+  name: string;
+  target: string | null;
+  failedReason: string | null;
+}
+
+/** What `retry --wait` reports per job. */
+export interface RetryResult {
+  jobId: string;
+  name: string;
+  target: string | null;
+  ok: boolean;
+  /** A dump is followed through its verification and prune: the whole chain. */
+  chain: ChainResult | null;
+  /** The return value of any other job. */
+  result: unknown;
+  failure: JobFailure | null;
+}
+
+/** `retry --json`: `results` is empty without --wait. */
+export interface RetryDocument {
+  retried: RetriedJob[];
+  results: RetryResult[];
+}
+
+export function registerRetry(program: Command): void {
+  program
+    .command('retry')
+    .summary('retry failed jobs')
+    .description('retry failed jobs (attempts start again from zero), once their cause is fixed')
+    .argument('[job-ids...]', 'ids of failed jobs, as `backupctl jobs --state failed` lists them')
+    .option('--all-failed', 'every failed job (of --target, if given)')
+    .option('-t, --target <name>', 'with --all-failed: only jobs of this target')
+    .option(
+      '-w, --wait',
+      'follow the retried jobs (a dump: through its verification); exit 1 if one fails again',
+    )
+    .addHelpText(
+      'after',
+      examples(['backupctl retry 42 --wait', 'backupctl retry --all-failed --target app']),
+    )
+    .action(action(runRetry));
+}
+
+async function runRetry(ctx: CliContext, ids: string[], options: RetryOptions): Promise<number> {
+  if (ids.length === 0 && !options.allFailed) {
+    throw new CliError(
+      'USAGE',
+      'name the jobs to retry, or pass --all-failed',
+      exitCodes.usage,
+      '`backupctl jobs --state failed` lists them.',
+    );
+  }
+  if (ids.length > 0 && options.allFailed) {
+    throw new CliError('USAGE', 'job ids and --all-failed exclude each other', exitCodes.usage);
+  }
+  if (options.target !== undefined && !options.allFailed) {
+    throw new CliError('USAGE', '--target only applies with --all-failed', exitCodes.usage);
+  }
+  const queue = await ctx.queue();
+  let jobs: Job[];
+  if (options.allFailed) {
+    jobs = ((await queue.getJobs(['failed'], 0, -1)) as Job[]).filter(
+      (job) => job?.id && (options.target === undefined || targetOfJob(job) === options.target),
+    );
+  } else {
+    jobs = await findFailedJobs(ctx, ids);
+  }
+  const retried: RetriedJob[] = [];
+  for (const job of jobs) {
+    // Attempts start from zero: the job gets its full retry budget again.
+    const entry: RetriedJob = {
+      id: job.id!,
+      name: job.name,
+      target: targetOfJob(job) ?? null,
+      failedReason: job.failedReason || null,
+    };
+    await job.retry('failed', { resetAttemptsMade: true });
+    retried.push(entry);
+    ctx.out.text(
+      `retried job ${entry.id} (${entry.name} ${entry.target ?? ''}), which had failed with: ${entry.failedReason ?? '?'}`,
+    );
+  }
+  if (retried.length === 0) ctx.out.text(`no failed jobs${options.target ? ` for ${options.target}` : ''}`);
+  if (!options.wait) {
+    ctx.out.document({ retried, results: [] } satisfies RetryDocument);
+    return exitCodes.ok;
+  }
+
+  const interrupt = interruptSignal();
+  const progress = createProgress(process.stderr);
+  const results: RetryResult[] = [];
+  try {
+    for (const entry of retried) {
+      const follow = { progress, signal: interrupt.signal };
+      if (entry.name === 'dump' && entry.target) {
+        const chain: ChainResult = await followDumpChain(queue, entry.id, entry.target, follow);
+        ctx.out.text(describeChain(chain));
+        results.push({
+          jobId: entry.id,
+          name: entry.name,
+          target: entry.target,
+          ok: chain.ok,
+          chain,
+          result: null,
+          failure: chain.failure,
+        });
+        continue;
+      }
+      const outcome = await followJob(queue, entry.id, follow);
+      const ok = outcome.state === 'completed';
+      const failure = ok ? null : failureOf(entry.id, entry.name, outcome.job.failedReason);
+      ctx.out.text(
+        ok
+          ? `OK  job ${entry.id} (${entry.name}) completed`
+          : `FAILED  job ${entry.id} (${entry.name}): ${failure?.reason}`,
+      );
+      results.push({
+        jobId: entry.id,
+        name: entry.name,
+        target: entry.target,
+        ok,
+        chain: null,
+        result: ok ? outcome.job.returnvalue : null,
+        failure,
+      });
+    }
+  } finally {
+    interrupt.dispose();
+  }
+  for (const result of results) {
+    if (ctx.json && result.failure)
+      ctx.out.note(`backupctl: job ${result.jobId} failed again: ${result.failure.reason}`);
+  }
+  ctx.out.document({ retried, results } satisfies RetryDocument);
+  return results.every((result) => result.ok) ? exitCodes.ok : exitCodes.failed;
+}
+
+/** The named jobs, all of them failed; otherwise nothing is retried and the error says why. */
+async function findFailedJobs(ctx: CliContext, ids: string[]): Promise<Job[]> {
+  const queue = await ctx.queue();
+  const found: Job[] = [];
+  const problems: string[] = [];
+  const unknown: string[] = [];
+  for (const id of ids) {
+    const job = await queue.getJob(id);
+    if (!job) {
+      unknown.push(id);
+      problems.push(`no job ${id}`);
+      continue;
+    }
+    const state = await job.getState();
+    if (state !== 'failed') problems.push(`job ${id} (${job.name}) is ${state}, not failed`);
+    else found.push(job);
+  }
+  if (problems.length === 0) return found;
+  const failedIds = ((await queue.getJobs(['failed'], 0, 199)) as Job[]).flatMap((job) =>
+    job?.id ? [job.id] : [],
+  );
+  const suggestions = unknown
+    .flatMap((id) =>
+      closest(id, failedIds, 1).filter(
+        (candidate) => editDistance(id, candidate) <= Math.max(2, id.length / 3),
+      ),
+    )
+    .filter((id) => !ids.includes(id));
+  const hint =
+    (suggestions.length > 0 ? `Did you mean ${[...new Set(suggestions)].join(', ')}? ` : '') +
+    (failedIds.length > 0
+      ? '`backupctl jobs --state failed` lists the failed jobs.'
+      : 'There are no failed jobs right now (`backupctl jobs` lists them all).');
+  throw new CliError(
+    unknown.length > 0 ? 'JOB_UNKNOWN' : 'JOB_NOT_FAILED',
+    `${problems.join('; ')}: nothing was retried`,
+    exitCodes.usage,
+    hint,
+  );
+}

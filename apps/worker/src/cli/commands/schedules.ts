@@ -1,0 +1,140 @@
+import { nextRuns, type TargetConfig } from '@pgbackup/backup-core';
+import type { JobSchedulerJson } from 'bullmq';
+import type { Command } from 'commander';
+import { dumpSchedulerId, targetOfSchedulerId } from '../../queue/names.js';
+import { action, examples } from '../action.js';
+import type { CliContext, RedisState } from '../context.js';
+import { CliError, classifyError, exitCodes } from '../exit-codes.js';
+import { humanAge, shortTime, table } from '../output.js';
+
+/** One target's schedule as `schedules --json` prints it. */
+export interface ScheduleRow {
+  target: string;
+  schedule: string;
+  timeZone: string;
+  /** The next 3 runs: the scheduler's pending one first (when Redis has it), then from the cron. */
+  nextRuns: string[];
+  /** The job scheduler in Redis; null when the worker never registered it (or Redis is unreachable). */
+  scheduler: { id: string; pattern: string | null; tz: string | null; next: string | null } | null;
+  /** The scheduler's pattern and zone are the configured ones (false: the worker runs an older config). */
+  inSync: boolean;
+}
+
+/** `schedules --json`. */
+export interface SchedulesDocument {
+  redis: RedisState;
+  schedules: ScheduleRow[];
+  /** Dump schedulers in Redis whose target is not configured here. */
+  orphanSchedulers: string[];
+}
+
+export function registerSchedules(program: Command): void {
+  program
+    .command('schedules')
+    .summary("show each target's schedule and next runs")
+    .description(
+      "each target's cron, time zone and next runs; flags targets with no scheduler in Redis (no worker has started with them)",
+    )
+    .addHelpText('after', examples(['backupctl schedules', 'backupctl schedules --json']))
+    .action(action(runSchedules));
+}
+
+/** The dump schedulers in Redis, by target name. */
+export async function dumpSchedulers(ctx: CliContext): Promise<Map<string, JobSchedulerJson>> {
+  const queue = await ctx.queue();
+  const byTarget = new Map<string, JobSchedulerJson>();
+  for (const scheduler of await queue.getJobSchedulers(0, -1, true)) {
+    const target = targetOfSchedulerId(scheduler.key);
+    if (target !== undefined) byTarget.set(target, scheduler);
+  }
+  return byTarget;
+}
+
+export function scheduleRow(
+  target: TargetConfig,
+  scheduler: JobSchedulerJson | undefined,
+  now = new Date(),
+): ScheduleRow {
+  const pending =
+    scheduler?.next !== undefined && scheduler.next !== null ? new Date(Number(scheduler.next)) : undefined;
+  const runs = pending
+    ? [pending, ...nextRuns(target.schedule, target.timeZone, 2, pending)]
+    : nextRuns(target.schedule, target.timeZone, 3, now);
+  return {
+    target: target.name,
+    schedule: target.schedule,
+    timeZone: target.timeZone,
+    nextRuns: runs.map((run) => run.toISOString()),
+    scheduler: scheduler
+      ? {
+          id: scheduler.key,
+          pattern: scheduler.pattern ?? null,
+          tz: scheduler.tz ?? null,
+          next: pending ? pending.toISOString() : null,
+        }
+      : null,
+    inSync:
+      scheduler !== undefined &&
+      scheduler.pattern === target.schedule &&
+      (scheduler.tz ?? 'UTC') === target.timeZone,
+  };
+}
+
+async function runSchedules(ctx: CliContext): Promise<number> {
+  const config = ctx.config();
+  let schedulers: Map<string, JobSchedulerJson> | undefined;
+  let redisError: CliError | undefined;
+  try {
+    schedulers = await dumpSchedulers(ctx);
+  } catch (error) {
+    if (classifyError(error).exitCode !== exitCodes.unreachable) throw error;
+    redisError =
+      error instanceof CliError
+        ? error
+        : new CliError('REDIS_UNREACHABLE', classifyError(error).message, exitCodes.unreachable);
+  }
+  const rows = config.targets.map((target) => scheduleRow(target, schedulers?.get(target.name)));
+  const configured = new Set(config.targets.map((target) => target.name));
+  const orphans = [...(schedulers?.keys() ?? [])]
+    .filter((name) => !configured.has(name))
+    .map(dumpSchedulerId);
+  ctx.out.document({
+    redis: { reachable: redisError === undefined, ...(redisError ? { error: redisError.message } : {}) },
+    schedules: rows,
+    orphanSchedulers: orphans,
+  } satisfies SchedulesDocument);
+  ctx.out.text(
+    table(
+      ['TARGET', 'CRON', 'TIME ZONE', 'NEXT RUNS', 'SCHEDULER'],
+      rows.map((row) => [
+        row.target,
+        row.schedule,
+        row.timeZone,
+        row.nextRuns.map((run) => `${shortTime(run)} (${humanAge(run)})`).join(', '),
+        redisError
+          ? 'unknown (Redis unreachable)'
+          : !row.scheduler
+            ? 'MISSING: no worker has started with this target'
+            : row.inSync
+              ? 'ok'
+              : `differs: ${row.scheduler.pattern} ${row.scheduler.tz ?? ''} (restart the worker to apply the configuration)`,
+      ]),
+    ),
+  );
+  for (const orphan of orphans)
+    ctx.out.note(`note: scheduler ${orphan} has no configured target (a worker with another configuration?)`);
+  if (redisError) {
+    ctx.out.note(
+      `backupctl: ${redisError.code}: ${redisError.message}; next runs computed from the configuration only`,
+    );
+    return exitCodes.unreachable;
+  }
+  const missing = rows.filter((row) => !row.scheduler);
+  if (missing.length > 0) {
+    ctx.out.note(
+      `warning: no scheduler in Redis for ${missing.map((row) => row.target).join(', ')}: the worker is not running or never started with this configuration`,
+    );
+    return exitCodes.failed;
+  }
+  return exitCodes.ok;
+}

@@ -1,0 +1,195 @@
+import { listBackups, type Manifest, verificationState } from '@pgbackup/backup-core';
+import type { JobSchedulerJson } from 'bullmq';
+import type { Command } from 'commander';
+import { action, examples } from '../action.js';
+import type { CliContext, RedisState } from '../context.js';
+import { CliError, classifyError, exitCodes } from '../exit-codes.js';
+import { humanAge, humanDuration, table } from '../output.js';
+import { fetchJobs, type JobRow } from './jobs.js';
+import { dumpSchedulers, scheduleRow } from './schedules.js';
+
+/** One target's health as `status --json` prints it. */
+export interface TargetStatus {
+  target: string;
+  /** Neither stale nor failing. */
+  ok: boolean;
+  /** No verified backup within maxAgeMs (a target never backed up is stale). */
+  stale: boolean;
+  /** A dump, verify or prune of the target failed after its last verified backup; null when Redis is unreachable. */
+  failing: boolean | null;
+  maxAgeMs: number;
+  lastBackup: { id: string; createdAt: string; ageMs: number; status: Manifest['status'] } | null;
+  lastVerified: { id: string; createdAt: string; ageMs: number; level: string; verifiedAt: string } | null;
+  nextRun: string | null;
+  /** `scheduler`: the run pending in Redis; `config`: computed from the cron (no scheduler seen). */
+  nextRunSource: 'scheduler' | 'config';
+  /** The newest dump, verify or prune failure that makes the target failing. */
+  failingJob: { id: string; name: string; reason: string | null; finishedAt: string | null } | null;
+  /** Every failed job of the target (restores included); null when Redis is unreachable. */
+  failedJobs: {
+    count: number;
+    newest: { id: string; name: string; reason: string | null; finishedAt: string | null } | null;
+  } | null;
+}
+
+/** `status --json`. `ok` is false when a target is not ok or Redis is unreachable. */
+export interface StatusDocument {
+  ok: boolean;
+  redis: RedisState;
+  targets: TargetStatus[];
+}
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .summary('health of each target (a monitoring check)')
+    .description(
+      'per target: last backup, last verified backup, next run, failed jobs. Exits 1 when a target is stale or failing (a monitoring check)',
+    )
+    .addHelpText(
+      'after',
+      `${examples(['backupctl status', 'backupctl status --json || page-oncall'])}
+A target is stale when it has no verified backup younger than its BACKUP_MAX_AGE (never backed up
+counts as stale), and failing when one of its dump, verify or prune jobs failed after its last
+verified backup (a failed restore is listed, but does not make the target failing).
+Exit status: 0 all targets fine, 1 a target is stale or failing, 3 Redis unreachable (the
+manifests' view is still printed).
+`,
+    )
+    .action(action(runStatus));
+}
+
+async function runStatus(ctx: CliContext): Promise<number> {
+  const config = ctx.config();
+  const now = Date.now();
+  const listing = await listBackups(config.backupDir);
+  for (const problem of listing.problems)
+    ctx.out.note(`warning: unreadable manifest ${problem.path}: ${problem.message}`);
+
+  let redisError: CliError | undefined;
+  let schedulers: Map<string, JobSchedulerJson> | undefined;
+  let failed: JobRow[] | undefined;
+  try {
+    schedulers = await dumpSchedulers(ctx);
+    failed = await fetchJobs(ctx, ['failed'], undefined, 1_000);
+  } catch (error) {
+    const reported = classifyError(error);
+    if (reported.exitCode !== exitCodes.unreachable) throw error;
+    redisError =
+      error instanceof CliError
+        ? error
+        : new CliError(reported.code, reported.message, exitCodes.unreachable);
+  }
+
+  const statuses: TargetStatus[] = config.targets.map((target) => {
+    const manifests = listing.entries
+      .filter((entry) => entry.manifest.target === target.name)
+      .map((entry) => entry.manifest);
+    const last = manifests[0];
+    const verified = manifests.find((manifest) => verificationState(manifest).state === 'verified');
+    const verifiedState = verified ? verificationState(verified) : undefined;
+    const stale = !verified || now - Date.parse(verified.createdAt) > target.maxAgeMs;
+    const jobs = failed?.filter((job) => job.target === target.name);
+    const byNewest = (a: JobRow, b: JobRow) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '');
+    const newest = jobs?.sort(byNewest)[0];
+    const verifiedAt = verifiedState?.state === 'verified' ? verifiedState.at : undefined;
+    // Restores are operator actions on other databases: a refused one says nothing about the
+    // target's backups, so only dump, verify and prune failures make a target failing.
+    const failingJobs = jobs?.filter(
+      (job) => job.name !== 'restore' && (!verifiedAt || (job.finishedAt ?? '') > verifiedAt),
+    );
+    const failing = failingJobs === undefined ? null : failingJobs.length > 0;
+    const schedule = scheduleRow(target, schedulers?.get(target.name), new Date(now));
+    return {
+      target: target.name,
+      ok: !stale && failing !== true,
+      stale,
+      failing,
+      maxAgeMs: target.maxAgeMs,
+      lastBackup: last
+        ? {
+            id: last.id,
+            createdAt: last.createdAt,
+            ageMs: now - Date.parse(last.createdAt),
+            status: last.status,
+          }
+        : null,
+      lastVerified:
+        verified && verifiedState?.state === 'verified'
+          ? {
+              id: verified.id,
+              createdAt: verified.createdAt,
+              ageMs: now - Date.parse(verified.createdAt),
+              level: verifiedState.level,
+              verifiedAt: verifiedState.at,
+            }
+          : null,
+      failingJob: failingJobs?.[0] ? brief(failingJobs[0]) : null,
+      nextRun: schedule.nextRuns[0] ?? null,
+      nextRunSource: schedule.scheduler ? 'scheduler' : 'config',
+      failedJobs: jobs
+        ? {
+            count: jobs.length,
+            newest: newest ? brief(newest) : null,
+          }
+        : null,
+    };
+  });
+
+  const ok = statuses.every((status) => status.ok);
+  ctx.out.document({
+    ok: ok && !redisError,
+    redis: { reachable: !redisError, ...(redisError ? { error: redisError.message } : {}) },
+    targets: statuses,
+  } satisfies StatusDocument);
+  ctx.out.text(
+    table(
+      ['TARGET', 'STATE', 'LAST BACKUP', 'LAST VERIFIED', 'NEXT RUN', 'FAILED JOBS'],
+      statuses.map((status) => [
+        status.target,
+        stateText(status),
+        status.lastBackup
+          ? `${humanAge(status.lastBackup.createdAt, now)}${status.lastBackup.status === 'suspicious' ? ' SUSPICIOUS' : ''}`
+          : 'never',
+        status.lastVerified
+          ? `${humanAge(status.lastVerified.createdAt, now)} (${status.lastVerified.level})`
+          : 'never',
+        status.nextRun
+          ? `${humanAge(status.nextRun, now)}${status.nextRunSource === 'config' ? ' (no scheduler)' : ''}`
+          : '-',
+        status.failedJobs ? String(status.failedJobs.count) : '?',
+      ]),
+    ),
+  );
+  for (const status of statuses) {
+    if (status.stale) {
+      ctx.out.text(
+        status.lastVerified
+          ? `${status.target}: STALE: newest verified backup ${status.lastVerified.id} is ${humanDuration(status.lastVerified.ageMs)} old; at most ${humanDuration(status.maxAgeMs)} allowed`
+          : `${status.target}: STALE: no verified backup at all`,
+      );
+    }
+    const newest = status.failingJob;
+    if (newest) {
+      ctx.out.text(
+        `${status.target}: FAILING: ${newest.name} job ${newest.id} failed${newest.finishedAt ? ` ${humanAge(newest.finishedAt, now)}` : ''}: ${newest.reason ?? '?'} (retry: backupctl retry ${newest.id})`,
+      );
+    }
+  }
+  if (redisError) {
+    ctx.out.note(`backupctl: ${redisError.code}: ${redisError.message}`);
+    ctx.out.note('Shown from the manifests only: failed jobs and scheduled runs are unknown.');
+    return exitCodes.unreachable;
+  }
+  return ok ? exitCodes.ok : exitCodes.failed;
+}
+
+function brief(job: JobRow): { id: string; name: string; reason: string | null; finishedAt: string | null } {
+  return { id: job.id, name: job.name, reason: job.failedReason, finishedAt: job.finishedAt };
+}
+
+function stateText(status: TargetStatus): string {
+  const problems = [status.stale ? 'STALE' : '', status.failing ? 'FAILING' : ''].filter(Boolean);
+  if (problems.length > 0) return problems.join('+');
+  return status.failing === null ? 'ok?' : 'ok';
+}

@@ -1,0 +1,152 @@
+import {
+  type BackupConfig,
+  type ConfigProblem,
+  isBackupError,
+  loadConfig,
+  redactUrl,
+} from '@pgbackup/backup-core';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createBackupQueue } from '../queue/backup-queue.js';
+import { createCommandConnection } from '../queue/connection.js';
+import { CliError, exitCodes } from './exit-codes.js';
+import { createOutput, type Output } from './output.js';
+
+/** Options every command accepts; each maps to the variable the worker reads. */
+export interface GlobalOptions {
+  config?: string;
+  backupDir?: string;
+  redisUrl?: string;
+  prefix?: string;
+  json?: boolean;
+}
+
+/** Whether a command that reads Redis could (status, schedules print it in --json). */
+export interface RedisState {
+  reachable: boolean;
+  error?: string;
+}
+
+/** Flag -> variable: the CLI and the worker read one schema, with the flag winning. */
+export const globalFlagVariables = {
+  config: { flag: '--config', variable: 'BACKUP_CONFIG' },
+  backupDir: { flag: '--backup-dir', variable: 'BACKUP_DIR' },
+  redisUrl: { flag: '--redis-url', variable: 'REDIS_URL' },
+  prefix: { flag: '--prefix', variable: 'BACKUP_QUEUE_PREFIX' },
+} as const;
+
+/** How long to wait for Redis before calling it unreachable (exit 3). */
+const redisConnectTimeoutMs = 5_000;
+
+/**
+ * One command's world: its configuration (parsed once, on first use) and a Redis connection
+ * opened only when the command needs the queue, so `backups` or `prune --dry-run` work with
+ * Redis down.
+ */
+export class CliContext {
+  readonly out: Output;
+  private readonly configs = new Map<boolean, BackupConfig>();
+  private connection: Redis | undefined;
+  private queuePromise: Promise<Queue> | undefined;
+
+  constructor(
+    private readonly globals: GlobalOptions,
+    private readonly env: Record<string, string | undefined> = process.env,
+  ) {
+    this.out = createOutput(globals.json === true);
+  }
+
+  get json(): boolean {
+    return this.out.json;
+  }
+
+  /** The configuration; `requireTargets: false` for commands that work without any target. */
+  config(options: { requireTargets?: boolean } = {}): BackupConfig {
+    const requireTargets = options.requireTargets ?? true;
+    const cached = this.configs.get(requireTargets);
+    if (cached) return cached;
+    const overrides: Record<string, string> = {};
+    for (const [key, { variable }] of Object.entries(globalFlagVariables)) {
+      const value = this.globals[key as keyof typeof globalFlagVariables];
+      if (value !== undefined) overrides[variable] = value;
+    }
+    let config: BackupConfig;
+    try {
+      config = loadConfig({ env: this.env, overrides, requireTargets });
+    } catch (error) {
+      if (isBackupError(error, 'CONFIG_INVALID')) throw configError(error.message, error.details?.problems);
+      throw error;
+    }
+    this.configs.set(requireTargets, config);
+    return config;
+  }
+
+  /** The backups queue on a fail-fast connection; Redis unreachable is CliError exit 3. */
+  queue(): Promise<Queue> {
+    this.queuePromise ??= this.openQueue();
+    return this.queuePromise;
+  }
+
+  private async openQueue(): Promise<Queue> {
+    const config = this.config({ requireTargets: false });
+    const connection = createCommandConnection(config.redis.url);
+    this.connection = connection;
+    let lastError: Error | undefined;
+    connection.on('error', (error: Error) => {
+      lastError = error;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        connection.connect().then(() => connection.ping()),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${redisConnectTimeoutMs / 1000} s`)),
+            redisConnectTimeoutMs,
+          );
+        }),
+      ]);
+    } catch (error) {
+      const reason = lastError?.message ?? (error as Error).message;
+      throw redisUnreachable(config.redis.url, reason);
+    } finally {
+      clearTimeout(timer);
+    }
+    return createBackupQueue(config, connection);
+  }
+
+  /** Closes the queue and its connection, if the command opened them. */
+  async close(): Promise<void> {
+    const queue = this.queuePromise ? await this.queuePromise.catch(() => undefined) : undefined;
+    await queue?.close().catch(() => undefined);
+    this.connection?.disconnect();
+  }
+}
+
+export function redisUnreachable(url: string, reason: string): CliError {
+  return new CliError(
+    'REDIS_UNREACHABLE',
+    `cannot reach Redis at ${redactUrl(url)} (${reason})`,
+    exitCodes.unreachable,
+    'Is Redis running? The URL comes from --redis-url, REDIS_URL or the config file. ' +
+      '`backupctl backups`, `prune --dry-run` and `restore --direct` work without Redis.',
+  );
+}
+
+/** CONFIG_INVALID, with each problem that came from a flag named by its flag. */
+function configError(message: string, problems: unknown): CliError {
+  const items = Array.isArray(problems) ? (problems as ConfigProblem[]) : undefined;
+  const lines = items
+    ? items.map((item) => {
+        const flag = Object.values(globalFlagVariables).find((entry) => entry.variable === item.where)?.flag;
+        const where = item.source === 'override' && flag ? `${flag} (${item.where})` : item.where;
+        return `  ${where}${item.value === undefined ? '' : `=${item.value}`}: ${item.problem}`;
+      })
+    : message.split('\n').map((line) => `  ${line}`);
+  return new CliError(
+    'CONFIG_INVALID',
+    `the configuration is invalid:\n${lines.join('\n')}`,
+    exitCodes.usage,
+    'Variables are listed in packages/backup-core/src/config/README.md; flags win over variables, which win over the --config file.',
+  );
+}

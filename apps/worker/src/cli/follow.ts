@@ -1,0 +1,139 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseBackupId } from '@pgbackup/backup-core';
+import type { Job, Queue } from 'bullmq';
+import { CliError, exitCodes, Interrupted } from './exit-codes.js';
+import type { ProgressReporter, ProgressView } from './progress.js';
+
+export interface FollowOptions {
+  progress: ProgressReporter;
+  /** Ctrl-C: stop waiting (the job keeps running). */
+  signal: AbortSignal;
+  /** Polling period. Default 300 ms. */
+  intervalMs?: number;
+}
+
+export interface FollowOutcome {
+  state: 'completed' | 'failed';
+  job: Job;
+}
+
+/**
+ * Waits for a job to finish by polling its state and progress. Polling rather than QueueEvents:
+ * a stream reader can miss the event of a job that finished before it started reading, and
+ * polling needs no extra connection; at 300 ms it costs two small Redis reads per tick.
+ */
+export async function followJob(queue: Queue, jobId: string, options: FollowOptions): Promise<FollowOutcome> {
+  const intervalMs = options.intervalMs ?? 300;
+  let reportedAttempts = 0;
+  const startedAt = Date.now();
+  let checkedWorkers = false;
+  for (;;) {
+    if (options.signal.aborted) throw new Interrupted(jobId);
+    const job = await queue.getJob(jobId);
+    if (!job) {
+      options.progress.finish();
+      throw new CliError(
+        'JOB_NOT_FOUND',
+        `job ${jobId} no longer exists: it was removed from the queue while being followed`,
+        exitCodes.failed,
+      );
+    }
+    const state = await job.getState();
+    const label = jobLabel(job);
+    if (state === 'completed' || state === 'failed') {
+      if (state === 'completed') options.progress.update(finalView(job, label));
+      options.progress.finish();
+      return { state, job };
+    }
+    if (job.attemptsMade > reportedAttempts && job.failedReason) {
+      reportedAttempts = job.attemptsMade;
+      options.progress.note(
+        `${label}: attempt ${job.attemptsMade}/${job.opts.attempts ?? 1} failed: ${job.failedReason} (will be retried)`,
+      );
+    }
+    if (!checkedWorkers && state !== 'active' && Date.now() - startedAt >= noWorkerWarningMs) {
+      checkedWorkers = true;
+      await warnIfNoWorker(queue, options.progress);
+    }
+    options.progress.update(viewOf(job, state, label));
+    try {
+      await sleep(intervalMs, undefined, { signal: options.signal });
+    } catch {
+      throw new Interrupted(jobId);
+    }
+  }
+}
+
+/** A job still not taken after this long makes the follower check that a worker is connected. */
+const noWorkerWarningMs = 5_000;
+
+async function warnIfNoWorker(queue: Queue, progress: ProgressReporter): Promise<void> {
+  // CLIENT LIST may be disabled on a managed Redis: then say nothing rather than something wrong.
+  const workers = await queue.getWorkersCount().catch(() => undefined);
+  if (workers === 0) {
+    progress.note(
+      `warning: no worker is connected to queue ${queue.name} (prefix ${queue.opts.prefix}): the job waits until one starts`,
+    );
+  }
+}
+
+/** The target a job concerns, from its data. */
+export function targetOfJob(job: Pick<Job, 'data'>): string | undefined {
+  const data = (job.data ?? {}) as { target?: unknown; server?: unknown; backupId?: unknown };
+  if (typeof data.target === 'string') return data.target;
+  if (typeof data.backupId === 'string') {
+    try {
+      return parseBackupId(data.backupId).target;
+    } catch {
+      return undefined;
+    }
+  }
+  return typeof data.server === 'string' ? data.server : undefined;
+}
+
+export function jobLabel(job: Job): string {
+  const target = targetOfJob(job);
+  return target ? `${job.name} ${target}` : `${job.name} ${job.id}`;
+}
+
+interface ProgressShape {
+  phase?: unknown;
+  storedBytes?: unknown;
+  percent?: unknown;
+}
+
+function viewOf(job: Job, state: string, label: string): ProgressView {
+  if (state === 'delayed') return { label, phase: 'delayed' };
+  if (state !== 'active') return { label, phase: 'waiting' };
+  const progress = job.progress as unknown;
+  // BullMQ's progress starts as the number 0: the job has not reported anything yet.
+  if (typeof progress === 'number')
+    return progress > 0 ? { label, phase: 'running', percent: progress } : { label, phase: 'starting' };
+  if (progress && typeof progress === 'object') {
+    const shape = progress as ProgressShape;
+    const view: ProgressView = { label, phase: typeof shape.phase === 'string' ? shape.phase : 'running' };
+    if (typeof shape.storedBytes === 'number') view.bytes = shape.storedBytes;
+    if (typeof shape.percent === 'number') view.percent = shape.percent;
+    return view;
+  }
+  return { label, phase: 'running' };
+}
+
+function finalView(job: Job, label: string): ProgressView {
+  const view = viewOf(job, 'active', label);
+  return view.percent === undefined ? { ...view, phase: 'done' } : { ...view, phase: 'done', percent: 100 };
+}
+
+/**
+ * Ctrl-C while waiting aborts the returned signal instead of killing the process: the command
+ * then says which job keeps running and exits 130. A second Ctrl-C exits at once.
+ */
+export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(exitCodes.interrupted);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}

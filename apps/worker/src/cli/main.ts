@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { reportError } from './action.js';
+import { CliError, exitCodes } from './exit-codes.js';
+import { createOutput } from './output.js';
+import { buildProgram } from './program.js';
+
+/** Runs backupctl with `argv` (as process.argv) and resolves to the exit status. */
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : exitCodes.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the message (with a suggestion); --help and --version exit 0.
+      if (error.exitCode === 0) return exitCodes.ok;
+      createOutput(argv.includes('--json')).document({
+        error: { code: 'USAGE', message: error.message.replace(/^error: /, ''), exitCode: exitCodes.usage },
+      });
+      return exitCodes.usage;
+    }
+    return reportError(
+      createOutput(argv.includes('--json')),
+      error instanceof Error ? error : new CliError('INTERNAL', String(error), 1),
+    );
+  }
+}
+
+const status = await main(process.argv);
+// Wait for stdout to drain, then exit: a lingering timer or socket must not keep the CLI alive.
+process.stdout.write('', () => process.exit(status));

@@ -1,0 +1,91 @@
+/**
+ * What backupctl prints. Results go to stdout (a table or text, or exactly one JSON document
+ * with --json); logs, hints and progress go to stderr, so `--json | jq` always parses.
+ */
+export interface Output {
+  readonly json: boolean;
+  /** Human text for stdout; ignored with --json. */
+  text(line: string): void;
+  /** The one JSON document of the command; ignored without --json. */
+  document(value: unknown): void;
+  /** A log line or hint for stderr, in both modes. */
+  note(line: string): void;
+}
+
+export function createOutput(
+  json: boolean,
+  stdout: NodeJS.WritableStream = process.stdout,
+  stderr: NodeJS.WritableStream = process.stderr,
+): Output {
+  let documented = false;
+  return {
+    json,
+    text(line) {
+      if (!json) stdout.write(`${line}\n`);
+    },
+    document(value) {
+      if (!json || documented) return;
+      documented = true;
+      stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
+    note(line) {
+      stderr.write(`${line}\n`);
+    },
+  };
+}
+
+const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** 1536 -> "1.5 KiB". */
+export function humanBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** 1_250 -> "1.3s", 90_000 -> "1m30s", 3_600_000 * 50 -> "2d2h". Two units at most: enough to read at a glance. */
+export function humanDuration(ms: number): string {
+  if (ms < 10_000) return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
+  const total = Math.round(ms / 1000);
+  if (total < 60) return `${total}s`;
+  const parts: Array<[number, string]> = [
+    [Math.floor(total / 86_400), 'd'],
+    [Math.floor((total % 86_400) / 3600), 'h'],
+    [Math.floor((total % 3600) / 60), 'm'],
+    [total % 60, 's'],
+  ];
+  const first = parts.findIndex(([value]) => value > 0);
+  return parts
+    .slice(first, first + 2)
+    .filter(([value]) => value > 0)
+    .map(([value, unit]) => `${value}${unit}`)
+    .join('');
+}
+
+/** "3h ago" / "in 5m", from an ISO string or epoch ms. */
+export function humanAge(at: string | number, now = Date.now()): string {
+  const ms = now - (typeof at === 'number' ? at : Date.parse(at));
+  return ms >= 0 ? `${humanDuration(ms)} ago` : `in ${humanDuration(-ms)}`;
+}
+
+/** ISO time without milliseconds, in UTC: sortable, and the same on every operator's screen. */
+export function shortTime(at: string | number | Date): string {
+  return new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A plain-text table: columns padded to their widest cell, the last column left ragged. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const format = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [format(headers), ...rows.map(format)].join('\n');
+}
