@@ -28,3 +28,4 @@ export {
   QUEUE_NAME,
   targetOfSchedulerId,
 } from './queue/names.js';
+export { startWorkerService, type WorkerService, type WorkerServiceOptions } from './service.js';

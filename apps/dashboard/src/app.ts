@@ -1,0 +1,117 @@
+import {
+  type BackupConfig,
+  type Logger,
+  listBackups,
+  silentLogger,
+  targetNamePattern,
+} from '@pgbackup/backup-core';
+import type { Queue } from 'bullmq';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Redis } from 'ioredis';
+import type { Accounts } from './auth/accounts.js';
+import { basicAuth, principalOf } from './auth/basic-auth.js';
+import { FailureLimiter } from './auth/failure-limiter.js';
+import { operatorOnlyForChanges, sameSiteChangesOnly } from './auth/roles.js';
+import { bullBoard } from './bull-board.js';
+import { targetStatuses } from './catalog-status.js';
+import { healthz, readyz } from './health.js';
+import { collectMetrics } from './metrics.js';
+import { renderBackupsPage } from './pages/backups-page.js';
+import { DashboardPaths } from './paths.js';
+import { securityHeaders } from './security-headers.js';
+
+export interface DashboardDeps {
+  config: Pick<BackupConfig, 'targets' | 'backupDir'> & {
+    dashboard: Pick<BackupConfig['dashboard'], 'basePath'>;
+  };
+  /** The backup queue (createBackupQueue); the caller owns it and closes it. */
+  queue: Queue;
+  /** For the health checks' PING; the caller owns it. */
+  redis: Redis;
+  accounts: Accounts;
+  /** Default: 10 failed logins per client and minute. */
+  limiter?: FailureLimiter;
+  logger?: Logger;
+  /** Clock for ages and staleness. Default: the real time. */
+  now?: () => Date;
+}
+
+/** Express 5 forwards rejected promises to the error handler; this only keeps the types honest. */
+type AsyncHandler = (req: Request, res: Response) => Promise<void>;
+
+/**
+ * The whole dashboard as an Express app, not listening: tests drive it on port 0 and
+ * startDashboard puts it on the configured address. Everything lives under the base path;
+ * everything but /healthz and /readyz needs a login.
+ */
+export function createDashboardApp(deps: DashboardDeps): Express {
+  const logger = deps.logger ?? silentLogger;
+  const now = deps.now ?? (() => new Date());
+  const paths = new DashboardPaths(deps.config.dashboard.basePath);
+  const limiter = deps.limiter ?? new FailureLimiter();
+  const health = { redis: deps.redis, backupDir: deps.config.backupDir, logger };
+
+  const app = express();
+  app.disable('x-powered-by');
+  // req.ip is the peer's address: X-Forwarded-For is not trusted, since anyone can send it.
+  app.set('trust proxy', false);
+  app.use(securityHeaders());
+
+  const routes = express.Router();
+  routes.get('/healthz', healthz(health));
+  routes.get('/readyz', readyz(health));
+
+  routes.use(basicAuth({ accounts: deps.accounts, limiter, realm: 'pg-backup-service dashboard' }));
+  routes.use(sameSiteChangesOnly);
+  routes.use(operatorOnlyForChanges);
+
+  routes.get('/', (_req, res) => res.redirect(302, paths.backups));
+
+  routes.get('/backups', (async (req, res) => {
+    const target =
+      typeof req.query.target === 'string' && req.query.target !== '' ? req.query.target : undefined;
+    if (target !== undefined && !targetNamePattern.test(target)) {
+      res.status(400).type('text/plain').send('target: expected a target name (letters, digits, _ . -)\n');
+      return;
+    }
+    const at = now();
+    const all = await listBackups(deps.config.backupDir);
+    const listing = target
+      ? { entries: all.entries.filter((entry) => entry.manifest.target === target), problems: all.problems }
+      : all;
+    const page = renderBackupsPage({
+      paths,
+      principal: principalOf(res),
+      now: at,
+      statuses: targetStatuses(deps.config.targets, all.entries, at),
+      listing,
+      target,
+    });
+    res.set('Cache-Control', 'no-store').type('html').send(page);
+  }) satisfies AsyncHandler);
+
+  routes.get('/metrics', (async (_req, res) => {
+    const { contentType, body } = await collectMetrics({
+      config: deps.config,
+      queue: deps.queue,
+      logger,
+      now,
+    });
+    res.set('Cache-Control', 'no-store').type(contentType).send(body);
+  }) satisfies AsyncHandler);
+
+  routes.use('/queues', bullBoard(deps.queue, paths));
+
+  app.use(paths.mount, routes);
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).type('text/plain').send('Not found.\n');
+  });
+  // Four arguments: Express's mark of an error handler. The details go to the log, not the page.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    logger.error({ err: error, method: req.method, path: req.path }, 'dashboard request failed');
+    if (res.headersSent) return;
+    res.status(500).type('text/plain').send('Internal error; see the dashboard log.\n');
+  });
+  return app;
+}

@@ -1,0 +1,57 @@
+import { createLogger, isBackupError, loadConfig } from '@pgbackup/backup-core';
+import { startDashboard } from './server.js';
+
+/**
+ * Entry point (`node apps/dashboard/dist/main.js`). The first SIGTERM or SIGINT closes the
+ * dashboard gracefully; a second one, or a close that takes too long, exits at once.
+ */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    // The dashboard also serves a deployment whose targets are not configured yet (the catalog
+    // on disk and the queue are still worth seeing).
+    config = loadConfig({ requireTargets: false });
+  } catch (error) {
+    if (isBackupError(error, 'CONFIG_INVALID')) {
+      process.stderr.write(`dashboard: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel, name: 'pgbackup-dashboard' });
+  const dashboard = await startDashboard(config, { logger });
+
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'stopping the dashboard');
+    const force = setTimeout(() => {
+      logger.error('the dashboard did not stop within 15 s; exiting');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    dashboard.close().then(
+      () => {
+        clearTimeout(force);
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `dashboard: could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+import { type BackupConfig, type Logger, listBackups } from '@pgbackup/backup-core';
+import { jobStates } from '@pgbackup/worker';
+import type { Queue } from 'bullmq';
+import { Gauge, Registry } from 'prom-client';
+import { backupStates, isStale, targetStatuses } from './catalog-status.js';
+import { withTimeout } from './timeout.js';
+
+export interface MetricsSources {
+  config: Pick<BackupConfig, 'targets' | 'backupDir'>;
+  queue: Queue;
+  logger: Logger;
+  now: () => Date;
+  /** Longest wait for Redis per scrape (Prometheus gives up after 10 s by default). Default 3 s. */
+  redisTimeoutMs?: number;
+  /**
+   * Failed jobs read per scrape to count failures by code; the newest are read first. Failed jobs
+   * are kept 90 days, so this bounds the scrape's cost if something fails in a loop. Default 5000.
+   */
+  maxFailedJobs?: number;
+}
+
+/** `PG_UNREACHABLE: could not connect` -> `PG_UNREACHABLE`; anything else (a stall, a crash) -> `UNKNOWN`. */
+export function failureCode(failedReason: string | undefined): string {
+  const match = failedReason ? /^([A-Z][A-Z0-9_]{1,63}): /.exec(failedReason) : null;
+  return match?.[1] ?? 'UNKNOWN';
+}
+
+async function failuresByCode(queue: Queue, limit: number, timeoutMs: number): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const pageSize = 500;
+  for (let start = 0; start < limit; start += pageSize) {
+    const end = Math.min(start + pageSize, limit) - 1;
+    const jobs = await withTimeout(queue.getFailed(start, end), timeoutMs, 'Redis');
+    for (const job of jobs) {
+      const code = failureCode(job.failedReason);
+      counts.set(code, (counts.get(code) ?? 0) + 1);
+    }
+    if (jobs.length < end - start + 1) break;
+  }
+  return counts;
+}
+
+const seconds = (iso: string) => Date.parse(iso) / 1000;
+
+/**
+ * Builds the Prometheus text from scratch at every scrape, in a registry of its own: the values
+ * come from the files and the queue as they are now, nothing lingers from an earlier scrape or
+ * leaks into prom-client's global registry. The catalog is the source of truth for backups; the
+ * queue only for job counts and failures, and a Redis outage shows as pgbackup_redis_up 0 while
+ * the backup metrics are still served.
+ */
+export async function collectMetrics(
+  sources: MetricsSources,
+): Promise<{ contentType: string; body: string }> {
+  const registry = new Registry();
+  const gauge = (name: string, help: string, labelNames: string[] = []) =>
+    new Gauge({ name, help, labelNames, registers: [registry] });
+
+  const lastSuccess = gauge(
+    'pgbackup_last_success_timestamp_seconds',
+    'When the newest complete (not suspicious) backup of the target finished, Unix time.',
+    ['target'],
+  );
+  const lastVerified = gauge(
+    'pgbackup_last_verified_timestamp_seconds',
+    'When the snapshot of the newest verified backup of the target was taken, Unix time.',
+    ['target'],
+  );
+  const lastSize = gauge(
+    'pgbackup_last_backup_size_bytes',
+    'Size on disk of the newest backup of the target.',
+    ['target'],
+  );
+  const lastDuration = gauge(
+    'pgbackup_last_backup_duration_seconds',
+    'How long the dump of the newest backup of the target took.',
+    ['target'],
+  );
+  const backups = gauge(
+    'pgbackup_backups',
+    'Backups on disk by state: verified, unverified, failed (latest verification failed), suspicious.',
+    ['target', 'state'],
+  );
+  const stale = gauge(
+    'pgbackup_stale',
+    '1 when a configured target has no verified backup younger than its maximum age (BACKUP_MAX_AGE).',
+    ['target'],
+  );
+  const maxAge = gauge('pgbackup_max_age_seconds', 'Maximum age allowed for the newest verified backup.', [
+    'target',
+  ]);
+  const catalogProblems = gauge('pgbackup_catalog_problems', 'Manifests on disk that could not be read.');
+  const failures = gauge(
+    'pgbackup_job_failures',
+    'Failed jobs kept in the queue (90 days), by the error code their failure starts with.',
+    ['code'],
+  );
+  const queueJobs = gauge('pgbackup_queue_jobs', 'Jobs in the backup queue by state.', ['state']);
+  const redisUp = gauge(
+    'pgbackup_redis_up',
+    '1 when the dashboard could read the queue from Redis for this scrape.',
+  );
+
+  const now = sources.now();
+  const listing = await listBackups(sources.config.backupDir);
+  catalogProblems.set(listing.problems.length);
+  for (const status of targetStatuses(sources.config.targets, listing.entries, now)) {
+    const target = status.target;
+    if (status.lastComplete) lastSuccess.set({ target }, seconds(status.lastComplete.completedAt));
+    if (status.lastVerified) lastVerified.set({ target }, seconds(status.lastVerified.createdAt));
+    if (status.newest) {
+      lastSize.set({ target }, status.newest.sizeBytes);
+      lastDuration.set({ target }, status.newest.durationMs / 1000);
+    }
+    for (const state of backupStates) backups.set({ target, state }, status.counts[state]);
+    if (status.config) {
+      stale.set({ target }, isStale(status) ? 1 : 0);
+      maxAge.set({ target }, status.config.maxAgeMs / 1000);
+    }
+  }
+
+  const timeoutMs = sources.redisTimeoutMs ?? 3_000;
+  try {
+    const counts = await withTimeout(sources.queue.getJobCounts(...jobStates), timeoutMs, 'Redis');
+    const byCode = await failuresByCode(
+      sources.queue,
+      Math.min(counts.failed ?? 0, sources.maxFailedJobs ?? 5_000),
+      timeoutMs,
+    );
+    for (const state of jobStates) queueJobs.set({ state }, counts[state] ?? 0);
+    for (const [code, count] of byCode) failures.set({ code }, count);
+    redisUp.set(1);
+  } catch (error) {
+    sources.logger.warn({ err: error }, 'metrics: could not read the queue');
+    redisUp.set(0);
+  }
+
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}

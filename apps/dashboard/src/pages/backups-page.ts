@@ -1,0 +1,118 @@
+import { type CatalogListing, type Manifest, verificationState } from '@pgbackup/backup-core';
+import type { Principal } from '../auth/basic-auth.js';
+import { backupState, healthLabels, type TargetStatus } from '../catalog-status.js';
+import type { DashboardPaths } from '../paths.js';
+import { humanBytes, humanDuration, utcTime } from './format.js';
+import { html, type SafeHtml } from './html.js';
+import { layout } from './layout.js';
+
+export interface BackupsPageView {
+  paths: DashboardPaths;
+  principal: Principal;
+  now: Date;
+  /** Every target, whatever the filter, so the summary always shows the whole picture. */
+  statuses: TargetStatus[];
+  /** The catalog, already filtered by `target` when one is given. */
+  listing: CatalogListing;
+  target: string | undefined;
+}
+
+const healthClass = { ok: 'ok', stale: 'bad', missing: 'bad', unmonitored: 'warn' } as const;
+
+function summaryRow(status: TargetStatus, view: BackupsPageView): SafeHtml {
+  const { config, lastVerified, verifiedAgeMs, health } = status;
+  const stale = health === 'stale' || health === 'missing';
+  return html`<tr class="${stale ? 'stale' : ''}" data-target="${status.target}" data-health="${health}">
+  <td><a href="${view.paths.backupsOf(status.target)}">${status.target}</a>
+    ${config ? html`<div class="muted"><code>${config.displayUrl}</code></div>` : ''}</td>
+  <td>${config ? html`<code>${config.schedule}</code> <span class="muted">${config.timeZone}</span>` : html`<span class="muted">-</span>`}</td>
+  <td>${lastVerified ? html`<code>${lastVerified.id}</code><div class="muted">${utcTime(lastVerified.createdAt)}</div>` : html`<span class="muted">none</span>`}</td>
+  <td class="age">${verifiedAgeMs === undefined ? '-' : humanDuration(verifiedAgeMs)}</td>
+  <td>${config ? humanDuration(config.maxAgeMs) : '-'}</td>
+  <td class="num">${status.counts.verified} / ${Object.values(status.counts).reduce((a, b) => a + b, 0)}</td>
+  <td><span class="badge ${healthClass[health]}">${healthLabels[health]}</span></td>
+</tr>`;
+}
+
+function verificationCell(manifest: Manifest): SafeHtml {
+  const state = verificationState(manifest);
+  if (state.state === 'unverified') {
+    const latest = manifest.verifications.at(-1);
+    // A suspicious backup may have passed a check and still not count: say both.
+    return latest
+      ? html`<span class="badge warn">not counted</span> <span class="muted">${latest.level} passed</span>`
+      : html`<span class="badge warn">unverified</span>`;
+  }
+  if (state.state === 'failed') {
+    return html`<span class="badge bad">failed</span> ${state.level}
+      ${state.errorCode ? html`<code>${state.errorCode}</code>` : ''}
+      <div class="muted">${utcTime(state.at)}</div>`;
+  }
+  return html`<span class="badge ok">verified</span> ${state.level}<div class="muted">${utcTime(state.at)}</div>`;
+}
+
+function catalogRow(manifest: Manifest, view: BackupsPageView): SafeHtml {
+  const suspicious = manifest.status === 'suspicious';
+  return html`<tr data-backup-id="${manifest.id}" data-state="${backupState(manifest)}">
+  <td><code>${manifest.id}</code></td>
+  <td><a href="${view.paths.backupsOf(manifest.target)}">${manifest.target}</a></td>
+  <td>${utcTime(manifest.createdAt)}<div class="muted">${humanDuration(view.now.getTime() - Date.parse(manifest.createdAt))} ago</div></td>
+  <td class="num" title="${manifest.sizeBytes} bytes">${humanBytes(manifest.sizeBytes)}</td>
+  <td>${manifest.compression}</td>
+  <td>${manifest.encryption ? html`yes <span class="muted">key <code>${manifest.encryption.keyId}</code></span>` : html`<span class="muted">no</span>`}</td>
+  <td>${verificationCell(manifest)}</td>
+  <td>${
+    suspicious
+      ? html`<span class="badge bad" title="${manifest.suspicionReason ?? ''}">suspicious</span>${manifest.suspicionReason ? html`<div class="muted">${manifest.suspicionReason}</div>` : ''}`
+      : html`<span class="badge ok">complete</span>`
+  }</td>
+  <td>${manifest.jobId ? html`<a href="${view.paths.job(manifest.jobId)}">job ${manifest.jobId}</a>` : html`<span class="muted">manual</span>`}</td>
+</tr>`;
+}
+
+function filters(view: BackupsPageView): SafeHtml {
+  const link = (label: string, href: string, current: boolean) =>
+    html`<a href="${href}" aria-current="${current ? 'true' : 'false'}">${label}</a>`;
+  return html`<p class="filters">Show:
+  ${link('all targets', view.paths.backups, view.target === undefined)}
+  ${view.statuses.map((status) => link(status.target, view.paths.backupsOf(status.target), view.target === status.target))}
+</p>`;
+}
+
+function problems(view: BackupsPageView): SafeHtml | '' {
+  if (view.listing.problems.length === 0) return '';
+  return html`<section class="problems" id="catalog-problems">
+  <h2>${view.listing.problems.length} manifest(s) could not be read</h2>
+  <p>These files are not counted as backups until they are fixed or removed.</p>
+  <ul>${view.listing.problems.map((problem) => html`<li><code>${problem.path}</code>: ${problem.message}</li>`)}</ul>
+</section>`;
+}
+
+export function renderBackupsPage(view: BackupsPageView): string {
+  const { entries } = view.listing;
+  const body = html`
+${problems(view)}
+<h2>Targets</h2>
+${
+  view.statuses.length === 0
+    ? html`<div class="empty">No target is configured and no backup is on disk yet.</div>`
+    : html`<table id="targets">
+  <thead><tr><th>Target</th><th>Schedule</th><th>Last verified backup</th><th>Age</th><th>Max age</th><th>Verified / all</th><th>State</th></tr></thead>
+  <tbody>${view.statuses.map((status) => summaryRow(status, view))}</tbody>
+</table>`
+}
+<h2>Catalog${view.target ? html` of <code>${view.target}</code>` : ''} <span class="muted">(${entries.length} backup${entries.length === 1 ? '' : 's'}, newest first)</span></h2>
+${filters(view)}
+${
+  entries.length === 0
+    ? html`<div class="empty">No backup${view.target ? html` of <code>${view.target}</code>` : ''} on disk.</div>`
+    : html`<table id="catalog">
+  <thead><tr><th>Backup id</th><th>Target</th><th>Taken</th><th>Size</th><th>Compression</th><th>Encryption</th><th>Verification</th><th>Status</th><th>Job</th></tr></thead>
+  <tbody>${entries.map((entry) => catalogRow(entry.manifest, view))}</tbody>
+</table>`
+}
+<p class="muted">Generated ${utcTime(view.now)}. Failed and running jobs are in the <a href="${view.paths.board}">queue</a>.</p>
+`;
+  return layout({ title: 'Backups', paths: view.paths, principal: view.principal, current: 'backups', body })
+    .text;
+}

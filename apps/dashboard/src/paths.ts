@@ -1,0 +1,44 @@
+import { QUEUE_NAME } from '@pgbackup/worker';
+
+/**
+ * Public URLs of the dashboard's pages. `basePath` is DASHBOARD_BASE_PATH as the config parsed
+ * it (`/` or `/a/b`, never a trailing slash); a reverse proxy forwards the full path unchanged.
+ */
+export class DashboardPaths {
+  /** '' for `/`, else the base path: every URL is `${prefix}/...`. */
+  readonly prefix: string;
+
+  constructor(basePath: string) {
+    this.prefix = basePath === '/' ? '' : basePath.replace(/\/+$/, '');
+  }
+
+  get mount(): string {
+    return this.prefix === '' ? '/' : this.prefix;
+  }
+
+  get backups(): string {
+    return `${this.prefix}/backups`;
+  }
+
+  backupsOf(target: string): string {
+    return `${this.backups}?target=${encodeURIComponent(target)}`;
+  }
+
+  get board(): string {
+    return `${this.prefix}/queues`;
+  }
+
+  get metrics(): string {
+    return `${this.prefix}/metrics`;
+  }
+
+  /** Bull Board 9's page of one job: its client route `/queue/:queueName/:jobId`. */
+  job(jobId: string): string {
+    return `${this.board}/queue/${encodeURIComponent(QUEUE_NAME)}/${encodeURIComponent(jobId)}`;
+  }
+
+  /** Bull Board's list of a queue's jobs in one state (`?status=failed`). */
+  jobsIn(state: string): string {
+    return `${this.board}/queue/${encodeURIComponent(QUEUE_NAME)}?status=${encodeURIComponent(state)}`;
+  }
+}
