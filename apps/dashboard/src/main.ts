@@ -22,7 +22,11 @@ async function main(): Promise<void> {
   const dashboard = await startDashboard(config, { logger });
 
   let signals = 0;
+  let firstSignalAt = 0;
   const stop = (signal: NodeJS.Signals) => {
+    // Ctrl-C reaches the whole process group and `npm start` forwards it too: one keypress, one signal.
+    if (signals > 0 && Date.now() - firstSignalAt < 1_000) return;
+    if (signals === 0) firstSignalAt = Date.now();
     signals++;
     if (signals > 1) {
       logger.warn({ signal }, 'second signal: exiting now');
