@@ -41,9 +41,12 @@ export async function followJob(queue: Queue, jobId: string, options: FollowOpti
     const state = await job.getState();
     const label = jobLabel(job);
     if (state === 'completed' || state === 'failed') {
-      if (state === 'completed') options.progress.update(finalView(job, label));
+      // The job may have finished between reading it and reading its state: read it again so the
+      // return value or failure reason is the final one.
+      const finished = (await queue.getJob(jobId)) ?? job;
+      if (state === 'completed') options.progress.update(finalView(finished, label));
       options.progress.finish();
-      return { state, job };
+      return { state, job: finished };
     }
     if (job.attemptsMade > reportedAttempts && job.failedReason) {
       reportedAttempts = job.attemptsMade;
