@@ -5,6 +5,7 @@ import {
   loadOperatorKey,
   type OperatorKey,
   parseBackupId,
+  redactUrl,
   sweepOrphans,
 } from '@pgbackup/backup-core';
 import { type Job, Worker } from 'bullmq';
@@ -76,10 +77,17 @@ export async function startWorkerService(
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'pgbackup-worker' });
   const { encryptionKey, keyring } = await loadKeys(config);
   const redis = createRedisConnection(config.redis.url);
+  // With maxRetriesPerRequest null the first command waits for Redis as long as it takes: say so.
+  const waiting = setTimeout(
+    () => logger.warn({ redis: redactUrl(config.redis.url) }, 'waiting for Redis to answer'),
+    3_000,
+  );
   try {
     await redis.ping();
+    clearTimeout(waiting);
     await checkRedisSettings(redis, logger);
   } catch (error) {
+    clearTimeout(waiting);
     redis.disconnect();
     throw error;
   }
@@ -88,6 +96,9 @@ export async function startWorkerService(
   for (const file of swept.removed) logger.warn({ file }, 'removed a partial file left by a dead run');
 
   const queue = createBackupQueue(config, redis);
+  // Without a listener BullMQ prints each connection error (a whole stack) to stderr, outside the
+  // JSON log: about 200 lines for a 4-second Redis outage.
+  queue.on('error', (error) => logger.warn({ err: error.message }, 'queue connection error'));
   await queue.setGlobalConcurrency(config.worker.concurrency);
   await syncSchedules(queue, config, logger);
 

@@ -43,6 +43,12 @@ export async function runDumpJob(
   const target = findTarget(ctx.config, data.target);
   const lock = await acquireTargetLock(ctx, run, target.name);
   const backupId = backupIdForJob(target.name, run.job.id!, run.job.timestamp + (run.job.opts.delay ?? 0));
+  // A lock lost mid-dump (a Redis outage longer than the lock) means another worker may now run
+  // this target: stop rather than race it to the same file.
+  const guard = new AbortController();
+  const onAbort = () => guard.abort(run.signal.reason);
+  run.signal.addEventListener('abort', onAbort, { once: true });
+  lock.onLost(() => guard.abort('the target lock was lost (Redis unreachable for longer than the lock?)'));
   const runLog = await RunLog.open(ctx.config.logDir, target.name, 'dump');
   // Holding the target's lock, any partial file of this target belongs to a dead run (another
   // worker that crashed mid-dump): remove it now rather than at that worker's next start.
@@ -62,7 +68,7 @@ export async function runDumpJob(
       ...(ctx.encryptionKey ? { encryptionKey: ctx.encryptionKey } : {}),
       backupId,
       jobId: run.job.id!,
-      signal: run.signal,
+      signal: guard.signal,
       stallTimeoutMs: ctx.config.worker.stallTimeoutMs,
       logger: run.logger,
       runLog,
@@ -78,6 +84,7 @@ export async function runDumpJob(
     await runLog.fail(error).catch(() => undefined);
     throw error;
   } finally {
+    run.signal.removeEventListener('abort', onAbort);
     await lock.release();
   }
   const verifyJob = await enqueueVerify(ctx.queue, {

@@ -8,6 +8,8 @@ export interface HeldLock {
   readonly key: string;
   /** False once the lock was lost (Redis lost it or another holder took it after expiry). */
   readonly held: boolean;
+  /** Called once if a renewal finds the lock gone or taken by another holder. */
+  onLost(listener: () => void): void;
   release(): Promise<void>;
 }
 
@@ -38,13 +40,18 @@ export class TargetLocks {
     const ok = await this.redis.set(key, token, 'PX', this.ttlMs, 'NX');
     if (ok !== 'OK') return undefined;
     let held = true;
+    const listeners: Array<() => void> = [];
     const timer = setInterval(
       () => {
         this.redis
           .eval(RENEW_SCRIPT, 1, key, token, String(this.ttlMs))
           .then((renewed) => {
-            if (renewed !== 1) held = false;
+            if (renewed === 1 || !held) return;
+            held = false;
+            clearInterval(timer);
+            for (const listener of listeners) listener();
           })
+          // Redis unreachable: the lock may well still be ours; the next renewal will tell.
           .catch(() => undefined);
       },
       Math.floor(this.ttlMs / 3),
@@ -55,6 +62,9 @@ export class TargetLocks {
       key,
       get held() {
         return held;
+      },
+      onLost(listener) {
+        listeners.push(listener);
       },
       async release() {
         clearInterval(timer);

@@ -60,9 +60,3 @@ export function descendantsOf(pid: number): number[] {
   }
   return found;
 }
-
-/** Processes whose command line mentions `text` (to find orphans re-parented away from us). */
-export function processesMatching(text: string): string[] {
-  const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return ps.stdout.split('\n').filter((line) => line.includes(text) && !line.includes('ps -eo'));
-}

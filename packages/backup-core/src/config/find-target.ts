@@ -12,6 +12,6 @@ export function findTarget(config: BackupConfig, name: string): TargetConfig {
   const hint = suggestion === undefined ? '' : ` Did you mean ${quote(suggestion)}?`;
   const list = known.length === 0 ? 'No targets are configured.' : `Known targets: ${known.join(', ')}.`;
   throw new BackupError('TARGET_UNKNOWN', `Unknown target ${quote(name)}.${hint} ${list}`, {
-    details: { name, known, suggestion },
+    details: { name: name.slice(0, 200), known, suggestion },
   });
 }

@@ -21,9 +21,17 @@ export function formatProblem(problem: ConfigProblem): string {
   return `${problem.where}${value}: ${problem.problem}`;
 }
 
-/** JSON quoting keeps spaces, empty strings and control characters visible in a one-line message. */
+const SHOWN_CHARACTERS = 120;
+
+/**
+ * JSON quoting keeps spaces, empty strings and control characters visible in a one-line message;
+ * a long value is cut, so a pasted megabyte does not become a megabyte of error message.
+ */
 export function quote(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= SHOWN_CHARACTERS
+    ? text
+    : `${text.slice(0, SHOWN_CHARACTERS)}… (${text.length} characters)`;
 }
 
 export class ProblemList {

@@ -45,8 +45,9 @@ export const targetConfigSchema = z.object({
   verify: z.enum(verifyLevels),
   /** Default `zstd`. */
   compression: z.enum(compressionKinds),
-  /** No verified backup for longer than this means stale. Default: from the schedule. */
-  maxAgeMs: positiveMs,
+  /** No verified backup for longer than this means stale. Default: from the schedule. Compared, never
+   *  used as a timer, so a monthly schedule's two months are fine. */
+  maxAgeMs: z.number().int().positive(),
   /** A dump smaller than this fraction of the previous verified one is suspicious; 0 disables. Default 0.5. */
   suspiciousRatio: z.number().min(0).max(1),
 });

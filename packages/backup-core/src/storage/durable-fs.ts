@@ -29,7 +29,8 @@ export function writeError(error: unknown, what: string): BackupError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
   if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
-    return new BackupError('DISK_FULL', `no space left while writing ${what}: ${message}`, { cause: error });
+    const why = code === 'EFBIG' ? 'the file size limit was reached' : 'no space left';
+    return new BackupError('DISK_FULL', `${why} while writing ${what}: ${message}`, { cause: error });
   }
   return new BackupError('WRITE_FAILED', `could not write ${what}: ${message}`, { cause: error });
 }

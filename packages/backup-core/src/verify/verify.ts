@@ -213,8 +213,13 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
 /** Checksum first: a file that is not what was written explains every failure downstream. */
 async function judgeIntegrity(entry: CatalogEntry, outcome: DecodeOutcome): Promise<void> {
   const { manifest } = entry;
-  // When a consumer stopped reading early, the pass did not hash the whole file: hash it now.
-  const sha256 = outcome.readToEnd ? outcome.sha256 : await sha256OfFile(entry.filePath);
+  // When a consumer stopped reading early, or decryption failed (a wrong key fails on the first
+  // chunk), the pass did not hash the whole file: hash it now, or an intact file would be
+  // reported as changed.
+  const sha256 =
+    outcome.readToEnd && outcome.bytes === manifest.sizeBytes
+      ? outcome.sha256
+      : await sha256OfFile(entry.filePath);
   if (sha256 !== manifest.sha256) {
     throw new BackupError(
       'CHECKSUM_MISMATCH',
