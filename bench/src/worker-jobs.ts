@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type BackupConfig, loadConfig, type VerifyLevel } from '@pgbackup/backup-core';
+import {
+  createBackupQueue,
+  createRedisConnection,
+  enqueueDump,
+  enqueueVerify,
+  QUEUE_NAME,
+} from '@pgbackup/worker';
+import { Job, type Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { treeCpuMs } from './proc.js';
+import { monotonicUs } from './profile.js';
+import type { Sample } from './sample.js';
+import { WorkerProcess } from './worker-process.js';
+
+export const TARGET = 'bench';
+const JOB_TIMEOUT_MS = 2 * 3_600_000;
+
+/** What the dump job returns (apps/worker/src/jobs/dump-job.ts), as far as the bench reads it. */
+interface DumpJobResult {
+  backupId: string;
+  sizeBytes: number;
+  durationMs: number;
+  verifyJobId: string | undefined;
+}
+
+interface VerifyJobResult {
+  durationMs: number;
+  pruneJobId: string | undefined;
+}
+
+/**
+ * One worker configuration (its own backup directory and queue prefix) and the bench's side of
+ * the queue: the Queue to enqueue on and the QueueEvents that say when a job finished.
+ */
+export interface DumpRun {
+  sample: Sample;
+  backupId: string;
+  chainVerifyMs: number;
+  /** From enqueue to completion, in microseconds of the monotonic clock (the profile's). */
+  window: [number, number];
+}
+
+export class WorkerSetup {
+  private worker: WorkerProcess | undefined;
+  private lifetimePeak: number | undefined;
+
+  private constructor(
+    readonly label: string,
+    readonly env: Record<string, string>,
+    readonly config: BackupConfig,
+    readonly queue: Queue,
+    private readonly events: QueueEvents,
+    private readonly connections: Redis[],
+    private readonly entry: string,
+    private readonly logFile: string,
+  ) {}
+
+  static async create(options: {
+    label: string;
+    entry: string;
+    workDir: string;
+    databaseUrl: string;
+    redisUrl: string;
+    encryptionKeyFile?: string;
+  }): Promise<WorkerSetup> {
+    const dir = path.join(options.workDir, options.label);
+    mkdirSync(dir, { recursive: true });
+    // The documented variables only (packages/backup-core/src/config/README.md), nothing
+    // inherited that could change the configuration: defaults for everything else.
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? dir,
+      DATABASE_URL: options.databaseUrl,
+      BACKUP_TARGET_NAME: TARGET,
+      REDIS_URL: options.redisUrl,
+      BACKUP_DIR: path.join(dir, 'backups'),
+      BACKUP_LOG_DIR: path.join(dir, 'logs'),
+      BACKUP_QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`,
+      BACKUP_HEALTH_PORT: '0',
+      BACKUP_VERIFY: 'checksum',
+      // 1 January: no scheduled dump fires during the benchmark. Its default BACKUP_MAX_AGE
+      // (twice the longest gap: two years) is over the 24.8-day timer limit the schema enforces.
+      BACKUP_SCHEDULE: '0 0 1 1 *',
+      BACKUP_MAX_AGE: '7d',
+      ...(options.encryptionKeyFile ? { BACKUP_ENCRYPTION_KEY_FILE: options.encryptionKeyFile } : {}),
+    };
+    const config = loadConfig({ env, cwd: dir });
+    const connection = createRedisConnection(options.redisUrl);
+    const eventsConnection = createRedisConnection(options.redisUrl);
+    const queue = createBackupQueue(config, connection);
+    const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix: config.redis.prefix });
+    await events.waitUntilReady();
+    return new WorkerSetup(
+      options.label,
+      env,
+      config,
+      queue,
+      events,
+      [connection, eventsConnection],
+      options.entry,
+      path.join(dir, 'worker.log'),
+    );
+  }
+
+  get backupDir(): string {
+    return this.config.backupDir;
+  }
+
+  /** Highest VmHWM any worker process of this setup reached over its whole life. */
+  get lifetimePeakBytes(): number | undefined {
+    return this.lifetimePeak;
+  }
+
+  private notePeak(bytes: number | undefined): void {
+    if (bytes !== undefined) this.lifetimePeak = Math.max(this.lifetimePeak ?? 0, bytes);
+  }
+
+  private startWorker(nodeArgs: string[] = []): Promise<WorkerProcess> {
+    return WorkerProcess.start({
+      entry: this.entry,
+      env: this.env,
+      logFile: this.logFile,
+      queue: this.queue,
+      nodeArgs,
+    });
+  }
+
+  /**
+   * Runs `fn` on the setup's long-lived worker, as production runs one: started at the first job,
+   * kept between jobs. Its VmHWM is reset before each job, so the reading after it is that job's peak.
+   */
+  private async onWorker<T>(fn: (worker: WorkerProcess) => Promise<T>): Promise<T> {
+    this.worker ??= await this.startWorker();
+    const worker = this.worker;
+    this.notePeak(worker.resetPeak());
+    try {
+      return await fn(worker);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nworker log:\n${worker.logTail()}`);
+    } finally {
+      this.notePeak(worker.peakRssBytes());
+    }
+  }
+
+  /**
+   * A dump job, timed from enqueue to its completion. The chain it starts (verify at the
+   * configured level, then prune) is waited for afterwards, untimed, so the next run starts on
+   * a quiet worker; the verification's own duration is returned as `chainVerifyMs`.
+   */
+  async dump(postmasterPid: number): Promise<DumpRun> {
+    return this.onWorker((worker) => this.dumpOn(worker, postmasterPid));
+  }
+
+  /**
+   * One more dump job on a fresh worker under `node --cpu-prof` (the long-lived worker is stopped
+   * first, or it would take the job); the profile is written to `dir` when the worker exits.
+   */
+  async dumpProfiled(postmasterPid: number, dir: string): Promise<DumpRun> {
+    await this.stopWorker();
+    const worker = await this.startWorker(['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    try {
+      return await this.dumpOn(worker, postmasterPid);
+    } finally {
+      await worker.stop();
+    }
+  }
+
+  private async dumpOn(worker: WorkerProcess, postmasterPid: number): Promise<DumpRun> {
+    const cpuBefore = worker.cpuMs();
+    const serverBefore = treeCpuMs(postmasterPid);
+    const startUs = monotonicUs();
+    const started = performance.now();
+    const job = await enqueueDump(this.queue, { target: TARGET });
+    const result = (await job.waitUntilFinished(this.events, JOB_TIMEOUT_MS)) as DumpJobResult;
+    const wallMs = performance.now() - started;
+    const endUs = monotonicUs();
+    const clientCpuMs = worker.cpuMs() - cpuBefore;
+    const serverCpuMs = treeCpuMs(postmasterPid) - serverBefore;
+    const phases = await this.phases(job.id!);
+    const verified = await this.finished<VerifyJobResult>(result.verifyJobId, 'verify');
+    if (verified.pruneJobId) await this.finished(verified.pruneJobId, 'prune');
+    const peak = worker.peakRssBytes();
+    return {
+      sample: {
+        wallMs,
+        clientCpuMs,
+        serverCpuMs,
+        sizeBytes: result.sizeBytes,
+        jobMs: result.durationMs,
+        ...phases,
+        ...(peak === undefined ? {} : { peakRssBytes: peak }),
+      },
+      backupId: result.backupId,
+      chainVerifyMs: verified.durationMs,
+      window: [startUs, endUs],
+    };
+  }
+
+  /** A verify job at `level`, timed from enqueue to completion (a unique job id per run). */
+  async verify(postmasterPid: number, backupId: string, level: VerifyLevel): Promise<Sample> {
+    return this.onWorker(async (worker) => {
+      const cpuBefore = worker.cpuMs();
+      const serverBefore = treeCpuMs(postmasterPid);
+      const started = performance.now();
+      const job = await enqueueVerify(
+        this.queue,
+        { backupId, level },
+        { jobId: `bench-verify-${level}-${randomBytes(4).toString('hex')}` },
+      );
+      const result = (await job.waitUntilFinished(this.events, JOB_TIMEOUT_MS)) as VerifyJobResult;
+      const wallMs = performance.now() - started;
+      const clientCpuMs = worker.cpuMs() - cpuBefore;
+      const serverCpuMs = treeCpuMs(postmasterPid) - serverBefore;
+      const peak = worker.peakRssBytes();
+      return {
+        wallMs,
+        clientCpuMs,
+        serverCpuMs,
+        jobMs: result.durationMs,
+        ...(await this.phases(job.id!)),
+        ...(peak === undefined ? {} : { peakRssBytes: peak }),
+      };
+    });
+  }
+
+  private async stopWorker(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (!worker) return;
+    this.notePeak(worker.peakRssBytes());
+    await worker.stop();
+  }
+
+  /** Where a finished job's time went, from the timestamps BullMQ keeps. */
+  private async phases(jobId: string): Promise<Pick<Sample, 'queueMs' | 'processingMs'>> {
+    const job = await Job.fromId(this.queue, jobId);
+    if (!job?.processedOn || !job.finishedOn) return {};
+    return { queueMs: job.processedOn - job.timestamp, processingMs: job.finishedOn - job.processedOn };
+  }
+
+  private async finished<R>(jobId: string | undefined, what: string): Promise<R> {
+    const job = jobId ? await Job.fromId(this.queue, jobId) : undefined;
+    if (!job) throw new Error(`${what} job ${jobId} not found`);
+    return (await job.waitUntilFinished(this.events, JOB_TIMEOUT_MS)) as R;
+  }
+
+  async close(): Promise<void> {
+    await this.stopWorker().catch(() => undefined);
+    await this.events.close().catch(() => undefined);
+    await this.queue.close().catch(() => undefined);
+    for (const connection of this.connections) connection.disconnect();
+  }
+}
