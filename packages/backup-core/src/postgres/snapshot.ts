@@ -94,6 +94,8 @@ export async function exportSnapshot(
     options.signal?.addEventListener('abort', onAbort, { once: true });
     options.signal?.throwIfAborted();
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // Row counts run beside pg_dump: parallel workers would only compete with it for the same cores.
+    await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
     if (options.lockTimeoutMs !== undefined && options.lockTimeoutMs > 0) {
       await client.query(`SET LOCAL lock_timeout = ${Math.ceil(options.lockTimeoutMs)}`);
     }
