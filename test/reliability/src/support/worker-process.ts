@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exited } from '@pgbackup/testkit';
+import { descendantsOf } from '../../../../apps/worker/src/test-support/worker-process.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** The built worker: fault tests kill real processes (turbo builds before `test`). */
@@ -83,24 +84,8 @@ export function spawnWorkerProcess(env: Record<string, string>, options: SpawnOp
   };
 }
 
-/** Process ids of every descendant of `pid` right now (pg_dump, zstd, ...). */
-export function descendantsOf(pid: number): number[] {
-  const ps = spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' });
-  const children = new Map<number, number[]>();
-  for (const line of ps.stdout.trim().split('\n')) {
-    const [child, parent] = line.trim().split(/\s+/).map(Number) as [number, number];
-    children.set(parent, [...(children.get(parent) ?? []), child]);
-  }
-  const found: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    for (const child of children.get(queue.shift()!) ?? []) {
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
-}
+// One implementation, shared with the worker's own process tests.
+export { descendantsOf };
 
 /** Descendants of `pid` whose program is `name` (from /proc/<pid>/comm), e.g. pg_dump. */
 export function descendantsNamed(pid: number, name: string): number[] {
