@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseBackupId } from '@pgbackup/backup-core';
 import type { Job, Queue } from 'bullmq';
 import { CliError, exitCodes, Interrupted } from './exit-codes.js';
-import type { ProgressReporter, ProgressView } from './progress.js';
+import { createProgress, type ProgressReporter, type ProgressView } from './progress.js';
 
 export interface FollowOptions {
   progress: ProgressReporter;
@@ -139,4 +139,20 @@ export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
   };
   process.on('SIGINT', onSigint);
   return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+/**
+ * Follows one job with the progress display on stderr until it finishes. Ctrl-C stops the
+ * following (Interrupted), never the job.
+ */
+export async function followOneJob(queue: Queue, jobId: string): Promise<FollowOutcome> {
+  const interrupt = interruptSignal();
+  try {
+    return await followJob(queue, jobId, {
+      progress: createProgress(process.stderr),
+      signal: interrupt.signal,
+    });
+  } finally {
+    interrupt.dispose();
+  }
 }

@@ -14,7 +14,7 @@ import { action, examples } from '../action.js';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
 import { CliError, exitCodes, Interrupted } from '../exit-codes.js';
-import { followJob, interruptSignal } from '../follow.js';
+import { followOneJob, interruptSignal } from '../follow.js';
 import { humanDuration } from '../output.js';
 import { createProgress } from '../progress.js';
 import { resolveBackup } from '../resolve.js';
@@ -97,38 +97,30 @@ async function runRestore(ctx: CliContext, backupId: string, options: RestoreOpt
     } satisfies RestoreDocument);
     return exitCodes.ok;
   }
-  const interrupt = interruptSignal();
-  try {
-    const outcome = await followJob(queue, job.id!, {
-      progress: createProgress(process.stderr),
-      signal: interrupt.signal,
-    });
-    if (outcome.state === 'failed') {
-      const failure = failureOf(job.id!, 'restore', outcome.job.failedReason);
-      ctx.out.text(`FAILED  restore of ${backupId} into ${database}: ${failure.reason}`);
-      if (ctx.json) ctx.out.note(`backupctl: restore failed: ${failure.reason}`);
-      ctx.out.document({
-        mode: 'queue',
-        job: { id: job.id! },
-        state: 'failed',
-        result: null,
-        failure,
-      } satisfies RestoreDocument);
-      return exitCodes.failed;
-    }
-    const result = outcome.job.returnvalue as RestoreJobResult;
-    printResult(ctx, result);
+  const outcome = await followOneJob(queue, job.id!);
+  if (outcome.state === 'failed') {
+    const failure = failureOf(job.id!, 'restore', outcome.job.failedReason);
+    ctx.out.text(`FAILED  restore of ${backupId} into ${database}: ${failure.reason}`);
+    if (ctx.json) ctx.out.note(`backupctl: restore failed: ${failure.reason}`);
     ctx.out.document({
       mode: 'queue',
       job: { id: job.id! },
-      state: 'completed',
-      result,
-      failure: null,
+      state: 'failed',
+      result: null,
+      failure,
     } satisfies RestoreDocument);
-    return exitCodes.ok;
-  } finally {
-    interrupt.dispose();
+    return exitCodes.failed;
   }
+  const result = outcome.job.returnvalue as RestoreJobResult;
+  printResult(ctx, result);
+  ctx.out.document({
+    mode: 'queue',
+    job: { id: job.id! },
+    state: 'completed',
+    result,
+    failure: null,
+  } satisfies RestoreDocument);
+  return exitCodes.ok;
 }
 
 /** The restore in this process: needs the backup files, the keys and PostgreSQL, nothing else. */

@@ -6,9 +6,8 @@ import { action, examples } from '../action.js';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
-import { followJob, interruptSignal } from '../follow.js';
+import { followOneJob } from '../follow.js';
 import { humanDuration } from '../output.js';
-import { createProgress } from '../progress.js';
 import { resolveBackup } from '../resolve.js';
 
 /** `verify --json`. */
@@ -69,34 +68,26 @@ async function runVerify(ctx: CliContext, backupId: string, options: VerifyOptio
     } satisfies VerifyDocument);
     return exitCodes.ok;
   }
-  const interrupt = interruptSignal();
-  try {
-    const outcome = await followJob(queue, job.id!, {
-      progress: createProgress(process.stderr),
-      signal: interrupt.signal,
-    });
-    if (outcome.state === 'failed') {
-      const failure = failureOf(job.id!, 'verify', outcome.job.failedReason);
-      ctx.out.text(`FAILED  ${backupId}: ${failure.reason}`);
-      if (ctx.json) ctx.out.note(`backupctl: verify of ${backupId} failed: ${failure.reason}`);
-      ctx.out.document({
-        job: { id: job.id! },
-        state: 'failed',
-        result: null,
-        failure,
-      } satisfies VerifyDocument);
-      return exitCodes.failed;
-    }
-    const result = outcome.job.returnvalue as VerifyJobResult;
-    ctx.out.text(`OK  ${backupId}  verified at level ${result.level} in ${humanDuration(result.durationMs)}`);
+  const outcome = await followOneJob(queue, job.id!);
+  if (outcome.state === 'failed') {
+    const failure = failureOf(job.id!, 'verify', outcome.job.failedReason);
+    ctx.out.text(`FAILED  ${backupId}: ${failure.reason}`);
+    if (ctx.json) ctx.out.note(`backupctl: verify of ${backupId} failed: ${failure.reason}`);
     ctx.out.document({
       job: { id: job.id! },
-      state: 'completed',
-      result,
-      failure: null,
+      state: 'failed',
+      result: null,
+      failure,
     } satisfies VerifyDocument);
-    return exitCodes.ok;
-  } finally {
-    interrupt.dispose();
+    return exitCodes.failed;
   }
+  const result = outcome.job.returnvalue as VerifyJobResult;
+  ctx.out.text(`OK  ${backupId}  verified at level ${result.level} in ${humanDuration(result.durationMs)}`);
+  ctx.out.document({
+    job: { id: job.id! },
+    state: 'completed',
+    result,
+    failure: null,
+  } satisfies VerifyDocument);
+  return exitCodes.ok;
 }
