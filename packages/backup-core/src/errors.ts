@@ -40,6 +40,9 @@ export const errorCodes = {
   RESTORE_TARGET_NOT_EMPTY: { retryable: false },
   PRUNE_BLOCKED: { retryable: true },
   LOCKED: { retryable: true },
+  BACKUP_FILE_UNREADABLE: { retryable: true },
+  VERIFY_INCONCLUSIVE: { retryable: true },
+  SCRATCH_SERVER_FAILED: { retryable: true },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type BackupErrorCode = keyof typeof errorCodes;
@@ -66,4 +69,31 @@ export class BackupError extends Error {
 
 export function isBackupError(error: unknown, code?: BackupErrorCode): error is BackupError {
   return error instanceof BackupError && (code === undefined || error.code === code);
+}
+
+/**
+ * The codes that prove a backup bad: the file is not what was written, or what it holds does not
+ * restore. Only these are recorded as a failed verification (which takes the backup out of
+ * retention's count); anything else (a missing key, a scratch server down, a full disk, an error
+ * nobody foresaw) says only that the check could not be made. A list of defects rather than of
+ * environment failures, so that an unforeseen error can never get a good backup pruned.
+ */
+export const backupDefectCodes: ReadonlySet<BackupErrorCode> = new Set<BackupErrorCode>([
+  'CHECKSUM_MISMATCH',
+  'SIZE_MISMATCH',
+  'BACKUP_FILE_MISSING',
+  'BACKUP_FILE_EMPTY',
+  'COMPRESSED_STREAM_CORRUPT',
+  'ARCHIVE_UNREADABLE',
+  'ARCHIVE_CONTENT_MISMATCH',
+  'ROW_COUNT_MISMATCH',
+  'RESTORE_FAILED',
+  'DECRYPT_TRUNCATED',
+  'DECRYPT_TAMPERED',
+  'DECRYPT_BAD_HEADER',
+]);
+
+/** True when the error proves the backup bad (see backupDefectCodes). */
+export function provesBackupDefect(error: unknown): boolean {
+  return error instanceof BackupError && backupDefectCodes.has(error.code);
 }

@@ -34,7 +34,14 @@ export {
   type DumpTarget,
   runDump,
 } from './dump/dump.js';
-export { BackupError, type BackupErrorCode, errorCodes, isBackupError } from './errors.js';
+export {
+  BackupError,
+  type BackupErrorCode,
+  backupDefectCodes,
+  errorCodes,
+  isBackupError,
+  provesBackupDefect,
+} from './errors.js';
 export { isBackupId, newBackupId, type ParsedBackupId, parseBackupId, targetNamePattern } from './ids.js';
 export { createLogger, type Logger, redactedPaths, silentLogger } from './logger.js';
 export {
@@ -92,4 +99,5 @@ export {
   writeManifest,
 } from './storage/catalog.js';
 export { type SweepOptions, type SweepResult, sweepOrphans } from './storage/sweep.js';
+export { assertWritableDirectory } from './storage/writable.js';
 export { type VerifyOptions, type VerifyResult, verifyBackup } from './verify/verify.js';

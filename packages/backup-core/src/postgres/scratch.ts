@@ -23,7 +23,7 @@ export async function createScratchDatabase(server: PgConnection, name: string):
   try {
     await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING 'UTF8'`);
   } catch (error) {
-    throw postgresError(error, `could not create the scratch database ${name}`, 'RESTORE_FAILED');
+    throw postgresError(error, `could not create the scratch database ${name}`, 'SCRATCH_SERVER_FAILED');
   } finally {
     await admin.end().catch(() => undefined);
   }

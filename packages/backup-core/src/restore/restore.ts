@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OperatorKey } from '../crypto/index.js';
 import { runDump } from '../dump/dump.js';
-import { BackupError } from '../errors.js';
+import { BackupError, isBackupError } from '../errors.js';
 import { targetNamePattern } from '../ids.js';
 import { type Logger, silentLogger } from '../logger.js';
 import {
@@ -72,6 +72,9 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     level: 'checksum',
     keyring,
     ...(options.signal ? { signal: options.signal } : {}),
+  }).catch((error: unknown) => {
+    // A restore that cannot read the backup (no key, say) says why in the cause's own words.
+    throw isBackupError(error, 'VERIFY_INCONCLUSIVE') && isBackupError(error.cause) ? error.cause : error;
   });
 
   const existing = await inspectDatabase(server, options.to.database);

@@ -32,7 +32,20 @@ export function writeError(error: unknown, what: string): BackupError {
     const why = code === 'EFBIG' ? 'the file size limit was reached' : 'no space left';
     return new BackupError('DISK_FULL', `${why} while writing ${what}: ${message}`, { cause: error });
   }
-  return new BackupError('WRITE_FAILED', `could not write ${what}: ${message}`, { cause: error });
+  return new BackupError('WRITE_FAILED', `could not write ${what}: ${message}${fixFor(code)}`, {
+    cause: error,
+  });
+}
+
+/** What an operator does about a directory this process may not write: the usual deployment slip. */
+function fixFor(code: string | undefined): string {
+  if (code === 'EACCES' || code === 'EPERM') {
+    const uid = process.getuid?.();
+    return ` (this process runs as uid ${uid ?? '?'}: the directory must be owned by it, e.g. chown -R ${uid ?? '<uid>'} <dir>)`;
+  }
+  if (code === 'ENOTDIR' || code === 'EEXIST') return ' (a file stands where a directory is expected)';
+  if (code === 'EROFS') return ' (the file system is mounted read-only)';
+  return '';
 }
 
 /** Writes a small file so that readers see either the old content or the new, never a part. */

@@ -154,8 +154,11 @@ export async function decodeBackup(
       // The consumer (or decompressor) closed its input: its own exit status says why.
       outcome.readToEnd = false;
     } else {
+      // Gone is a defect of the backup; unreadable (permissions, I/O) is a problem of this host.
       outcome.decodeError = new BackupError(
-        'BACKUP_FILE_MISSING',
+        (streamError as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'BACKUP_FILE_MISSING'
+          : 'BACKUP_FILE_UNREADABLE',
         `could not read ${entry.filePath}: ${(streamError as Error).message}`,
         { cause: streamError },
       );

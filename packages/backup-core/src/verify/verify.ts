@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { OperatorKey } from '../crypto/index.js';
-import { BackupError } from '../errors.js';
+import { BackupError, type BackupErrorCode, provesBackupDefect } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { levelRank, type Manifest, type Verification, type VerifyLevel } from '../manifest.js';
 import {
@@ -50,6 +50,9 @@ export interface VerifyResult {
  * - `restore`: the archive restores into a scratch database with --exit-on-error and every
  *   table has the row count measured at dump time; the scratch database is dropped afterwards.
  * A failed verification throws (a BackupError with the cause's code) after being recorded.
+ * A check that could not be made (a missing key, the scratch server down, a full disk) is not a
+ * failed verification: it throws VERIFY_INCONCLUSIVE and leaves the manifest as it was, so that
+ * retention never deletes a good backup because its re-check could not run.
  */
 export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult> {
   const entry = await findBackup(options.backupDir, options.id);
@@ -62,6 +65,7 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult
     failure = error;
   }
   if (options.signal?.aborted) throw failure ?? options.signal.reason;
+  if (failure !== undefined && !provesBackupDefect(failure)) throw inconclusive(options, failure);
   const verification: Verification = {
     level: options.level,
     ok: failure === undefined,
@@ -89,7 +93,12 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
   const level = levelRank(options.level);
 
   options.onPhase?.('checksum');
-  const stat = await fs.stat(entry.filePath).catch(() => undefined);
+  const stat = await fs.stat(entry.filePath).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new BackupError('BACKUP_FILE_UNREADABLE', `could not read ${entry.filePath}: ${error.message}`, {
+      cause: error,
+    });
+  });
   if (!stat) {
     throw new BackupError(
       'BACKUP_FILE_MISSING',
@@ -133,7 +142,8 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
       args: ['--exit-on-error', '--no-owner', '--no-privileges', '--dbname', scratch.name],
       env: libpqEnvironment(withDatabase(options.scratchServer, scratch.name)),
       failureCode: 'RESTORE_FAILED',
-      classify: (stderr) => classifyPostgresError(stderr) ?? 'RESTORE_FAILED',
+      classify: (stderr) =>
+        classifyPostgresError(stderr) ?? classifyScratchServerError(stderr) ?? 'RESTORE_FAILED',
       stdout: 'ignore',
     };
   } else if (level >= levelRank('read')) {
@@ -233,4 +243,26 @@ async function judgeIntegrity(entry: CatalogEntry, outcome: DecodeOutcome): Prom
       `pg_restore stopped reading backup ${manifest.id} before its end`,
     );
   }
+}
+
+/**
+ * pg_restore errors that come from the scratch server rather than from the archive: its disk,
+ * memory or connection slots, or an extension the backup needs but this server lacks.
+ */
+function classifyScratchServerError(stderr: string): BackupErrorCode | undefined {
+  return /No space left on device|could not extend file|out of memory|too many connections|remaining connection slots|could not open extension control file|extension "[^"]*" is not available/i.test(
+    stderr,
+  )
+    ? 'SCRATCH_SERVER_FAILED'
+    : undefined;
+}
+
+function inconclusive(options: VerifyOptions, failure: unknown): BackupError {
+  const code = failure instanceof BackupError ? failure.code : 'INTERNAL';
+  const message = failure instanceof Error ? failure.message : String(failure);
+  return new BackupError(
+    'VERIFY_INCONCLUSIVE',
+    `could not verify backup ${options.id} at level ${options.level}: ${code}: ${message} (a failure of this host or server, not of the backup: its verification state is unchanged)`,
+    { cause: failure },
+  );
 }
