@@ -1,4 +1,5 @@
 import {
+  assertWritableDirectory,
   type BackupConfig,
   createLogger,
   type Logger,
@@ -10,6 +11,7 @@ import {
 } from '@pgbackup/backup-core';
 import { type Job, Worker } from 'bullmq';
 import type { WorkerContext } from './context.js';
+import { directoryChecks } from './health/directory-checks.js';
 import { startHealthServer } from './health/health-server.js';
 import { createProcessor } from './jobs/processor.js';
 import { TargetLocks } from './locks/target-lock.js';
@@ -75,6 +77,10 @@ export async function startWorkerService(
   options: WorkerServiceOptions = {},
 ): Promise<WorkerService> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'pgbackup-worker' });
+  // Before anything else: a worker that cannot write its backups or run logs must not start and
+  // take jobs it can only fail.
+  await assertWritableDirectory(config.backupDir, 'the backup directory (BACKUP_DIR)');
+  await assertWritableDirectory(config.logDir, 'the log directory (BACKUP_LOG_DIR)');
   const { encryptionKey, keyring } = await loadKeys(config);
   const redis = createRedisConnection(config.redis.url);
   // With maxRetriesPerRequest null the first command waits for Redis as long as it takes: say so.
@@ -155,10 +161,9 @@ export async function startWorkerService(
             .then(() => true)
             .catch(() => false);
           const running = worker.isRunning();
-          return {
-            ok: redisOk && running,
-            checks: { redis: { ok: redisOk }, worker: { ok: running } },
-          };
+          const directories = await directoryChecks(config);
+          const checks = { redis: { ok: redisOk }, worker: { ok: running }, ...directories };
+          return { ok: Object.values(checks).every((check) => check.ok), checks };
         });
   logger.info(
     {

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BackupError } from './errors.js';
-import { ensurePrivateDirectory } from './storage/durable-fs.js';
+import { ensurePrivateDirectory, writeError } from './storage/durable-fs.js';
 
 /**
  * One human-readable log file per run in the log directory, `<target>_<timestamp>.log`, whose
@@ -13,7 +13,16 @@ export class RunLog {
     private readonly handle: fs.FileHandle,
   ) {}
 
+  /** Fails with WRITE_FAILED (or DISK_FULL) naming the directory when the log cannot be created. */
   static async open(logDir: string, target: string, kind: string, at = new Date()): Promise<RunLog> {
+    try {
+      return await RunLog.create(logDir, target, kind, at);
+    } catch (error) {
+      throw writeError(error, `a run log in the log directory ${path.resolve(logDir)} (BACKUP_LOG_DIR)`);
+    }
+  }
+
+  private static async create(logDir: string, target: string, kind: string, at: Date): Promise<RunLog> {
     await ensurePrivateDirectory(logDir);
     const stamp = at
       .toISOString()

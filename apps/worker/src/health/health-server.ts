@@ -8,7 +8,8 @@ export interface HealthReport {
 
 /**
  * `/healthz` for container health checks: 200 when every check passes, 503 otherwise, with the
- * checks as JSON. It tells whether this worker can work (Redis reachable, worker running);
+ * checks as JSON (`/readyz` and `/livez` are the same report). It tells whether this worker can work
+ * (Redis reachable, worker running, backup and log directories writable);
  * whether backups succeed is the stale alert's and `backupctl status`'s job.
  */
 export async function startHealthServer(
@@ -17,7 +18,8 @@ export async function startHealthServer(
   report: () => Promise<HealthReport>,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((request, response) => {
-    if (request.method !== 'GET' || (request.url !== '/healthz' && request.url !== '/livez')) {
+    const url = request.url ?? '';
+    if (request.method !== 'GET' || !['/healthz', '/readyz', '/livez'].includes(url)) {
       response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       return;
     }

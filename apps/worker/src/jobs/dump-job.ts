@@ -11,7 +11,7 @@ import type { WorkerContext } from '../context.js';
 import { enqueueVerify } from '../queue/backup-queue.js';
 import type { ParsedJobData } from '../queue/job-data.js';
 import type { JobRun } from './job-run.js';
-import { acquireTargetLock } from './wait-for-lock.js';
+import { withTargetLock } from './with-target-lock.js';
 
 export interface DumpJobResult {
   backupId: string;
@@ -41,52 +41,54 @@ export async function runDumpJob(
   data: ParsedJobData<'dump'>,
 ): Promise<DumpJobResult> {
   const target = findTarget(ctx.config, data.target);
-  const lock = await acquireTargetLock(ctx, run, target.name);
   const backupId = backupIdForJob(target.name, run.job.id!, run.job.timestamp + (run.job.opts.delay ?? 0));
-  // A lock lost mid-dump (a Redis outage longer than the lock) means another worker may now run
-  // this target: stop rather than race it to the same file.
-  const guard = new AbortController();
-  const onAbort = () => guard.abort(run.signal.reason);
-  run.signal.addEventListener('abort', onAbort, { once: true });
-  lock.onLost(() => guard.abort('the target lock was lost (Redis unreachable for longer than the lock?)'));
-  const runLog = await RunLog.open(ctx.config.logDir, target.name, 'dump');
-  // Holding the target's lock, any partial file of this target belongs to a dead run (another
-  // worker that crashed mid-dump): remove it now rather than at that worker's next start.
-  const swept = await sweepOrphans(ctx.config.backupDir, { target: target.name, foreignAfterMs: 0 });
-  for (const file of swept.removed) await run.log(`removed ${file}, left by a dead run`);
-  let result: Awaited<ReturnType<typeof runDump>>;
-  try {
-    await runLog.line(
-      `job ${run.job.id} (${data.origin}) attempt ${run.attempt}/${run.maxAttempts} on ${process.pid}`,
-    );
-    await run.log(`dumping ${target.displayUrl} as ${backupId} (run log ${runLog.path})`);
-    let lastProgressAt = 0;
-    result = await runDump({
-      target,
-      backupDir: ctx.config.backupDir,
-      logDir: ctx.config.logDir,
-      ...(ctx.encryptionKey ? { encryptionKey: ctx.encryptionKey } : {}),
-      backupId,
-      jobId: run.job.id!,
-      signal: guard.signal,
-      stallTimeoutMs: ctx.config.worker.stallTimeoutMs,
-      logger: run.logger,
-      runLog,
-      onProgress: (progress: DumpProgress) => {
-        const now = Date.now();
-        if (progress.phase === 'dumping' && now - lastProgressAt < 1_000) return;
-        lastProgressAt = now;
-        void run.job.updateProgress({ ...progress }).catch(() => undefined);
-      },
-    });
-    await runLog.succeed(`job ${run.job.id}: backup ${result.manifest.id} complete`);
-  } catch (error) {
-    await runLog.fail(error).catch(() => undefined);
-    throw error;
-  } finally {
-    run.signal.removeEventListener('abort', onAbort);
-    await lock.release();
-  }
+  const { result, runLogPath } = await withTargetLock(ctx, run, target.name, async (lock) => {
+    // A lock lost mid-dump (a Redis outage longer than the lock) means another worker may now run
+    // this target: stop rather than race it to the same file.
+    const guard = new AbortController();
+    const onAbort = () => guard.abort(run.signal.reason);
+    run.signal.addEventListener('abort', onAbort, { once: true });
+    lock.onLost(() => guard.abort('the target lock was lost (Redis unreachable for longer than the lock?)'));
+    try {
+      const runLog = await RunLog.open(ctx.config.logDir, target.name, 'dump');
+      try {
+        // Holding the target's lock, any partial file of this target belongs to a dead run (another
+        // worker that crashed mid-dump): remove it now rather than at that worker's next start.
+        const swept = await sweepOrphans(ctx.config.backupDir, { target: target.name, foreignAfterMs: 0 });
+        for (const file of swept.removed) await run.log(`removed ${file}, left by a dead run`);
+        await runLog.line(
+          `job ${run.job.id} (${data.origin}) attempt ${run.attempt}/${run.maxAttempts} on ${process.pid}`,
+        );
+        await run.log(`dumping ${target.displayUrl} as ${backupId} (run log ${runLog.path})`);
+        let lastProgressAt = 0;
+        const dumped = await runDump({
+          target,
+          backupDir: ctx.config.backupDir,
+          logDir: ctx.config.logDir,
+          ...(ctx.encryptionKey ? { encryptionKey: ctx.encryptionKey } : {}),
+          backupId,
+          jobId: run.job.id!,
+          signal: guard.signal,
+          stallTimeoutMs: ctx.config.worker.stallTimeoutMs,
+          logger: run.logger,
+          runLog,
+          onProgress: (progress: DumpProgress) => {
+            const now = Date.now();
+            if (progress.phase === 'dumping' && now - lastProgressAt < 1_000) return;
+            lastProgressAt = now;
+            void run.job.updateProgress({ ...progress }).catch(() => undefined);
+          },
+        });
+        await runLog.succeed(`job ${run.job.id}: backup ${dumped.manifest.id} complete`);
+        return { result: dumped, runLogPath: runLog.path };
+      } catch (error) {
+        await runLog.fail(error).catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      run.signal.removeEventListener('abort', onAbort);
+    }
+  });
   const verifyJob = await enqueueVerify(ctx.queue, {
     backupId: result.manifest.id,
     level: target.verify,
@@ -104,7 +106,7 @@ export async function runDumpJob(
     sha256: result.manifest.sha256,
     durationMs: result.manifest.durationMs,
     reused: result.reused,
-    runLog: runLog.path,
+    runLog: runLogPath,
     verifyJobId: verifyJob.id,
   };
 }

@@ -10,7 +10,7 @@ import {
 import type { WorkerContext } from '../context.js';
 import type { ParsedJobData } from '../queue/job-data.js';
 import type { JobRun } from './job-run.js';
-import { acquireTargetLock } from './wait-for-lock.js';
+import { withTargetLock } from './with-target-lock.js';
 
 export interface PruneJobResult {
   target: string;
@@ -30,46 +30,45 @@ export async function runPruneJob(
   data: ParsedJobData<'prune'>,
 ): Promise<PruneJobResult> {
   const target = findTarget(ctx.config, data.target);
-  const lock = await acquireTargetLock(ctx, run, target.name);
-  const runLog = await RunLog.open(ctx.config.logDir, target.name, 'prune');
-  try {
-    const listing = await listBackups(ctx.config.backupDir, { target: target.name });
-    const plan = planPrune({
-      target: target.name,
-      manifests: listing.entries.map((entry) => entry.manifest),
-      policy: target.retention,
-      now: new Date(),
-      timeZone: target.timeZone,
-    });
-    for (const decision of plan.decisions) {
-      await runLog.line(
-        `${decision.action} ${decision.id}: ${decision.reasons.map(describeReason).join(', ')}`,
+  return withTargetLock(ctx, run, target.name, async () => {
+    const runLog = await RunLog.open(ctx.config.logDir, target.name, 'prune');
+    try {
+      const listing = await listBackups(ctx.config.backupDir, { target: target.name });
+      const plan = planPrune({
+        target: target.name,
+        manifests: listing.entries.map((entry) => entry.manifest),
+        policy: target.retention,
+        now: new Date(),
+        timeZone: target.timeZone,
+      });
+      for (const decision of plan.decisions) {
+        await runLog.line(
+          `${decision.action} ${decision.id}: ${decision.reasons.map(describeReason).join(', ')}`,
+        );
+      }
+      const result = await executePrune(
+        plan,
+        { deleteBackup: (t, id) => deleteBackup(ctx.config.backupDir, t, id) },
+        { dryRun: data.dryRun },
       );
+      const summary = `${data.dryRun ? 'dry run: would delete' : 'deleted'} ${plan.delete} backup(s), kept ${plan.keep}`;
+      await runLog.succeed(summary);
+      await run.log(summary);
+      return {
+        target: target.name,
+        dryRun: data.dryRun,
+        kept: plan.keep,
+        deleted: result.deleted,
+        decisions: plan.decisions.map((decision) => ({
+          id: decision.id,
+          createdAt: decision.createdAt,
+          action: decision.action,
+          reasons: decision.reasons.map(describeReason),
+        })),
+      };
+    } catch (error) {
+      await runLog.fail(error).catch(() => undefined);
+      throw error;
     }
-    const result = await executePrune(
-      plan,
-      { deleteBackup: (t, id) => deleteBackup(ctx.config.backupDir, t, id) },
-      { dryRun: data.dryRun },
-    );
-    const summary = `${data.dryRun ? 'dry run: would delete' : 'deleted'} ${plan.delete} backup(s), kept ${plan.keep}`;
-    await runLog.succeed(summary);
-    await run.log(summary);
-    return {
-      target: target.name,
-      dryRun: data.dryRun,
-      kept: plan.keep,
-      deleted: result.deleted,
-      decisions: plan.decisions.map((decision) => ({
-        id: decision.id,
-        createdAt: decision.createdAt,
-        action: decision.action,
-        reasons: decision.reasons.map(describeReason),
-      })),
-    };
-  } catch (error) {
-    await runLog.fail(error).catch(() => undefined);
-    throw error;
-  } finally {
-    await lock.release();
-  }
+  });
 }

@@ -1,0 +1,99 @@
+import fs from 'node:fs/promises';
+import { createTestDatabase, freePort } from '@pgbackup/testkit';
+import { afterEach, expect, it } from 'vitest';
+import { runCli } from './cli/test-support/run-cli.js';
+import { enqueueDump, enqueuePrune } from './queue/backup-queue.js';
+import { startWorkerService } from './service.js';
+import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+
+// A directory the worker cannot write must fail the job with WRITE_FAILED and the path, and must
+// never keep the target's lock: a lock held by a failed step blocks every later run of the target
+// for ever, without an attempt spent or an alert sent.
+
+let fixture: WorkerFixture | undefined;
+afterEach(async () => {
+  await fixture?.cleanup();
+  fixture = undefined;
+});
+
+/** Puts a plain file where the log directory is: mkdir, chmod and open all fail, even for root. */
+async function breakDirectory(dir: string): Promise<void> {
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.writeFile(dir, 'not a directory\n');
+}
+
+async function repairDirectory(dir: string): Promise<void> {
+  await fs.rm(dir, { force: true });
+  await fs.mkdir(dir, { mode: 0o700 });
+}
+
+async function health(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${url}/readyz`);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+it('a dump whose log directory became unwritable fails with WRITE_FAILED and the path, releases the lock, and works once it is fixed', async () => {
+  const db = await createTestDatabase('unwritable');
+  await db.query('CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 100);');
+  fixture = await workerFixture({
+    DATABASE_URL: db.url,
+    BACKUP_TARGET_NAME: 'app',
+    BACKUP_HEALTH_PORT: String(await freePort()),
+  });
+  const service = await fixture.start();
+  const logDir = fixture.config.logDir;
+  expect((await health(service.healthUrl!)).status).toBe(200);
+
+  await breakDirectory(logDir);
+  const failed = await runCli(fixture.env, ['dump', '--target', 'app', '--wait'], 90_000);
+  expect(failed.code, failed.stderr).toBe(1);
+  expect(failed.stderr).toContain('WRITE_FAILED');
+  expect(failed.stderr).toContain(logDir);
+  // Every attempt ran (none waited on a lock left behind) and the lock is free.
+  const [job] = await fixture.queue.getJobs(['failed']);
+  expect(job?.attemptsMade).toBe(3);
+  expect(await service.context.locks.isLocked('app')).toBe(false);
+  const report = await health(service.healthUrl!);
+  expect(report.status).toBe(503);
+  expect(JSON.stringify(report.body)).toContain(logDir);
+
+  await repairDirectory(logDir);
+  expect((await health(service.healthUrl!)).status).toBe(200);
+  const fixed = await runCli(fixture.env, ['dump', '--target', 'app', '--wait'], 90_000);
+  expect(fixed.code, fixed.stderr).toBe(0);
+  expect(await fixture.verifiedBackups('app')).toHaveLength(1);
+});
+
+it('a prune whose log directory became unwritable fails with WRITE_FAILED and releases the lock', async () => {
+  const db = await createTestDatabase('unwritable_prune');
+  fixture = await workerFixture({ DATABASE_URL: db.url, BACKUP_TARGET_NAME: 'app' });
+  const service = await fixture.start();
+  await breakDirectory(fixture.config.logDir);
+
+  const prune = await enqueuePrune(fixture.queue, { target: 'app' });
+  expect(await fixture.finished(prune)).toBe('failed');
+  const done = await fixture.queue.getJob(prune.id!);
+  expect(done?.failedReason).toMatch(/^WRITE_FAILED: .*log directory/);
+  expect(done?.failedReason).toContain(fixture.config.logDir);
+  expect(await service.context.locks.isLocked('app')).toBe(false);
+
+  // The target is not blocked: the next dump takes the lock at once and completes.
+  await repairDirectory(fixture.config.logDir);
+  const dump = await enqueueDump(fixture.queue, { target: 'app' });
+  expect(await fixture.finished(dump)).toBe('completed');
+});
+
+it('a worker refuses to start when its backup or log directory cannot be written, naming it', async () => {
+  const db = await createTestDatabase('unwritable_start');
+  fixture = await workerFixture({ DATABASE_URL: db.url, BACKUP_TARGET_NAME: 'app' });
+  for (const dir of [fixture.config.logDir, fixture.config.backupDir]) {
+    await breakDirectory(dir);
+    const error = await startWorkerService(fixture.config).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message: string },
+    );
+    expect(error?.code).toBe('WRITE_FAILED');
+    expect(error?.message).toContain(dir);
+    await repairDirectory(dir);
+  }
+});
