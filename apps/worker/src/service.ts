@@ -155,13 +155,13 @@ export async function startWorkerService(
   const health =
     config.worker.healthPort === 0
       ? undefined
-      : await startHealthServer(config.worker.healthHost, config.worker.healthPort, async () => {
+      : await startHealthServer(config.worker.healthHost, config.worker.healthPort, async (kind) => {
           const redisOk = await redis
             .ping()
             .then(() => true)
             .catch(() => false);
           const running = worker.isRunning();
-          const directories = await directoryChecks(config);
+          const directories = kind === 'ready' ? await directoryChecks(config) : {};
           const checks = { redis: { ok: redisOk }, worker: { ok: running }, ...directories };
           return { ok: Object.values(checks).every((check) => check.ok), checks };
         });

@@ -27,8 +27,11 @@ async function repairDirectory(dir: string): Promise<void> {
   await fs.mkdir(dir, { mode: 0o700 });
 }
 
-async function health(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${url}/readyz`);
+async function health(
+  url: string,
+  path = '/readyz',
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${url}${path}`);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -56,6 +59,9 @@ it('a dump whose log directory became unwritable fails with WRITE_FAILED and the
   const report = await health(service.healthUrl!);
   expect(report.status).toBe(503);
   expect(JSON.stringify(report.body)).toContain(logDir);
+  expect((await health(service.healthUrl!, '/healthz')).status).toBe(503);
+  // Liveness leaves the directories out: restarting the worker would not fix them.
+  expect((await health(service.healthUrl!, '/livez')).status).toBe(200);
 
   await repairDirectory(logDir);
   expect((await health(service.healthUrl!)).status).toBe(200);

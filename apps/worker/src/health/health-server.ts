@@ -6,16 +6,20 @@ export interface HealthReport {
   checks: Record<string, { ok: boolean; detail?: string }>;
 }
 
+/** `live`: the process works (for a liveness probe); `ready`: it can also do its jobs. */
+export type HealthKind = 'live' | 'ready';
+
 /**
- * `/healthz` for container health checks: 200 when every check passes, 503 otherwise, with the
- * checks as JSON (`/readyz` and `/livez` are the same report). It tells whether this worker can work
- * (Redis reachable, worker running, backup and log directories writable);
- * whether backups succeed is the stale alert's and `backupctl status`'s job.
+ * Health for container checks: 200 when every check passes, 503 otherwise, with the checks as JSON.
+ * `/healthz` and `/readyz` tell whether this worker can work (Redis reachable, worker running,
+ * backup and log directories writable); `/livez` leaves the directories out, so that a liveness
+ * probe does not restart a worker for a directory only an operator can fix. Whether backups
+ * succeed is the stale alert's and `backupctl status`'s job.
  */
 export async function startHealthServer(
   host: string,
   port: number,
-  report: () => Promise<HealthReport>,
+  report: (kind: HealthKind) => Promise<HealthReport>,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((request, response) => {
     const url = request.url ?? '';
@@ -23,7 +27,7 @@ export async function startHealthServer(
       response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       return;
     }
-    report()
+    report(url === '/livez' ? 'live' : 'ready')
       .then((result) => {
         response
           .writeHead(result.ok ? 200 : 503, { 'content-type': 'application/json' })
