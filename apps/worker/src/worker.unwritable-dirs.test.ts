@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
-import { createTestDatabase, freePort } from '@pgbackup/testkit';
+import { createTestDatabase, freePort, waitFor } from '@pgbackup/testkit';
 import { afterEach, expect, it } from 'vitest';
-import { runCli } from './cli/test-support/run-cli.js';
+import { jsonOf, runCli } from './cli/test-support/run-cli.js';
 import { enqueueDump, enqueuePrune } from './queue/backup-queue.js';
 import { startWorkerService } from './service.js';
 import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
@@ -102,4 +102,25 @@ it('a worker refuses to start when its backup or log directory cannot be written
     expect(error?.message).toContain(dir);
     await repairDirectory(dir);
   }
+});
+
+it('backupctl status names a target whose jobs fail to write while they still wait to retry', async () => {
+  const db = await createTestDatabase('unwritable_status');
+  fixture = await workerFixture({ DATABASE_URL: db.url, BACKUP_TARGET_NAME: 'app', BACKUP_BACKOFF: '10m' });
+  await fixture.start();
+  await breakDirectory(fixture.config.logDir);
+  const dump = await enqueueDump(fixture.queue, { target: 'app' });
+  await waitFor(
+    'the first attempt to fail',
+    async () => (await fixture!.queue.getJobState(dump.id!)) === 'delayed',
+  );
+
+  const status = await runCli(fixture.env, ['status', '--json']);
+  const document = jsonOf<{ targets: Array<{ retrying: { id: string; reason: string } | null }> }>(status);
+  expect(document.targets[0]?.retrying).toMatchObject({ id: dump.id, attempt: '1/3' });
+  expect(document.targets[0]?.retrying?.reason).toMatch(/^WRITE_FAILED: .*log directory/);
+  const text = await runCli(fixture.env, ['status']);
+  expect(text.stdout).toMatch(
+    new RegExp(`app: RETRYING: dump job ${dump.id}: attempt 1/3 failed: WRITE_FAILED`),
+  );
 });

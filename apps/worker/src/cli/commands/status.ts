@@ -25,6 +25,11 @@ export interface TargetStatus {
   nextRunSource: 'scheduler' | 'config';
   /** The newest dump, verify or prune failure that makes the target failing. */
   failingJob: { id: string; name: string; reason: string | null; finishedAt: string | null } | null;
+  /**
+   * A dump, verify or prune of the target waiting to retry after a failed attempt (the newest):
+   * what the target's next final failure will be about, seen before the attempts run out.
+   */
+  retrying: { id: string; name: string; attempt: string; reason: string | null } | null;
   /** Every failed job of the target (restores included); null when Redis is unreachable. */
   failedJobs: {
     count: number;
@@ -69,9 +74,11 @@ async function runStatus(ctx: CliContext): Promise<number> {
   let redisError: CliError | undefined;
   let schedulers: Map<string, JobSchedulerJson> | undefined;
   let failed: JobRow[] | undefined;
+  let delayed: JobRow[] | undefined;
   try {
     schedulers = await dumpSchedulers(ctx);
     failed = await fetchJobs(ctx, ['failed'], undefined, 1_000);
+    delayed = await fetchJobs(ctx, ['delayed'], undefined, 1_000);
   } catch (error) {
     const reported = classifyError(error);
     if (reported.exitCode !== exitCodes.unreachable) throw error;
@@ -99,6 +106,9 @@ async function runStatus(ctx: CliContext): Promise<number> {
       (job) => job.name !== 'restore' && (!verifiedAt || (job.finishedAt ?? '') > verifiedAt),
     );
     const failing = failingJobs === undefined ? null : failingJobs.length > 0;
+    const retryingJob = delayed
+      ?.filter((job) => job.target === target.name && job.name !== 'restore' && job.failedReason)
+      .sort((a, b) => Number(b.id) - Number(a.id) || b.id.localeCompare(a.id))[0];
     const schedule = scheduleRow(target, schedulers?.get(target.name), new Date(now));
     return {
       target: target.name,
@@ -125,6 +135,14 @@ async function runStatus(ctx: CliContext): Promise<number> {
             }
           : null,
       failingJob: failingJobs?.[0] ? brief(failingJobs[0]) : null,
+      retrying: retryingJob
+        ? {
+            id: retryingJob.id,
+            name: retryingJob.name,
+            attempt: `${retryingJob.attemptsMade}/${retryingJob.attempts}`,
+            reason: retryingJob.failedReason,
+          }
+        : null,
       nextRun: schedule.nextRuns[0] ?? null,
       nextRunSource: schedule.scheduler ? 'scheduler' : 'config',
       failedJobs: jobs
@@ -167,6 +185,12 @@ async function runStatus(ctx: CliContext): Promise<number> {
         status.lastVerified
           ? `${status.target}: STALE: newest verified backup ${status.lastVerified.id} is ${humanDuration(status.lastVerified.ageMs)} old; at most ${humanDuration(status.maxAgeMs)} allowed`
           : `${status.target}: STALE: no verified backup at all`,
+      );
+    }
+    if (status.retrying) {
+      const { id, name, attempt, reason } = status.retrying;
+      ctx.out.text(
+        `${status.target}: RETRYING: ${name} job ${id}: attempt ${attempt} failed: ${reason ?? '?'}`,
       );
     }
     const newest = status.failingJob;
