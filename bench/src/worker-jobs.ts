@@ -7,8 +7,10 @@ import {
   createRedisConnection,
   enqueueDump,
   enqueueVerify,
+  type JobResult,
+  parseJobResult,
   QUEUE_NAME,
-} from '@pgbackup/worker';
+} from '@pgbackup/queue';
 import { Job, type Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { treeCpuMs } from './proc.js';
@@ -18,19 +20,6 @@ import { WorkerProcess } from './worker-process.js';
 
 export const TARGET = 'bench';
 const JOB_TIMEOUT_MS = 2 * 3_600_000;
-
-/** What the dump job returns (apps/worker/src/jobs/dump-job.ts), as far as the bench reads it. */
-interface DumpJobResult {
-  backupId: string;
-  sizeBytes: number;
-  durationMs: number;
-  verifyJobId: string | undefined;
-}
-
-interface VerifyJobResult {
-  durationMs: number;
-  pruneJobId: string | undefined;
-}
 
 /**
  * One worker configuration (its own backup directory and queue prefix) and the bench's side of
@@ -175,13 +164,13 @@ export class WorkerSetup {
     const startUs = monotonicUs();
     const started = performance.now();
     const job = await enqueueDump(this.queue, { target: TARGET });
-    const result = (await job.waitUntilFinished(this.events, JOB_TIMEOUT_MS)) as DumpJobResult;
+    const result = parseJobResult('dump', job.id, await job.waitUntilFinished(this.events, JOB_TIMEOUT_MS));
     const wallMs = performance.now() - started;
     const endUs = monotonicUs();
     const clientCpuMs = worker.cpuMs() - cpuBefore;
     const serverCpuMs = treeCpuMs(postmasterPid) - serverBefore;
     const phases = await this.phases(job.id!);
-    const verified = await this.finished<VerifyJobResult>(result.verifyJobId, 'verify');
+    const verified = await this.finished(result.verifyJobId, 'verify');
     if (verified.pruneJobId) await this.finished(verified.pruneJobId, 'prune');
     const peak = worker.peakRssBytes();
     return {
@@ -211,7 +200,11 @@ export class WorkerSetup {
         { backupId, level },
         { jobId: `bench-verify-${level}-${randomBytes(4).toString('hex')}` },
       );
-      const result = (await job.waitUntilFinished(this.events, JOB_TIMEOUT_MS)) as VerifyJobResult;
+      const result = parseJobResult(
+        'verify',
+        job.id,
+        await job.waitUntilFinished(this.events, JOB_TIMEOUT_MS),
+      );
       const wallMs = performance.now() - started;
       const clientCpuMs = worker.cpuMs() - cpuBefore;
       const serverCpuMs = treeCpuMs(postmasterPid) - serverBefore;
@@ -242,10 +235,13 @@ export class WorkerSetup {
     return { queueMs: job.processedOn - job.timestamp, processingMs: job.finishedOn - job.processedOn };
   }
 
-  private async finished<R>(jobId: string | undefined, what: string): Promise<R> {
+  private async finished<N extends 'verify' | 'prune'>(
+    jobId: string | undefined,
+    name: N,
+  ): Promise<JobResult<N>> {
     const job = jobId ? await Job.fromId(this.queue, jobId) : undefined;
-    if (!job) throw new Error(`${what} job ${jobId} not found`);
-    return (await job.waitUntilFinished(this.events, JOB_TIMEOUT_MS)) as R;
+    if (!job) throw new Error(`${name} job ${jobId} not found`);
+    return parseJobResult(name, jobId, await job.waitUntilFinished(this.events, JOB_TIMEOUT_MS));
   }
 
   async close(): Promise<void> {

@@ -13,11 +13,20 @@ const repoRoot = path.resolve(harnessDir, '../..');
 export function sharedTestConfig(): ViteUserConfig {
   return {
     resolve: {
-      alias: {
-        '@pgbackup/backup-core': path.join(repoRoot, 'packages/backup-core/src/index.ts'),
-        '@pgbackup/worker': path.join(repoRoot, 'apps/worker/src/index.ts'),
-        '@pgbackup/testkit': path.join(harnessDir, 'index.ts'),
-      },
+      // Exact names: a prefix alias for '@pgbackup/worker' would also rewrite '@pgbackup/worker/testing'.
+      alias: [
+        {
+          find: /^@pgbackup\/backup-core$/,
+          replacement: path.join(repoRoot, 'packages/backup-core/src/index.ts'),
+        },
+        { find: /^@pgbackup\/queue$/, replacement: path.join(repoRoot, 'packages/queue/src/index.ts') },
+        { find: /^@pgbackup\/worker$/, replacement: path.join(repoRoot, 'apps/worker/src/index.ts') },
+        {
+          find: /^@pgbackup\/worker\/testing$/,
+          replacement: path.join(repoRoot, 'apps/worker/src/test-support/index.ts'),
+        },
+        { find: /^@pgbackup\/testkit$/, replacement: path.join(harnessDir, 'index.ts') },
+      ],
     },
     test: {
       globalSetup: [path.join(harnessDir, 'global-setup.ts')],

@@ -1,5 +1,5 @@
 import { type BackupConfig, type Logger, listBackups } from '@pgbackup/backup-core';
-import { jobStates } from '@pgbackup/worker';
+import { failureCodeOf, jobStates } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import { Gauge, Registry } from 'prom-client';
 import { backupStates, isStale, targetStatuses } from './catalog-status.js';
@@ -21,8 +21,7 @@ export interface MetricsSources {
 
 /** `PG_UNREACHABLE: could not connect` -> `PG_UNREACHABLE`; anything else (a stall, a crash) -> `UNKNOWN`. */
 export function failureCode(failedReason: string | undefined): string {
-  const match = failedReason ? /^([A-Z][A-Z0-9_]{1,63}): /.exec(failedReason) : null;
-  return match?.[1] ?? 'UNKNOWN';
+  return failureCodeOf(failedReason) ?? 'UNKNOWN';
 }
 
 async function failuresByCode(queue: Queue, limit: number, timeoutMs: number): Promise<Map<string, number>> {

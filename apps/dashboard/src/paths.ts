@@ -1,4 +1,4 @@
-import { QUEUE_NAME } from '@pgbackup/worker';
+import { QUEUE_NAME } from '@pgbackup/queue';
 
 /**
  * Public URLs of the dashboard's pages. `basePath` is DASHBOARD_BASE_PATH as the config parsed

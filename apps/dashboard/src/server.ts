@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type BackupConfig, createLogger, type Logger } from '@pgbackup/backup-core';
-import { createBackupQueue, createRedisConnection } from '@pgbackup/worker';
+import { createBackupQueue, createRedisConnection } from '@pgbackup/queue';
 import { createDashboardApp } from './app.js';
 import { resolveAccess } from './auth/access.js';
 import { DashboardPaths } from './paths.js';

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TargetConfig } from '@pgbackup/backup-core';
-import { createBackupQueue, createRedisConnection } from '@pgbackup/worker';
+import { createBackupQueue, createRedisConnection } from '@pgbackup/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Accounts, createDashboardApp } from '../src/index.js';
 import { operator, testSetup, viewer } from './support/config.js';

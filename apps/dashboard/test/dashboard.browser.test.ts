@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, withDatabase as onDatabase, type PgConnection } from '@pgbackup/backup-core';
+import { enqueueDump } from '@pgbackup/queue';
 import { harness, quoteIdent, withDatabase } from '@pgbackup/testkit';
-import { enqueueDump } from '@pgbackup/worker';
 import { expect, it } from 'vitest';
 import { launchChromium, screenshotPath } from './support/browser.js';
 import { useClosers } from './support/closers.js';

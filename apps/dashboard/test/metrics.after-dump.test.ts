@@ -1,5 +1,5 @@
+import { enqueueDump } from '@pgbackup/queue';
 import { createTestDatabase } from '@pgbackup/testkit';
-import { enqueueDump } from '@pgbackup/worker';
 import { expect, it } from 'vitest';
 import { useClosers } from './support/closers.js';
 import { operator } from './support/config.js';

@@ -1,7 +1,6 @@
 import type { BackupConfig, Logger } from '@pgbackup/backup-core';
+import { defaultJobOptions, dumpSchedulerId, jobNames, targetOfSchedulerId } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
-import { defaultJobOptions } from './queue/backup-queue.js';
-import { dumpSchedulerId, jobNames, targetOfSchedulerId } from './queue/names.js';
 
 /**
  * One job scheduler per target, upserted at every start: upserting the same id replaces it, so

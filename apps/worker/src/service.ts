@@ -5,10 +5,16 @@ import {
   type Logger,
   loadOperatorKey,
   type OperatorKey,
-  parseBackupId,
   redactUrl,
   sweepOrphans,
 } from '@pgbackup/backup-core';
+import {
+  createBackupQueue,
+  createRedisConnection,
+  isFinalFailure,
+  QUEUE_NAME,
+  targetOfJob,
+} from '@pgbackup/queue';
 import { type Job, Worker } from 'bullmq';
 import type { WorkerContext } from './context.js';
 import { directoryChecks } from './health/directory-checks.js';
@@ -17,9 +23,6 @@ import { createProcessor } from './jobs/processor.js';
 import { TargetLocks } from './locks/target-lock.js';
 import { Alerts } from './notify/alerts.js';
 import { Webhook } from './notify/webhook.js';
-import { createBackupQueue } from './queue/backup-queue.js';
-import { createRedisConnection } from './queue/connection.js';
-import { QUEUE_NAME } from './queue/names.js';
 import { checkRedisSettings } from './redis-checks.js';
 import { syncSchedules } from './schedules.js';
 
@@ -59,16 +62,6 @@ async function loadKeys(
     : undefined;
   const older = await Promise.all(config.decryptionKeyFiles.map((file) => loadOperatorKey(file)));
   return { encryptionKey, keyring: encryptionKey ? [encryptionKey, ...older] : older };
-}
-
-/** The target a job is about, from its data (a backup id names its target). */
-function targetOfJob(job: Job): string | undefined {
-  if (typeof job.data?.target === 'string') return job.data.target;
-  try {
-    return parseBackupId(String(job.data?.backupId)).target;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Starts the worker: checks, sweep, schedules, the BullMQ worker, alerts and /healthz. */
@@ -136,8 +129,7 @@ export async function startWorkerService(
   worker.on('error', (error) => logger.error({ err: error.message }, 'worker error'));
   worker.on('failed', (job: Job | undefined, error: Error) => {
     if (!job) return;
-    const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-    if (!final) return;
+    if (!isFinalFailure(job, error)) return;
     const target = targetOfJob(job);
     if (target)
       void alerts

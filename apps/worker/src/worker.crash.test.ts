@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { listBackups, verifyBackup } from '@pgbackup/backup-core';
+import { enqueueDump } from '@pgbackup/queue';
 import { createTestDatabase, type TestDatabase, waitFor } from '@pgbackup/testkit';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { enqueueDump } from './queue/backup-queue.js';
 import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
 import { spawnWorker, type WorkerProcess } from './test-support/worker-process.js';
 

@@ -1,6 +1,6 @@
+import { enqueueDump } from '@pgbackup/queue';
 import { createTestDatabase, PostgresServer, waitFor } from '@pgbackup/testkit';
 import { afterEach, expect, it } from 'vitest';
-import { enqueueDump } from './queue/backup-queue.js';
 import { webhookReceiver } from './test-support/webhook-receiver.js';
 import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
 

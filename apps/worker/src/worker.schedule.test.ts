@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import { listBackups } from '@pgbackup/backup-core';
+import { dumpSchedulerId } from '@pgbackup/queue';
 import { createTestDatabase, waitFor } from '@pgbackup/testkit';
 import { afterEach, expect, it } from 'vitest';
-import { dumpSchedulerId } from './queue/names.js';
 import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
 
 let fixture: WorkerFixture | undefined;

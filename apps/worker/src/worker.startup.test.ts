@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '@pgbackup/backup-core';
+import { enqueueDump } from '@pgbackup/queue';
 import { createTestDatabase, RedisServer, uniquePrefix } from '@pgbackup/testkit';
 import { afterEach, expect, it } from 'vitest';
-import { enqueueDump } from './queue/backup-queue.js';
 import { startWorkerService } from './service.js';
 import { webhookReceiver } from './test-support/webhook-receiver.js';
 import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';

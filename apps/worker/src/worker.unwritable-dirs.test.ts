@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
+import { enqueueDump, enqueuePrune } from '@pgbackup/queue';
 import { createTestDatabase, freePort, waitFor } from '@pgbackup/testkit';
 import { afterEach, expect, it } from 'vitest';
 import { jsonOf, runCli } from './cli/test-support/run-cli.js';
-import { enqueueDump, enqueuePrune } from './queue/backup-queue.js';
 import { startWorkerService } from './service.js';
 import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
 

@@ -8,11 +8,11 @@ import {
   restoreBackup,
   verifyBackup,
 } from '@pgbackup/backup-core';
+import { enqueueDump } from '@pgbackup/queue';
 import { createTestDatabase, waitFor } from '@pgbackup/testkit';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { enqueueDump } from '../../../apps/worker/src/queue/backup-queue.js';
 import { fileDigests } from './support/backup-dir.js';
 import { recordResults } from './support/results.js';
 import { createStack, failureCode, fastTakeoverOptions, type Stack } from './support/stack.js';

@@ -14,10 +14,10 @@ import {
   verifyLevels,
   writeManifest,
 } from '@pgbackup/backup-core';
+import { enqueueDump, enqueueRestore, enqueueVerify } from '@pgbackup/queue';
 import { createTestDatabase, harness, type TestDatabase } from '@pgbackup/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueDump, enqueueRestore, enqueueVerify } from '../../../apps/worker/src/queue/backup-queue.js';
 import { recordResults } from './support/results.js';
 import { createStack, failureCode, type Stack } from './support/stack.js';
 

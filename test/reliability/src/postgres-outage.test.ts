@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { listBackups, verifyBackup } from '@pgbackup/backup-core';
+import { enqueueDump } from '@pgbackup/queue';
 import { PostgresServer, waitFor } from '@pgbackup/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { enqueueDump } from '../../../apps/worker/src/queue/backup-queue.js';
 import { catalogProblems } from './support/backup-dir.js';
 import { createPrng, seedFromEnv } from './support/prng.js';
 import { recordResults } from './support/results.js';

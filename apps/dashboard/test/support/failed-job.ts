@@ -1,6 +1,6 @@
 import type { BackupConfig } from '@pgbackup/backup-core';
+import { createBackupQueue, createRedisConnection, enqueueDump, QUEUE_NAME } from '@pgbackup/queue';
 import { waitFor } from '@pgbackup/testkit';
-import { createBackupQueue, createRedisConnection, enqueueDump, QUEUE_NAME } from '@pgbackup/worker';
 import { type Job, type Queue, Worker } from 'bullmq';
 
 /**

@@ -1,6 +1,7 @@
 import { listBackups, type Manifest, silentLogger, verificationState } from '@pgbackup/backup-core';
+import { createBackupQueue, createRedisConnection } from '@pgbackup/queue';
 import { waitFor } from '@pgbackup/testkit';
-import { createBackupQueue, createRedisConnection, startWorkerService } from '@pgbackup/worker';
+import { startWorkerService } from '@pgbackup/worker';
 import type { Queue } from 'bullmq';
 import { type RunningDashboard, startDashboard } from '../../src/index.js';
 import { type TestSetup, testSetup } from './config.js';

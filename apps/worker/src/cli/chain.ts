@@ -1,7 +1,11 @@
+import {
+  type DumpJobResult,
+  failureCodeOf,
+  type PruneJobResult,
+  parseJobResult,
+  type VerifyJobResult,
+} from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
-import type { DumpJobResult } from '../jobs/dump-job.js';
-import type { PruneJobResult } from '../jobs/prune-job.js';
-import type { VerifyJobResult } from '../jobs/verify-job.js';
 import { type FollowOptions, followJob } from './follow.js';
 import { humanBytes, humanDuration } from './output.js';
 
@@ -30,7 +34,7 @@ export interface ChainResult {
 
 export function failureOf(jobId: string, name: string, reason: string | undefined): JobFailure {
   const text = reason || 'failed without a reason';
-  return { jobId, name, reason: text, code: /^([A-Z][A-Z0-9_]+): /.exec(text)?.[1] };
+  return { jobId, name, reason: text, code: failureCodeOf(text) };
 }
 
 /**
@@ -59,7 +63,7 @@ export async function followDumpChain(
     result.failure = failureOf(dumpJobId, 'dump', dump.job.failedReason);
     return result;
   }
-  result.dump = dump.job.returnvalue as DumpJobResult;
+  result.dump = parseJobResult('dump', dump.job.id, dump.job.returnvalue);
   result.backupId = result.dump.backupId;
   options.progress.note(
     `dump ${target}: backup ${result.dump.backupId} written (${humanBytes(result.dump.sizeBytes)} in ${humanDuration(result.dump.durationMs)}${result.dump.reused ? ', reused from an earlier attempt' : ''})`,
@@ -74,7 +78,7 @@ export async function followDumpChain(
     result.failure = failureOf(verifyJobId, 'verify', verify.job.failedReason);
     return result;
   }
-  result.verify = verify.job.returnvalue as VerifyJobResult;
+  result.verify = parseJobResult('verify', verify.job.id, verify.job.returnvalue);
   result.ok = true;
   options.progress.note(`verify ${target}: backup ${result.backupId} verified (${result.verify.level})`);
   const pruneJobId = result.verify.pruneJobId;
@@ -82,7 +86,7 @@ export async function followDumpChain(
     const prune = await followJob(queue, pruneJobId, options);
     if (prune.state === 'failed')
       result.pruneFailure = failureOf(pruneJobId, 'prune', prune.job.failedReason);
-    else result.prune = prune.job.returnvalue as PruneJobResult;
+    else result.prune = parseJobResult('prune', prune.job.id, prune.job.returnvalue);
   }
   return result;
 }

@@ -5,10 +5,9 @@ import {
   loadConfig,
   redactUrl,
 } from '@pgbackup/backup-core';
+import { createBackupQueue, createCommandConnection } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createBackupQueue } from '../queue/backup-queue.js';
-import { createCommandConnection } from '../queue/connection.js';
 import { CliError, exitCodes } from './exit-codes.js';
 import { createOutput, type Output } from './output.js';
 

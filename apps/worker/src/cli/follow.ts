@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseBackupId } from '@pgbackup/backup-core';
+import { targetOfJob } from '@pgbackup/queue';
 import type { Job, Queue } from 'bullmq';
 import { CliError, exitCodes, Interrupted } from './exit-codes.js';
 import { createProgress, type ProgressReporter, type ProgressView } from './progress.js';
@@ -78,20 +78,6 @@ async function warnIfNoWorker(queue: Queue, progress: ProgressReporter): Promise
       `warning: no worker is connected to queue ${queue.name} (prefix ${queue.opts.prefix}): the job waits until one starts`,
     );
   }
-}
-
-/** The target a job concerns, from its data. */
-export function targetOfJob(job: Pick<Job, 'data'>): string | undefined {
-  const data = (job.data ?? {}) as { target?: unknown; server?: unknown; backupId?: unknown };
-  if (typeof data.target === 'string') return data.target;
-  if (typeof data.backupId === 'string') {
-    try {
-      return parseBackupId(data.backupId).target;
-    } catch {
-      return undefined;
-    }
-  }
-  return typeof data.server === 'string' ? data.server : undefined;
 }
 
 export function jobLabel(job: Job): string {

@@ -1,39 +1,9 @@
-import { createHash } from 'node:crypto';
-import {
-  type DumpProgress,
-  findTarget,
-  newBackupId,
-  RunLog,
-  runDump,
-  sweepOrphans,
-} from '@pgbackup/backup-core';
+import { type DumpProgress, findTarget, RunLog, runDump, sweepOrphans } from '@pgbackup/backup-core';
+import type { ParsedJobData } from '@pgbackup/queue';
+import { backupIdForJob, type DumpJobResult, enqueueVerify } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
-import { enqueueVerify } from '../queue/backup-queue.js';
-import type { ParsedJobData } from '../queue/job-data.js';
 import type { JobRun } from './job-run.js';
 import { withTargetLock } from './with-target-lock.js';
-
-export interface DumpJobResult {
-  backupId: string;
-  target: string;
-  file: string;
-  sizeBytes: number;
-  sha256: string;
-  durationMs: number;
-  /** True when a previous run of this job had already written the backup. */
-  reused: boolean;
-  runLog: string;
-  verifyJobId: string | undefined;
-}
-
-/**
- * The backup id comes from the job, not from the clock of the attempt: a job re-run after a
- * worker crash finds the backup its first run completed instead of making a second one.
- */
-export function backupIdForJob(target: string, jobId: string, scheduledAt: number): string {
-  const suffix = createHash('sha256').update(jobId).digest('hex').slice(0, 6);
-  return newBackupId(target, new Date(scheduledAt), suffix);
-}
 
 export async function runDumpJob(
   ctx: WorkerContext,

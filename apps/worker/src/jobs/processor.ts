@@ -1,11 +1,16 @@
 import os from 'node:os';
 import { BackupError } from '@pgbackup/backup-core';
+import {
+  errorCodeOf,
+  isFinalFailure,
+  isJobName,
+  type JobName,
+  parseJobData,
+  toJobError,
+} from '@pgbackup/queue';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
-import { isJobName, parseJobData } from '../queue/job-data.js';
-import type { JobName } from '../queue/names.js';
 import { runDumpJob } from './dump-job.js';
-import { errorCodeOf, toJobError } from './errors.js';
 import type { JobRun } from './job-run.js';
 import { runPruneJob } from './prune-job.js';
 import { runRestoreJob } from './restore-job.js';
@@ -73,7 +78,8 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
           ? new BackupError('ABORTED', `aborted: ${String(controller.signal.reason)}`, { cause: error })
           : error;
       const jobError = toJobError(cause);
-      const final = jobError instanceof UnrecoverableError || attempt >= maxAttempts;
+      // BullMQ counts this attempt once the processor throws: decide as its `failed` event will.
+      const final = isFinalFailure({ attemptsMade: attempt, opts: job.opts }, jobError);
       const next = final
         ? jobError instanceof UnrecoverableError
           ? 'not retried: retrying cannot fix this'

@@ -7,18 +7,10 @@ import {
   planPrune,
   RunLog,
 } from '@pgbackup/backup-core';
+import type { ParsedJobData, PruneJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
-import type { ParsedJobData } from '../queue/job-data.js';
 import type { JobRun } from './job-run.js';
 import { withTargetLock } from './with-target-lock.js';
-
-export interface PruneJobResult {
-  target: string;
-  dryRun: boolean;
-  kept: number;
-  deleted: string[];
-  decisions: Array<{ id: string; createdAt: string; action: 'keep' | 'delete'; reasons: string[] }>;
-}
 
 /**
  * Applies the retention policy. It holds the target's lock, so it never runs while a dump of

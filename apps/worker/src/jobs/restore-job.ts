@@ -1,16 +1,7 @@
 import { findTarget, parseBackupId, RunLog, restoreBackup } from '@pgbackup/backup-core';
+import type { ParsedJobData, RestoreJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
-import type { ParsedJobData } from '../queue/job-data.js';
 import type { JobRun } from './job-run.js';
-
-export interface RestoreJobResult {
-  backupId: string;
-  database: string;
-  server: string;
-  durationMs: number;
-  safetyBackupId: string | undefined;
-  replacedExisting: boolean;
-}
 
 /**
  * Restores into a database on the server of a configured target (its credentials come from the

@@ -1,17 +1,8 @@
 import { findBackup, RunLog, verifyBackup } from '@pgbackup/backup-core';
+import type { ParsedJobData } from '@pgbackup/queue';
+import { enqueuePrune, type VerifyJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
-import { enqueuePrune } from '../queue/backup-queue.js';
-import type { ParsedJobData } from '../queue/job-data.js';
 import type { JobRun } from './job-run.js';
-
-export interface VerifyJobResult {
-  backupId: string;
-  target: string;
-  level: string;
-  ok: true;
-  durationMs: number;
-  pruneJobId: string | undefined;
-}
 
 export async function runVerifyJob(
   ctx: WorkerContext,

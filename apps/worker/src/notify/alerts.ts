@@ -1,4 +1,5 @@
 import { type BackupConfig, type Logger, listBackups, verificationState } from '@pgbackup/backup-core';
+import { failureCodeOf } from '@pgbackup/queue';
 import type { Redis } from 'ioredis';
 import type { Webhook } from './webhook.js';
 
@@ -26,7 +27,7 @@ export class Alerts {
     reason: string,
     attempts: number,
   ): Promise<void> {
-    const code = /^([A-Z][A-Z0-9_]+): /.exec(reason)?.[1];
+    const code = failureCodeOf(reason);
     await this.redis.set(
       this.key('failing', target),
       JSON.stringify({ at: new Date().toISOString(), jobId, reason }),

@@ -2,10 +2,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type BackupConfig, listBackups, loadConfig } from '@pgbackup/backup-core';
+import { createBackupQueue, createRedisConnection } from '@pgbackup/queue';
 import { harness, uniquePrefix, waitFor } from '@pgbackup/testkit';
 import type { Job, Queue } from 'bullmq';
-import { createBackupQueue } from '../queue/backup-queue.js';
-import { createRedisConnection } from '../queue/connection.js';
 import { startWorkerService, type WorkerService, type WorkerServiceOptions } from '../service.js';
 
 export interface WorkerFixture {

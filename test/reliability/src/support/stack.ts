@@ -1,9 +1,7 @@
+import { failureCodeOf } from '@pgbackup/queue';
 import { waitFor } from '@pgbackup/testkit';
+import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
 import type { Job, Queue } from 'bullmq';
-import {
-  type WorkerFixture,
-  workerFixture,
-} from '../../../../apps/worker/src/test-support/worker-fixture.js';
 import { type SpawnOptions, spawnWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /** A dead worker's job is taken over within about 3 s (identical on every worker, as BullMQ requires). */
@@ -61,7 +59,7 @@ export async function createStack(env: Record<string, string>): Promise<Stack> {
 
 /** The `CODE` of a failed job's reason (`CODE: message`). */
 export function failureCode(job: Job | undefined): string | undefined {
-  return job?.failedReason ? /^([A-Z][A-Z0-9_]+): /.exec(job.failedReason)?.[1] : undefined;
+  return failureCodeOf(job?.failedReason);
 }
 
 /** Every job log line of a job, oldest first. */

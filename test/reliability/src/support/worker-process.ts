@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exited } from '@pgbackup/testkit';
-import { descendantsOf } from '../../../../apps/worker/src/test-support/worker-process.js';
+import { descendantsOf } from '@pgbackup/worker/testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** The built worker: fault tests kill real processes (turbo builds before `test`). */

@@ -1,5 +1,5 @@
+import { dumpDeduplicationId, enqueueDump } from '@pgbackup/queue';
 import type { Command } from 'commander';
-import { dumpDeduplicationId, enqueueDump } from '../../queue/backup-queue.js';
 import { action, examples } from '../action.js';
 import { type ChainResult, describeChain, followDumpChain } from '../chain.js';
 import type { CliContext } from '../context.js';

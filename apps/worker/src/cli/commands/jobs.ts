@@ -1,10 +1,10 @@
 import { findTarget } from '@pgbackup/backup-core';
+import { targetOfJob } from '@pgbackup/queue';
 import type { Job } from 'bullmq';
 import { type Command, Option } from 'commander';
 import { action, examples } from '../action.js';
 import type { CliContext } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
-import { targetOfJob } from '../follow.js';
 import { humanAge, table } from '../output.js';
 
 /** The states `jobs --state` accepts (prioritized and waiting-children are shown as waiting). */

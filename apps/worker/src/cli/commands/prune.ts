@@ -1,7 +1,6 @@
 import { describeReason, listBackups, planPrune } from '@pgbackup/backup-core';
+import { enqueuePrune, type PruneJobResult, parseJobResult } from '@pgbackup/queue';
 import type { Command } from 'commander';
-import type { PruneJobResult } from '../../jobs/prune-job.js';
-import { enqueuePrune } from '../../queue/backup-queue.js';
 import { action, examples } from '../action.js';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
@@ -112,7 +111,7 @@ async function runPrune(ctx: CliContext, options: PruneOptions): Promise<number>
         if (ctx.json) ctx.out.note(`backupctl: prune of ${job.target} failed: ${failure.reason}`);
         continue;
       }
-      const result = outcome.job.returnvalue as PruneJobResult;
+      const result = parseJobResult('prune', outcome.job.id, outcome.job.returnvalue);
       const report = { ...result, wouldDelete: result.deleted };
       results.push(report);
       printPlan(ctx, report);

@@ -7,9 +7,8 @@ import {
   restoreBackup,
   type TargetConfig,
 } from '@pgbackup/backup-core';
+import { enqueueRestore, parseJobResult, type RestoreJobResult } from '@pgbackup/queue';
 import type { Command } from 'commander';
-import type { RestoreJobResult } from '../../jobs/restore-job.js';
-import { enqueueRestore } from '../../queue/backup-queue.js';
 import { action, examples } from '../action.js';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
@@ -111,7 +110,7 @@ async function runRestore(ctx: CliContext, backupId: string, options: RestoreOpt
     } satisfies RestoreDocument);
     return exitCodes.failed;
   }
-  const result = outcome.job.returnvalue as RestoreJobResult;
+  const result = parseJobResult('restore', outcome.job.id, outcome.job.returnvalue);
   printResult(ctx, result);
   ctx.out.document({
     mode: 'queue',

@@ -1,10 +1,11 @@
+import { targetOfJob } from '@pgbackup/queue';
 import type { Job } from 'bullmq';
 import type { Command } from 'commander';
 import { action, examples } from '../action.js';
 import { type ChainResult, describeChain, failureOf, followDumpChain, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
-import { followJob, interruptSignal, targetOfJob } from '../follow.js';
+import { followJob, interruptSignal } from '../follow.js';
 import { createProgress } from '../progress.js';
 import { closest, editDistance } from '../resolve.js';
 

@@ -1,7 +1,7 @@
 import { nextRuns, type TargetConfig } from '@pgbackup/backup-core';
+import { dumpSchedulerId, targetOfSchedulerId } from '@pgbackup/queue';
 import type { JobSchedulerJson } from 'bullmq';
 import type { Command } from 'commander';
-import { dumpSchedulerId, targetOfSchedulerId } from '../../queue/names.js';
 import { action, examples } from '../action.js';
 import type { CliContext, RedisState } from '../context.js';
 import { CliError, classifyError, exitCodes } from '../exit-codes.js';

@@ -1,7 +1,6 @@
 import { type VerifyLevel, verifyLevels } from '@pgbackup/backup-core';
+import { enqueueVerify, parseJobResult, type VerifyJobResult } from '@pgbackup/queue';
 import { type Command, Option } from 'commander';
-import type { VerifyJobResult } from '../../jobs/verify-job.js';
-import { enqueueVerify } from '../../queue/backup-queue.js';
 import { action, examples } from '../action.js';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
@@ -81,7 +80,7 @@ async function runVerify(ctx: CliContext, backupId: string, options: VerifyOptio
     } satisfies VerifyDocument);
     return exitCodes.failed;
   }
-  const result = outcome.job.returnvalue as VerifyJobResult;
+  const result = parseJobResult('verify', outcome.job.id, outcome.job.returnvalue);
   ctx.out.text(`OK  ${backupId}  verified at level ${result.level} in ${humanDuration(result.durationMs)}`);
   ctx.out.document({
     job: { id: job.id! },

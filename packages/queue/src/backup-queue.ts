@@ -3,16 +3,7 @@ import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DumpJobData, PruneJobData, RestoreJobData, VerifyJobData } from './job-data.js';
 import { jobNames, QUEUE_NAME } from './names.js';
-
-/** Retry policy of every job: exponential backoff with jitter, history kept for the dashboard. */
-export function defaultJobOptions(config: BackupConfig): JobsOptions {
-  return {
-    attempts: config.worker.attempts,
-    backoff: { type: 'exponential', delay: config.worker.backoffMs, jitter: 0.5 },
-    removeOnComplete: { age: 30 * 86_400, count: 5_000 },
-    removeOnFail: { age: 90 * 86_400 },
-  };
-}
+import { defaultJobOptions, restoreJobOptions } from './retry-policy.js';
 
 export function createBackupQueue(config: BackupConfig, connection: Redis): Queue {
   return new Queue(QUEUE_NAME, {
@@ -50,6 +41,5 @@ export async function enqueuePrune(queue: Queue, data: PruneJobData, options: Jo
 }
 
 export async function enqueueRestore(queue: Queue, data: RestoreJobData, options: JobsOptions = {}) {
-  // A restore is not retried automatically: it replaces a database, an operator decides again.
-  return queue.add(jobNames.restore, data, { attempts: 1, ...options });
+  return queue.add(jobNames.restore, data, { ...options, ...restoreJobOptions });
 }

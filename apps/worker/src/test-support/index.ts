@@ -1,0 +1,4 @@
+/** What other packages' tests use of the worker: a configured worker in-process, and process helpers. */
+export { type WebhookReceiver, webhookReceiver } from './webhook-receiver.js';
+export { type WorkerFixture, workerFixture } from './worker-fixture.js';
+export { descendantsOf, spawnWorker, type WorkerProcess } from './worker-process.js';

@@ -1,0 +1,53 @@
+/**
+ * What the worker, backupctl and the dashboard share about the queue, so that none of them
+ * imports another app: the names, the job data and result schemas, enqueueing, the failure
+ * reason format and the retry policy. The only public surface: nothing else is reachable.
+ */
+export {
+  createBackupQueue,
+  dumpDeduplicationId,
+  enqueueDump,
+  enqueuePrune,
+  enqueueRestore,
+  enqueueVerify,
+} from './backup-queue.js';
+export { createCommandConnection, createRedisConnection } from './connection.js';
+export { failureCodeOf, formatFailureReason } from './failure-reason.js';
+export {
+  type DumpJobData,
+  InvalidJobDataError,
+  isJobName,
+  jobDataSchemas,
+  type ParsedJobData,
+  type PruneJobData,
+  parseJobData,
+  type RestoreJobData,
+  type VerifyJobData,
+} from './job-data.js';
+export {
+  type DumpJobResult,
+  type JobResult,
+  JobResultInvalidError,
+  jobResultSchemas,
+  type PruneJobResult,
+  parseJobResult,
+  type RestoreJobResult,
+  type VerifyJobResult,
+} from './job-results.js';
+export { backupIdForJob, targetOfJob } from './job-target.js';
+export {
+  dumpSchedulerId,
+  type JobName,
+  type JobState,
+  jobNames,
+  jobStates,
+  QUEUE_NAME,
+  targetOfSchedulerId,
+} from './names.js';
+export {
+  defaultJobOptions,
+  errorCodeOf,
+  isFinalFailure,
+  restoreJobOptions,
+  toJobError,
+} from './retry-policy.js';

@@ -1,0 +1,94 @@
+import { verifyLevels } from '@pgbackup/backup-core';
+import { z } from 'zod';
+import { type JobName, jobNames } from './names.js';
+
+/**
+ * What each job returns. The worker's handlers are typed by these schemas, and every reader (the
+ * CLI, the dashboard, the bench) parses a job's return value with them instead of casting it: a
+ * worker of another version, or a hand-edited job, gives a clear error rather than `undefined`s.
+ * Fields a worker may omit are optional: BullMQ stores return values as JSON, which drops them.
+ */
+
+export const dumpJobResult = z.object({
+  backupId: z.string(),
+  target: z.string(),
+  file: z.string(),
+  sizeBytes: z.number(),
+  sha256: z.string(),
+  durationMs: z.number(),
+  /** True when a previous run of this job had already written the backup. */
+  reused: z.boolean(),
+  runLog: z.string(),
+  verifyJobId: z.string().optional(),
+});
+
+export const verifyJobResult = z.object({
+  backupId: z.string(),
+  target: z.string(),
+  level: z.enum(verifyLevels),
+  ok: z.literal(true),
+  durationMs: z.number(),
+  pruneJobId: z.string().optional(),
+});
+
+export const pruneJobResult = z.object({
+  target: z.string(),
+  dryRun: z.boolean(),
+  kept: z.number(),
+  deleted: z.array(z.string()),
+  decisions: z.array(
+    z.object({
+      id: z.string(),
+      createdAt: z.string(),
+      action: z.enum(['keep', 'delete']),
+      reasons: z.array(z.string()),
+    }),
+  ),
+});
+
+export const restoreJobResult = z.object({
+  backupId: z.string(),
+  database: z.string(),
+  /** The configured target on whose server the database was restored. */
+  server: z.string(),
+  durationMs: z.number(),
+  safetyBackupId: z.string().optional(),
+  replacedExisting: z.boolean(),
+});
+
+export const jobResultSchemas = {
+  [jobNames.dump]: dumpJobResult,
+  [jobNames.verify]: verifyJobResult,
+  [jobNames.prune]: pruneJobResult,
+  [jobNames.restore]: restoreJobResult,
+} as const;
+
+export type DumpJobResult = z.output<typeof dumpJobResult>;
+export type VerifyJobResult = z.output<typeof verifyJobResult>;
+export type PruneJobResult = z.output<typeof pruneJobResult>;
+export type RestoreJobResult = z.output<typeof restoreJobResult>;
+export type JobResult<N extends JobName> = z.output<(typeof jobResultSchemas)[N]>;
+
+export class JobResultInvalidError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobResultInvalidError';
+  }
+}
+
+/** Parses a completed job's return value; the error names the job and the first wrong fields. */
+export function parseJobResult<N extends JobName>(
+  name: N,
+  jobId: string | undefined,
+  value: unknown,
+): JobResult<N> {
+  const result = jobResultSchemas[name].safeParse(value);
+  if (result.success) return result.data as JobResult<N>;
+  const problems = result.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(value)'}: ${issue.message}`)
+    .join('; ');
+  throw new JobResultInvalidError(
+    `${name} job ${jobId ?? '?'} returned a value of an unexpected shape (${problems}): was it run by a worker of another version?`,
+  );
+}

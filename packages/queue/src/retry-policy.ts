@@ -1,0 +1,58 @@
+import { type BackupConfig, BackupError } from '@pgbackup/backup-core';
+import { type Job, type JobsOptions, UnrecoverableError } from 'bullmq';
+import { formatFailureReason } from './failure-reason.js';
+import { InvalidJobDataError } from './job-data.js';
+
+/**
+ * The retry policy, whole: how often and how late a job is tried again (job options), which
+ * failures are not worth another attempt (UnrecoverableError), and when a failure is final.
+ */
+
+/** Every job: exponential backoff with jitter, history kept for the dashboard. */
+export function defaultJobOptions(config: BackupConfig): JobsOptions {
+  return {
+    attempts: config.worker.attempts,
+    backoff: { type: 'exponential', delay: config.worker.backoffMs, jitter: 0.5 },
+    removeOnComplete: { age: 30 * 86_400, count: 5_000 },
+    removeOnFail: { age: 90 * 86_400 },
+  };
+}
+
+/** A restore replaces a database: it is never tried again without an operator deciding so. */
+export const restoreJobOptions = { attempts: 1 } as const satisfies JobsOptions;
+
+/** The code of a failure, as its reason will start. */
+export function errorCodeOf(error: unknown): string {
+  if (error instanceof BackupError) return error.code;
+  if (error instanceof InvalidJobDataError) return 'JOB_DATA_INVALID';
+  return 'INTERNAL';
+}
+
+/**
+ * What BullMQ sees of a failure: errors that retrying cannot fix (bad credentials, a missing
+ * database, a corrupt backup, invalid job data) become UnrecoverableError, so the job fails at
+ * once instead of spending its attempts; the message always starts with the error code.
+ */
+export function toJobError(error: unknown): Error {
+  const message = formatFailureReason(
+    errorCodeOf(error),
+    error instanceof Error ? error.message : String(error),
+  );
+  const retryable = error instanceof BackupError ? error.retryable : !(error instanceof InvalidJobDataError);
+  if (!retryable) return new UnrecoverableError(message);
+  const wrapped = new Error(message, { cause: error });
+  wrapped.name = error instanceof Error ? error.name : 'Error';
+  return wrapped;
+}
+
+/**
+ * Whether this failure ends the job: retrying cannot help, or no attempt is left. `attemptsMade`
+ * counts the attempt that just failed (as BullMQ's `failed` event reports it).
+ */
+export function isFinalFailure(job: Pick<Job, 'attemptsMade' | 'opts'>, error: Error): boolean {
+  return (
+    error instanceof UnrecoverableError ||
+    error.name === 'UnrecoverableError' ||
+    job.attemptsMade >= (job.opts.attempts ?? 1)
+  );
+}
