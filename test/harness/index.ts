@@ -1,4 +1,5 @@
 export { findBinary } from './binaries.js';
+export { type ConnectionRecorder, connectionRecorder } from './connection-recorder.js';
 export { quoteIdent, withDatabase } from './database-url.js';
 export { HarnessError } from './errors.js';
 export { createTestDatabase, harness, type TestDatabase, uniqueName, uniquePrefix } from './fixtures.js';

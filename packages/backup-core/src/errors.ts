@@ -38,6 +38,10 @@ export const errorCodes = {
   DECRYPT_TAMPERED: { retryable: false },
   DECRYPT_BAD_HEADER: { retryable: false },
   RESTORE_TARGET_NOT_EMPTY: { retryable: false },
+  /** A restore database name that is not a plain identifier, or a template/maintenance database. */
+  RESTORE_DATABASE_INVALID: { retryable: false },
+  /** Replacing the database a configured target backs up without `confirm` naming that target. */
+  RESTORE_CONFIRM_REQUIRED: { retryable: false },
   PRUNE_BLOCKED: { retryable: true },
   LOCKED: { retryable: true },
   BACKUP_FILE_UNREADABLE: { retryable: true },

@@ -65,6 +65,13 @@ export {
   type PgConnection,
   withDatabase,
 } from './postgres/connection.js';
+export {
+  checkRestoreDatabaseName,
+  databaseNamePattern,
+  databaseNameRule,
+  isPlainDatabaseName,
+  reservedDatabaseNames,
+} from './postgres/database-name.js';
 export { findPgTool, type ToolInfo } from './postgres/tools.js';
 export {
   defaultRetentionPolicy,
@@ -80,6 +87,12 @@ export {
   planPrune,
   type RetentionPolicy,
 } from './prune/index.js';
+export {
+  checkConfirmation,
+  type ProtectedDatabase,
+  sameHost,
+  targetDatabases,
+} from './restore/protected.js';
 export {
   type RestoreOptions,
   type RestorePhase,

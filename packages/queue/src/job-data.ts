@@ -1,4 +1,10 @@
-import { parseBackupId, targetNamePattern, verifyLevels } from '@pgbackup/backup-core';
+import {
+  databaseNameRule,
+  isPlainDatabaseName,
+  parseBackupId,
+  targetNamePattern,
+  verifyLevels,
+} from '@pgbackup/backup-core';
 import { z } from 'zod';
 import { type JobName, jobNames } from './names.js';
 
@@ -46,10 +52,16 @@ export const pruneJobData = z.strictObject({
 
 export const restoreJobData = z.strictObject({
   backupId,
-  /** Database name to restore into, on the server of `server` (a target name; default: the backup's target). */
-  database: z.string().min(1).max(63),
+  /**
+   * Database name to restore into, on the server of `server` (a target name; default: the backup's
+   * target). Checked here too so that a job written into Redis directly (Bull Board's add/edit)
+   * fails as JOB_DATA_INVALID before the restore starts; the engine checks again.
+   */
+  database: z.string().refine(isPlainDatabaseName, { message: databaseNameRule }),
   server: targetName.optional(),
   force: z.boolean().default(false),
+  /** The name of the target whose own database this replaces, typed again (backupctl --confirm). */
+  confirm: z.string().max(63).optional(),
   noOwner: z.boolean().default(false),
   origin,
 });

@@ -47,6 +47,8 @@ const usageCodes: ReadonlySet<BackupErrorCode> = new Set([
   'BACKUP_NOT_FOUND',
   'ENCRYPTION_KEY_MISSING',
   'ENCRYPTION_KEY_INVALID',
+  'RESTORE_DATABASE_INVALID',
+  'RESTORE_CONFIRM_REQUIRED',
 ]);
 
 /** Errors ioredis and BullMQ raise when Redis is gone in the middle of a command. */

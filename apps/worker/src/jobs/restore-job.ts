@@ -1,4 +1,4 @@
-import { findTarget, parseBackupId, RunLog, restoreBackup } from '@pgbackup/backup-core';
+import { findTarget, parseBackupId, RunLog, restoreBackup, targetDatabases } from '@pgbackup/backup-core';
 import type { ParsedJobData, RestoreJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from './job-run.js';
@@ -16,7 +16,7 @@ export async function runRestoreJob(
   const runLog = await RunLog.open(ctx.config.logDir, server.name, 'restore');
   try {
     await runLog.line(
-      `job ${run.job.id}: restore ${data.backupId} into ${data.database} on ${server.displayUrl} (force: ${data.force})`,
+      `job ${run.job.id}: restore ${data.backupId} into ${data.database} on ${server.displayUrl} (force: ${data.force}, confirm: ${data.confirm ?? 'none'})`,
     );
     const result = await restoreBackup({
       backupDir: ctx.config.backupDir,
@@ -24,6 +24,9 @@ export async function runRestoreJob(
       id: data.backupId,
       to: { ...server.connection, database: data.database },
       force: data.force,
+      // Every configured target's database: the engine picks those on this server.
+      protectedDatabases: targetDatabases(ctx.config.targets),
+      ...(data.confirm === undefined ? {} : { confirm: data.confirm }),
       noOwner: data.noOwner,
       keyring: ctx.keyring,
       ...(ctx.encryptionKey ? { encryptionKey: ctx.encryptionKey } : {}),

@@ -33,6 +33,16 @@ export function libpqEnvironment(
   return env;
 }
 
+/**
+ * Arguments and environment that make pg_restore restore into `connection`'s database. pg_restore
+ * needs -d to restore into a database at all, but libpq reads a -d value holding `=` or starting
+ * with postgres:// as connection settings. An empty -d is skipped by libpq, which then takes the
+ * name from PGDATABASE, and libpq never parses PGDATABASE: the name can only ever be a name.
+ */
+export function pgRestoreInto(connection: PgConnection): { args: string[]; env: NodeJS.ProcessEnv } {
+  return { args: ['--dbname', ''], env: libpqEnvironment(connection) };
+}
+
 export function withDatabase(connection: PgConnection, database: string): PgConnection {
   return { ...connection, database };
 }

@@ -13,7 +13,8 @@ import {
   type Workspace,
   workspace,
 } from '../test-support/fixtures.js';
-import { databaseDigest, withClient } from '../test-support/sample-database.js';
+import { restoreLeftovers } from '../test-support/leftovers.js';
+import { databaseDigest } from '../test-support/sample-database.js';
 import { editManifest, flipBit } from '../test-support/tamper.js';
 import { restoreBackup, safetyTargetName } from './restore.js';
 
@@ -69,17 +70,6 @@ function restoreInto(database: string, extra: { force?: boolean; backupDir?: str
   });
 }
 
-/** Staging and set-aside databases a restore into `database` may create; none may outlive it. */
-async function leftoversOf(database: string): Promise<string[]> {
-  return withClient(withDatabase(source.url, 'postgres'), async (client) => {
-    const { rows } = await client.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE starts_with(datname, $1 || '__restore_') OR starts_with(datname, $1 || '__replaced_')`,
-      [database],
-    );
-    return rows.map((row) => row.datname);
-  });
-}
-
 async function failureCode(promise: Promise<unknown>): Promise<BackupErrorCode | undefined> {
   return promise.then(
     () => undefined,
@@ -90,62 +80,67 @@ async function failureCode(promise: Promise<unknown>): Promise<BackupErrorCode |
 describe('restore refuses what would lose data', () => {
   it('refuses a corrupted backup and leaves the target database as it was', async () => {
     await backedUp();
+    const leftovers = await restoreLeftovers(source.url);
     await flipBit((await findBackup(ws.backupDir, backupId)).filePath);
     const target = await occupiedDatabase();
     const before = await databaseDigest(target.url);
 
     expect(await failureCode(restoreInto(target.name, { force: true }))).toBe('CHECKSUM_MISMATCH');
     expect(await databaseDigest(target.url)).toEqual(before);
-    expect(await leftoversOf(target.name)).toEqual([]);
+    expect(await leftovers.check()).toEqual([]);
     // No safety dump either: nothing was about to be replaced.
     expect((await listBackups(ws.backupDir, { target: safetyTargetName(target.name) })).entries).toEqual([]);
   });
 
   it('refuses to replace a database holding tables without force, changing nothing', async () => {
     await backedUp();
+    const leftovers = await restoreLeftovers(source.url);
     const target = await occupiedDatabase();
     const before = await databaseDigest(target.url);
 
     expect(await failureCode(restoreInto(target.name))).toBe('RESTORE_TARGET_NOT_EMPTY');
     expect(await databaseDigest(target.url)).toEqual(before);
-    expect(await leftoversOf(target.name)).toEqual([]);
+    expect(await leftovers.check()).toEqual([]);
     expect((await listBackups(ws.backupDir)).entries.map((e) => e.manifest.id)).toEqual([backupId]);
   });
 
   it('with force, takes a checked safety dump first, and that dump brings the old data back', async () => {
     await backedUp();
+    const leftovers = await restoreLeftovers(source.url);
     const target = await occupiedDatabase();
     const before = await databaseDigest(target.url);
 
     const result = await restoreInto(target.name, { force: true });
     expect(result.replacedExisting).toBe(true);
     expect(await databaseDigest(target.url)).toEqual(sourceDigest);
-    expect(await leftoversOf(target.name)).toEqual([]);
+    expect(await leftovers.check()).toEqual([]);
 
     const safety = (await listBackups(ws.backupDir, { target: safetyTargetName(target.name) })).entries;
     expect(safety.map((e) => e.manifest.id)).toEqual([result.safetyBackupId]);
-    expect(safety[0]!.manifest.verifications).toMatchObject([{ level: 'checksum', ok: true }]);
+    expect(safety[0]!.manifest.verifications).toMatchObject([{ level: 'read', ok: true }]);
     expect(safety[0]!.manifest.tables).toMatchObject([{ schema: 'public', name: 'precious', rows: 300 }]);
 
     const undone = await restoreInto(target.name, { force: true, id: result.safetyBackupId! });
     expect(undone.replacedExisting).toBe(true);
     expect(await databaseDigest(target.url)).toEqual(before);
-    expect(await leftoversOf(target.name)).toEqual([]);
+    expect(await leftovers.check()).toEqual([]);
   });
 
   it('restores into an existing empty database without force', async () => {
     await backedUp();
+    const leftovers = await restoreLeftovers(source.url);
     const target = await createTestDatabase('restempty');
 
     const result = await restoreInto(target.name);
     expect(result).toMatchObject({ database: target.name, replacedExisting: true });
     expect(result.safetyBackupId).toBeUndefined();
     expect(await databaseDigest(target.url)).toEqual(sourceDigest);
-    expect(await leftoversOf(target.name)).toEqual([]);
+    expect(await leftovers.check()).toEqual([]);
   });
 
   it('restores from a bare copy of the file and its manifest, all other state lost', async () => {
     await backedUp();
+    const leftovers = await restoreLeftovers(source.url);
     const entry = await findBackup(ws.backupDir, backupId);
     const bare = path.join(ws.root, 'copied-by-hand');
     const dir = path.join(bare, entry.manifest.target);
@@ -159,13 +154,14 @@ describe('restore refuses what would lose data', () => {
     const result = await restoreInto(database, { backupDir: bare });
     expect(result.replacedExisting).toBe(false);
     expect(await databaseDigest(withDatabase(source.url, database))).toEqual(sourceDigest);
-    expect(await leftoversOf(database)).toEqual([]);
+    expect(await leftovers.check()).toEqual([]);
   });
 });
 
 describe('a restore that fails in its staging database', () => {
   it('leaves the database being replaced untouched when row counts differ (ROW_COUNT_MISMATCH)', async () => {
     await backedUp();
+    const leftovers = await restoreLeftovers(source.url);
     await editManifest(ws.backupDir, backupId, (m) => ({
       ...m,
       tables: m.tables.map((t) => ({ ...t, rows: t.rows + 5 })),
@@ -175,7 +171,7 @@ describe('a restore that fails in its staging database', () => {
 
     expect(await failureCode(restoreInto(target.name, { force: true }))).toBe('ROW_COUNT_MISMATCH');
     expect(await databaseDigest(target.url)).toEqual(before);
-    expect(await leftoversOf(target.name)).toEqual([]);
+    expect(await leftovers.check()).toEqual([]);
   });
 
   it('leaves it untouched when pg_restore fails (an owner role that no longer exists)', async () => {
@@ -191,12 +187,13 @@ describe('a restore that fails in its staging database', () => {
       logDir: ws.logDir,
     });
     backupId = manifest.id;
+    const leftovers = await restoreLeftovers(source.url);
     await db.query(`ALTER TABLE public.owned OWNER TO CURRENT_USER; DROP ROLE ${owner}`);
     const target = await occupiedDatabase();
     const before = await databaseDigest(target.url);
 
     expect(await failureCode(restoreInto(target.name, { force: true }))).toBe('RESTORE_FAILED');
     expect(await databaseDigest(target.url)).toEqual(before);
-    expect(await leftoversOf(target.name)).toEqual([]);
+    expect(await leftovers.check()).toEqual([]);
   });
 });

@@ -7,17 +7,20 @@ import { type Logger, silentLogger } from '../logger.js';
 import {
   classifyPostgresError,
   connect,
-  libpqEnvironment,
   type PgConnection,
+  pgRestoreInto,
   postgresError,
   withDatabase,
 } from '../postgres/connection.js';
+import { checkRestoreDatabaseName } from '../postgres/database-name.js';
 import { createScratchDatabase, quoteIdent } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
 import { findBackup } from '../storage/catalog.js';
 import { decodeBackup } from '../verify/decode.js';
 import { compareRowCounts } from '../verify/table-checks.js';
 import { verifyBackup } from '../verify/verify.js';
+import { describeContents, inspectDatabase } from './inspect.js';
+import { checkConfirmation, type ProtectedDatabase } from './protected.js';
 
 export type RestorePhase = 'checking' | 'safety-dump' | 'restoring' | 'comparing' | 'swapping' | 'done';
 
@@ -25,12 +28,22 @@ export interface RestoreOptions {
   backupDir: string;
   logDir: string;
   id: string;
-  /** Where to restore: `database` is the name the restored database gets. */
+  /**
+   * Where to restore: `database` is the name the restored database gets, a plain identifier (see
+   * databaseNameRule), never template0, template1 or the maintenance database.
+   */
   to: PgConnection;
   /** Database to connect to for CREATE/ALTER/DROP DATABASE. Default `postgres`. */
   maintenanceDatabase?: string;
-  /** Replace a database that holds tables (after a safety dump). Default false: refuse. */
+  /** Replace a database that holds any object or large object (after a safety dump). Default false: refuse. */
   force?: boolean;
+  /**
+   * Databases configured targets back up. Replacing one of them (same host, port and name) also
+   * needs `confirm` equal to its target's name. Default none.
+   */
+  protectedDatabases?: readonly ProtectedDatabase[];
+  /** The name of the target whose database is being replaced, typed again (CLI --confirm). */
+  confirm?: string;
   keyring?: readonly OperatorKey[];
   /** Encrypts the safety dump when set. */
   encryptionKey?: OperatorKey;
@@ -53,12 +66,15 @@ export interface RestoreResult {
  * Restores a backup into a database without ever leaving that database half-restored: the
  * backup's checksum is checked first (a corrupt backup is refused), the archive is restored into
  * a staging database with --exit-on-error and its row counts compared with the manifest, and only
- * then is the staging database renamed into place. A database that holds tables is replaced only
- * with `force`, and only after a safety dump of it has been written and checked.
+ * then is the staging database renamed into place. A database that holds anything is replaced only
+ * with `force`, and only after a safety dump of it has been written and read back in full; a
+ * configured target's own database also needs `confirm`.
  * Needs nothing but the backup file, its manifest and the server: no Redis, no queue.
  */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
+  // Before anything connects: a name is never let near a libpq tool unless it is a plain name.
+  checkRestoreDatabaseName(options.to.database, options.maintenanceDatabase ?? 'postgres');
   const logger = (options.logger ?? silentLogger).child({ backupId: options.id, to: options.to.database });
   const phase = (name: RestorePhase) => options.onPhase?.(name);
   const keyring = options.keyring ?? [];
@@ -78,16 +94,18 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   });
 
   const existing = await inspectDatabase(server, options.to.database);
-  if (existing.exists && existing.tables > 0 && !options.force) {
+  if (existing.exists) checkConfirmation(options.protectedDatabases ?? [], options.to, options.confirm);
+  const holds = describeContents(existing.contents);
+  if (holds && !options.force) {
     throw new BackupError(
       'RESTORE_TARGET_NOT_EMPTY',
-      `database ${options.to.database} exists and holds ${existing.tables} table(s): refusing to replace it. ` +
+      `database ${options.to.database} exists and holds ${holds}: refusing to replace it. ` +
         'Pass --force to replace it (a safety dump of it is taken first), or restore into a new database name.',
     );
   }
 
   let safetyBackupId: string | undefined;
-  if (existing.exists && existing.tables > 0) {
+  if (holds) {
     phase('safety-dump');
     const safety = await runDump({
       target: {
@@ -102,10 +120,12 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       ...(options.signal ? { signal: options.signal } : {}),
       logger,
     });
+    // `read` decodes the whole archive through pg_restore: a checksum alone would not notice a
+    // dump that is intact as bytes but that pg_restore cannot read, and the original is dropped next.
     await verifyBackup({
       backupDir: options.backupDir,
       id: safety.manifest.id,
-      level: 'checksum',
+      level: 'read',
       keyring: options.encryptionKey ? [options.encryptionKey, ...keyring] : keyring,
     });
     safetyBackupId = safety.manifest.id;
@@ -113,12 +133,14 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   }
 
   phase('restoring');
-  const stagingName = shortName(options.to.database, `__restore_${randomBytes(3).toString('hex')}`);
+  // Random hex only: nothing the caller chose ends up in a name handed to a tool.
+  const stagingName = `pgbackup_restore_${randomBytes(6).toString('hex')}`;
   const staging = await createScratchDatabase(server, stagingName);
   let swapped = false;
   try {
     const pgRestore = await findPgTool('pg_restore', Number.parseInt(entry.manifest.pgDumpVersion, 10));
-    const args = ['--exit-on-error', '--dbname', stagingName];
+    const into = pgRestoreInto(withDatabase(server, stagingName));
+    const args = ['--exit-on-error', ...into.args];
     if (options.noOwner) args.push('--no-owner', '--no-privileges');
     const outcome = await decodeBackup(entry, {
       keyring,
@@ -126,7 +148,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         name: 'pg_restore',
         program: pgRestore.path,
         args,
-        env: libpqEnvironment(withDatabase(server, stagingName)),
+        env: into.env,
         failureCode: 'RESTORE_FAILED',
         classify: (stderr) => classifyPostgresError(stderr) ?? 'RESTORE_FAILED',
         stdout: 'ignore',
@@ -171,37 +193,6 @@ export function safetyTargetName(database: string): string {
   return targetNamePattern.test(name) ? name : 'database.safety';
 }
 
-function shortName(base: string, suffix: string): string {
-  // Identifiers are cut at 63 bytes; cut the base (by characters, UTF-8 safe) rather than the suffix.
-  let head = base;
-  while (Buffer.byteLength(head + suffix) > 63) head = head.slice(0, -1);
-  return head + suffix;
-}
-
-async function inspectDatabase(
-  server: PgConnection,
-  database: string,
-): Promise<{ exists: boolean; tables: number }> {
-  const admin = await connect(server);
-  try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (!rowCount) return { exists: false, tables: 0 };
-  } finally {
-    await admin.end().catch(() => undefined);
-  }
-  const client = await connect(withDatabase(server, database));
-  try {
-    const { rows } = await client.query<{ n: string }>(
-      `SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-          AND n.nspname NOT LIKE 'pg\\_toast%'`,
-    );
-    return { exists: true, tables: Number(rows[0]!.n) };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 /** Renames the staging database into place; the replaced database is dropped once the swap is done. */
 async function swapInto(
   server: PgConnection,
@@ -211,7 +202,7 @@ async function swapInto(
 ): Promise<void> {
   const admin = await connect(server);
   try {
-    const replaced = shortName(target, `__replaced_${randomBytes(3).toString('hex')}`);
+    const replaced = `pgbackup_replaced_${randomBytes(6).toString('hex')}`;
     if (targetExists) {
       // Clients reconnect quickly: terminate and rename until the rename wins (a few tries).
       for (let attempt = 1; ; attempt++) {

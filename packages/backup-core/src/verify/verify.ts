@@ -6,8 +6,8 @@ import { type Logger, silentLogger } from '../logger.js';
 import { levelRank, type Manifest, type Verification, type VerifyLevel } from '../manifest.js';
 import {
   classifyPostgresError,
-  libpqEnvironment,
   type PgConnection,
+  pgRestoreInto,
   withDatabase,
 } from '../postgres/connection.js';
 import { createScratchDatabase } from '../postgres/scratch.js';
@@ -136,11 +136,12 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
       options.scratchServer,
       `pgbackup_verify_${randomBytes(5).toString('hex')}`,
     );
+    const into = pgRestoreInto(withDatabase(options.scratchServer, scratch.name));
     consumer = {
       name: 'pg_restore (into a scratch database)',
       program: pgRestore.path,
-      args: ['--exit-on-error', '--no-owner', '--no-privileges', '--dbname', scratch.name],
-      env: libpqEnvironment(withDatabase(options.scratchServer, scratch.name)),
+      args: ['--exit-on-error', '--no-owner', '--no-privileges', ...into.args],
+      env: into.env,
       failureCode: 'RESTORE_FAILED',
       classify: (stderr) =>
         classifyPostgresError(stderr) ?? classifyScratchServerError(stderr) ?? 'RESTORE_FAILED',

@@ -1,11 +1,14 @@
 import {
   type BackupConfig,
   type CatalogEntry,
+  checkRestoreDatabaseName,
   findTarget,
   loadOperatorKey,
   type OperatorKey,
   restoreBackup,
+  sameHost,
   type TargetConfig,
+  targetDatabases,
 } from '@pgbackup/backup-core';
 import { enqueueRestore, parseJobResult, type RestoreJobResult } from '@pgbackup/queue';
 import type { Command } from 'commander';
@@ -31,6 +34,7 @@ export interface RestoreDocument {
 interface RestoreOptions {
   to: string;
   force?: boolean;
+  confirm?: string;
   owner?: boolean;
   wait?: boolean;
   direct?: boolean;
@@ -44,10 +48,17 @@ export function registerRestore(program: Command): void {
     .argument('<backup-id>', 'a backup id, as `backupctl backups` lists them')
     .requiredOption(
       '--to <database|url>',
-      "a database name (on the server of the backup's target), or postgresql://[user@]host:port/database " +
-        'on the server of a configured target, whose credentials are used (no password in the URL)',
+      "a plain database name (letters, digits, _ and $; on the server of the backup's target), or " +
+        'postgresql://[user@]host:port/database on the server of a configured target, whose credentials are used (no password in the URL)',
     )
-    .option('-f, --force', 'replace a database that holds tables (a safety dump of it is taken first)')
+    .option(
+      '-f, --force',
+      'replace a database that holds anything: tables, views, sequences, functions, types, large objects (a safety dump of it is taken first)',
+    )
+    .option(
+      '--confirm <target>',
+      "the target's name, typed again, to replace the very database a configured target backs up",
+    )
     .option('--no-owner', "skip ownership and grants (when the backup's roles do not exist on that server)")
     .option('-w, --wait', 'follow the restore job; exit 1 if it fails')
     .option(
@@ -58,7 +69,7 @@ export function registerRestore(program: Command): void {
       'after',
       examples([
         'backupctl restore 20261125T020000123Z-app-1a2b3c --to app_copy --wait',
-        'backupctl restore 20261125T020000123Z-app-1a2b3c --to app --force --wait',
+        'backupctl restore 20261125T020000123Z-app-1a2b3c --to app --force --confirm app --wait',
         'backupctl restore 20261125T020000123Z-app-1a2b3c --to postgresql://db2.internal:5432/app --direct',
       ]),
     )
@@ -71,10 +82,16 @@ async function runRestore(ctx: CliContext, backupId: string, options: RestoreOpt
   const { server, database } = restoreDestination(config, entry, options.to);
   const force = options.force === true;
   const noOwner = options.owner === false;
+  const confirm = options.confirm;
   ctx.out.note(
     `restoring ${backupId} into ${database} on ${server.displayUrl.replace(/\/[^/]*$/, '')} (credentials of target ${server.name})`,
   );
-  if (options.direct) return restoreDirect(ctx, config, backupId, server, database, { force, noOwner });
+  if (options.direct)
+    return restoreDirect(ctx, config, backupId, server, database, {
+      force,
+      noOwner,
+      ...(confirm === undefined ? {} : { confirm }),
+    });
 
   const queue = await ctx.queue();
   const job = await enqueueRestore(queue, {
@@ -82,6 +99,7 @@ async function runRestore(ctx: CliContext, backupId: string, options: RestoreOpt
     database,
     server: server.name,
     force,
+    ...(confirm === undefined ? {} : { confirm }),
     noOwner,
     origin: 'manual',
   });
@@ -129,7 +147,7 @@ async function restoreDirect(
   backupId: string,
   server: TargetConfig,
   database: string,
-  flags: { force: boolean; noOwner: boolean },
+  flags: { force: boolean; noOwner: boolean; confirm?: string },
 ): Promise<number> {
   const encryptionKey = config.encryptionKeyFile
     ? await loadOperatorKey(config.encryptionKeyFile)
@@ -150,6 +168,8 @@ async function restoreDirect(
       id: backupId,
       to: { ...server.connection, database },
       force: flags.force,
+      protectedDatabases: targetDatabases(config.targets),
+      ...(flags.confirm === undefined ? {} : { confirm: flags.confirm }),
       noOwner: flags.noOwner,
       keyring,
       ...(encryptionKey ? { encryptionKey } : {}),
@@ -197,14 +217,6 @@ function printResult(ctx: CliContext, result: RestoreJobResult): void {
   );
 }
 
-const localHosts = new Set(['localhost', '127.0.0.1', '::1']);
-
-function sameHost(a: string, b: string): boolean {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  return x === y || (localHosts.has(x) && localHosts.has(y));
-}
-
 /**
  * Where `--to` points. A name restores on the server of the backup's target. A URL must name the
  * host:port of a configured target: its credentials are used, because job data (stored in
@@ -216,7 +228,7 @@ export function restoreDestination(
   to: string,
 ): { server: TargetConfig; database: string } {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(to)) {
-    checkDatabaseName(to);
+    checkRestoreDatabaseName(to);
     try {
       return { server: findTarget(config, entry.manifest.target), database: to };
     } catch (error) {
@@ -258,7 +270,7 @@ export function restoreDestination(
   const user = decodeURIComponent(url.username);
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (database === '') throw new CliError('USAGE', `--to ${to} names no database`, exitCodes.usage);
-  checkDatabaseName(database);
+  checkRestoreDatabaseName(database);
   const onServer = config.targets.filter(
     (t) => sameHost(t.connection.host, host) && t.connection.port === port,
   );
@@ -276,14 +288,4 @@ export function restoreDestination(
   }
   const server = candidates.find((t) => t.name === entry.manifest.target) ?? candidates[0]!;
   return { server, database };
-}
-
-function checkDatabaseName(name: string): void {
-  if (name === '' || Buffer.byteLength(name) > 63) {
-    throw new CliError(
-      'USAGE',
-      `--to: ${JSON.stringify(name)} is not a database name (1 to 63 bytes)`,
-      exitCodes.usage,
-    );
-  }
 }
