@@ -3,12 +3,13 @@ import { BackupError } from '@pgbackup/backup-core';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
 import { isJobName, parseJobData } from '../queue/job-data.js';
-import type { JobName } from '../queue/names.js';
+import { type JobName, jobNames } from '../queue/names.js';
 import { runDumpJob } from './dump-job.js';
 import { errorCodeOf, toJobError } from './errors.js';
 import type { JobRun } from './job-run.js';
 import { runPruneJob } from './prune-job.js';
 import { runRestoreJob } from './restore-job.js';
+import { claimRestoreRun } from './restore-once.js';
 import { runVerifyJob } from './verify-job.js';
 
 /** Jobs in progress on this worker, so a shutdown past its deadline can abort them. */
@@ -46,6 +47,14 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
     } catch (error) {
       await log(`rejected: ${(error as Error).message}`);
       throw toJobError(error);
+    }
+    if (job.name === jobNames.restore) {
+      try {
+        await claimRestoreRun(ctx, job);
+      } catch (error) {
+        await log(`rejected: ${(error as Error).message}`);
+        throw error;
+      }
     }
 
     const controller = new AbortController();
