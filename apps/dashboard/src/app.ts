@@ -18,6 +18,7 @@ import { healthz, readyz } from './health.js';
 import { collectMetrics } from './metrics.js';
 import { renderBackupsPage } from './pages/backups-page.js';
 import { DashboardPaths } from './paths.js';
+import { replayGuard } from './replay-guard.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface DashboardDeps {
@@ -100,7 +101,8 @@ export function createDashboardApp(deps: DashboardDeps): Express {
     res.set('Cache-Control', 'no-store').type(contentType).send(body);
   }) satisfies AsyncHandler);
 
-  routes.use('/queues', bullBoard(deps.queue, paths));
+  // The guard first: the board would retry a restore or a completed job (see replay-guard.ts).
+  routes.use('/queues', replayGuard(deps.queue), bullBoard(deps.queue, paths));
 
   app.use(paths.mount, routes);
 
