@@ -18,18 +18,19 @@ import { healthz, readyz } from './health.js';
 import { collectMetrics } from './metrics.js';
 import { renderBackupsPage } from './pages/backups-page.js';
 import { DashboardPaths } from './paths.js';
+import { replayGuard } from './replay-guard.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface DashboardDeps {
   config: Pick<BackupConfig, 'targets' | 'backupDir'> & {
-    dashboard: Pick<BackupConfig['dashboard'], 'basePath'>;
+    dashboard: Pick<BackupConfig['dashboard'], 'basePath' | 'trustProxy'>;
   };
   /** The backup queue (createBackupQueue); the caller owns it and closes it. */
   queue: Queue;
   /** For the health checks' PING; the caller owns it. */
   redis: Redis;
   accounts: Accounts;
-  /** Default: 10 failed logins per client and minute. */
+  /** Default: 10 failed logins per client address and user name and minute, then 429 after 1 s. */
   limiter?: FailureLimiter;
   logger?: Logger;
   /** Clock for ages and staleness. Default: the real time. */
@@ -53,8 +54,10 @@ export function createDashboardApp(deps: DashboardDeps): Express {
 
   const app = express();
   app.disable('x-powered-by');
-  // req.ip is the peer's address: X-Forwarded-For is not trusted, since anyone can send it.
-  app.set('trust proxy', false);
+  // req.ip, which the failed-login limiter counts by, is the peer's address: X-Forwarded-For is
+  // ignored, since anyone can send it, unless DASHBOARD_TRUST_PROXY names the proxies (or their
+  // number) that set it. Express takes a hop count or a list of addresses and CIDR ranges as is.
+  app.set('trust proxy', deps.config.dashboard.trustProxy ?? false);
   app.use(securityHeaders());
 
   const routes = express.Router();
@@ -100,7 +103,8 @@ export function createDashboardApp(deps: DashboardDeps): Express {
     res.set('Cache-Control', 'no-store').type(contentType).send(body);
   }) satisfies AsyncHandler);
 
-  routes.use('/queues', bullBoard(deps.queue, paths));
+  // The guard first: the board would retry a restore or a completed job (see replay-guard.ts).
+  routes.use('/queues', replayGuard(deps.queue), bullBoard(deps.queue, paths));
 
   app.use(paths.mount, routes);
 

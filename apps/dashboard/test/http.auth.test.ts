@@ -141,24 +141,74 @@ describe('authentication and roles', () => {
 });
 
 describe('failed-login limit', () => {
-  it('answers 429 with Retry-After after 10 failures a minute, even to the right password', async () => {
-    const setup = testSetup();
+  async function dashboardWith(env: Record<string, string> = {}): Promise<string> {
+    const setup = testSetup(env);
     onClose(() => setup.cleanup());
     const dashboard = await startDashboard(setup.config, { announce: () => undefined });
     onClose(() => dashboard.close());
-    const backups = new URL('backups', dashboard.url).toString();
+    return new URL('backups', dashboard.url).toString();
+  }
+  const wrong = (attempt: number | string) => ({ user: operator.user, password: `guess-${attempt}` });
 
+  it('never turns away the right password; wrong ones past 10 a minute wait and get 429', async () => {
+    const backups = await dashboardWith();
     for (let attempt = 1; attempt <= 10; attempt++) {
-      const response = await request(backups, { as: { user: operator.user, password: `guess-${attempt}` } });
+      const response = await request(backups, { as: wrong(attempt) });
       expect(response.status, `attempt ${attempt}`).toBe(401);
     }
-    const limited = await request(backups, { as: { user: operator.user, password: 'guess-11' } });
-    expect(limited.status).toBe(429);
-    const retryAfter = Number(limited.headers.get('retry-after'));
-    expect(retryAfter).toBeGreaterThan(0);
-    expect(retryAfter).toBeLessThanOrEqual(60);
-    expect((await request(backups, { as: operator })).status).toBe(429);
+    // Ten more at once: each is held for the penalty second, then refused.
+    const started = Date.now();
+    const limited = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => request(backups, { as: wrong(11 + i) })),
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    for (const response of limited) {
+      expect(response.status).toBe(429);
+      const retryAfter = Number(response.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+    }
+    // After 20 wrong logins from this address, the right password still gets in, at once.
+    const rightStarted = Date.now();
+    expect((await request(backups, { as: operator })).status).toBe(200);
+    expect(Date.now() - rightStarted).toBeLessThan(500);
+    // The right one does not lift the limit for wrong ones, and other accounts are not limited.
+    expect((await request(backups, { as: wrong(21) })).status).toBe(429);
+    expect((await request(backups, { as: { user: viewer.user, password: 'nope' } })).status).toBe(401);
+    expect((await request(backups, { as: viewer })).status).toBe(200);
     // The health endpoints stay open to the monitoring that polls them.
-    expect((await request(new URL('healthz', dashboard.url).toString())).status).toBe(200);
+    expect((await request(new URL('../healthz', backups).toString())).status).toBe(200);
   });
+
+  it('ignores X-Forwarded-For without DASHBOARD_TRUST_PROXY: a spoofed one does not escape the limit', async () => {
+    const backups = await dashboardWith();
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      const response = await request(backups, {
+        as: wrong(attempt),
+        headers: { 'x-forwarded-for': `198.51.100.${attempt}` },
+      });
+      expect(response.status, `attempt ${attempt}`).toBe(401);
+    }
+    const spoofed = await request(backups, {
+      as: wrong(11),
+      headers: { 'x-forwarded-for': '198.51.100.99' },
+    });
+    expect(spoofed.status).toBe(429);
+  });
+
+  it.each(['1', '127.0.0.0/8,::1'])(
+    'with DASHBOARD_TRUST_PROXY=%s the client address comes from X-Forwarded-For',
+    async (trustProxy) => {
+      const backups = await dashboardWith({ DASHBOARD_TRUST_PROXY: trustProxy });
+      const from = (client: string) => ({ 'x-forwarded-for': client });
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        const response = await request(backups, { as: wrong(attempt), headers: from('203.0.113.5') });
+        expect(response.status, `attempt ${attempt}`).toBe(401);
+      }
+      expect((await request(backups, { as: wrong(11), headers: from('203.0.113.5') })).status).toBe(429);
+      // Another client behind the same proxy is not limited by the first one's failures.
+      expect((await request(backups, { as: wrong(12), headers: from('203.0.113.6') })).status).toBe(401);
+      expect((await request(backups, { as: operator, headers: from('203.0.113.5') })).status).toBe(200);
+    },
+  );
 });

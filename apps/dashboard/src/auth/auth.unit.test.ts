@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveAccess } from './access.js';
 import { Accounts } from './accounts.js';
 import { parseBasicAuthorization } from './basic-auth.js';
-import { FailureLimiter } from './failure-limiter.js';
+import { FailureLimiter, loginKey } from './failure-limiter.js';
 
 describe('FailureLimiter', () => {
   it('blocks a client after 10 failures within a minute and frees it as they age out', () => {
@@ -29,6 +29,25 @@ describe('FailureLimiter', () => {
     expect(limiter.retryAfterMs('a')).toBe(0);
     expect(limiter.retryAfterMs('b')).toBeGreaterThan(0);
     expect(limiter.retryAfterMs('c')).toBeGreaterThan(0);
+  });
+});
+
+describe('loginKey and the penalty', () => {
+  it('keys failures by address and user name, without keeping the name as sent', () => {
+    expect(loginKey('10.0.0.1', 'admin')).toBe(loginKey('10.0.0.1', 'admin'));
+    expect(loginKey('10.0.0.1', 'admin')).not.toBe(loginKey('10.0.0.1', 'viewer'));
+    expect(loginKey('10.0.0.1', 'admin')).not.toBe(loginKey('10.0.0.2', 'admin'));
+    expect(loginKey('::1', 'x'.repeat(10_000)).length).toBeLessThan(40);
+  });
+
+  it('holds at most maxDelayed wrong logins at once; the others are answered at once', async () => {
+    const limiter = new FailureLimiter({ penaltyDelayMs: 200, maxDelayed: 1 });
+    const started = Date.now();
+    const first = limiter.penalty();
+    await limiter.penalty();
+    expect(Date.now() - started).toBeLessThan(100);
+    await first;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Accounts, Role } from './accounts.js';
-import type { FailureLimiter } from './failure-limiter.js';
+import { type FailureLimiter, loginKey } from './failure-limiter.js';
 
 export interface Principal {
   user: string;
@@ -36,22 +36,15 @@ export function parseBasicAuthorization(
 /**
  * HTTP Basic authentication: simple for browsers, curl and Prometheus alike. Only wrong
  * credentials count as failures; a request without any (a browser's first, before its prompt)
- * just gets the challenge. A client over the limit gets 429 even with the right password, or the
- * limit would still let it find the password.
+ * just gets the challenge. The right password always gets in, at once, however many wrong ones
+ * came before: an attacker's guesses must not lock the operator out. Wrong ones past the limit
+ * (per client address and user name) wait a second and get 429, which slows a guesser that waits
+ * for its answers. The client address is the peer's unless DASHBOARD_TRUST_PROXY says which
+ * proxies to believe about X-Forwarded-For (Express's `trust proxy`, set by createDashboardApp).
  */
 export function basicAuth(options: BasicAuthOptions): RequestHandler {
   const challenge = `Basic realm="${options.realm.replace(/["\\]/g, '')}", charset="UTF-8"`;
-  return (req: Request, res: Response, next: NextFunction) => {
-    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    const waitMs = options.limiter.retryAfterMs(client);
-    if (waitMs > 0) {
-      res
-        .status(429)
-        .set('Retry-After', String(Math.ceil(waitMs / 1000)))
-        .type('text/plain')
-        .send('Too many failed logins; try again later.\n');
-      return;
-    }
+  return async (req: Request, res: Response, next: NextFunction) => {
     const credentials = parseBasicAuthorization(req.get('authorization'));
     const role = credentials && options.accounts.authenticate(credentials.user, credentials.password);
     if (credentials && role) {
@@ -59,7 +52,21 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
       next();
       return;
     }
-    if (credentials) options.limiter.recordFailure(client);
+    if (credentials) {
+      const key = loginKey(req.ip ?? req.socket.remoteAddress ?? 'unknown', credentials.user);
+      // Checked before counting this one: the 11th wrong login within a minute is the first refused.
+      const waitMs = options.limiter.retryAfterMs(key);
+      if (waitMs === 0) options.limiter.recordFailure(key);
+      else {
+        await options.limiter.penalty();
+        res
+          .status(429)
+          .set('Retry-After', String(Math.ceil(waitMs / 1000)))
+          .type('text/plain')
+          .send('Too many failed logins; try again later.\n');
+        return;
+      }
+    }
     res.status(401).set('WWW-Authenticate', challenge).type('text/plain').send('Authentication required.\n');
   };
 }

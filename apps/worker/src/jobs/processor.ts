@@ -5,6 +5,7 @@ import {
   isFinalFailure,
   isJobName,
   type JobName,
+  jobNames,
   parseJobData,
   toJobError,
 } from '@pgbackup/queue';
@@ -14,6 +15,7 @@ import { runDumpJob } from './dump-job.js';
 import type { JobRun } from './job-run.js';
 import { runPruneJob } from './prune-job.js';
 import { runRestoreJob } from './restore-job.js';
+import { claimRestoreRun } from './restore-once.js';
 import { runVerifyJob } from './verify-job.js';
 
 /** Jobs in progress on this worker, so a shutdown past its deadline can abort them. */
@@ -51,6 +53,14 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
     } catch (error) {
       await log(`rejected: ${(error as Error).message}`);
       throw toJobError(error);
+    }
+    if (job.name === jobNames.restore) {
+      try {
+        await claimRestoreRun(ctx, job);
+      } catch (error) {
+        await log(`rejected: ${(error as Error).message}`);
+        throw error;
+      }
     }
 
     const controller = new AbortController();

@@ -126,6 +126,18 @@ describe('a bad value names the variable, the value, the problem and the expecta
     ],
     ['DASHBOARD_BASE_PATH', '/a/../b', 'DASHBOARD_BASE_PATH="/a/../b": has a . or .. segment'],
     [
+      'DASHBOARD_TRUST_PROXY',
+      'yes',
+      'DASHBOARD_TRUST_PROXY="yes": has "yes", which is not an IP address or CIDR range; expected the number of reverse proxies in front of the dashboard (1 to 10), or their addresses or CIDR ranges separated by commas',
+    ],
+    [
+      'DASHBOARD_TRUST_PROXY',
+      '10.0.0.0/33',
+      'DASHBOARD_TRUST_PROXY="10.0.0.0/33": has "10.0.0.0/33", whose prefix length is not 0 to 32',
+    ],
+    ['DASHBOARD_TRUST_PROXY', '0', 'DASHBOARD_TRUST_PROXY="0": is not a hop count from 1 to 10'],
+    ['DASHBOARD_TRUST_PROXY', '10.0.0.1,', 'DASHBOARD_TRUST_PROXY="10.0.0.1,": has an empty item'],
+    [
       'DASHBOARD_USER',
       'ad:min',
       'DASHBOARD_USER="ad:min": contains a colon; expected a user name without a colon',

@@ -324,4 +324,17 @@ describe('dashboard settings', () => {
       viewerPassword: 'viewer-secret',
     });
   });
+
+  it('reads DASHBOARD_TRUST_PROXY as a hop count or a list of addresses and CIDR ranges', () => {
+    const trustProxy = (value: string) =>
+      load({ DATABASE_URL: 'postgresql://h/a', DASHBOARD_TRUST_PROXY: value }).dashboard.trustProxy;
+    expect(trustProxy('1')).toBe(1);
+    expect(trustProxy(' 10.0.0.0/8, 127.0.0.1 ,fd00::/8,::1')).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      'fd00::/8',
+      '::1',
+    ]);
+    expect(load({ DATABASE_URL: 'postgresql://h/a' }).dashboard.trustProxy).toBeUndefined();
+  });
 });

@@ -61,6 +61,7 @@ export function dashboardConfig(
     port: required(layers.dashboardPort),
     ...optional('host', pick(layers.dashboardHost)),
     basePath: required(layers.dashboardBasePath),
+    ...optional('trustProxy', pick(layers.dashboardTrustProxy)),
     user,
     ...optional('password', password),
     ...optional('viewerUser', viewerUser),

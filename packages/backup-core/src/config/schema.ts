@@ -89,6 +89,8 @@ export const backupConfigSchema = z.object({
     port: z.number().int().min(0).max(65_535),
     host: z.string().optional(),
     basePath: z.string().startsWith('/'),
+    /** Unset: X-Forwarded-For is ignored and the client is the connection's peer. */
+    trustProxy: z.union([z.number().int().min(1), z.array(z.string()).min(1)]).optional(),
     user: z.string().min(1),
     password: z.string().optional(),
     viewerUser: z.string().optional(),

@@ -17,6 +17,7 @@ import {
   ratioValue,
   redisUrlValue,
   secretFileValue,
+  trustProxyValue,
   userNameValue,
   wholeNumberIn,
 } from './values.js';
@@ -240,6 +241,14 @@ export const settings = {
     show: 'plain',
     parse: basePathValue,
     defaultText: '/',
+  }),
+  dashboardTrustProxy: setting({
+    env: 'DASHBOARD_TRUST_PROXY',
+    expected:
+      'the number of reverse proxies in front of the dashboard (1 to 10), or their addresses or CIDR ranges separated by commas, for example 1 or 10.0.0.0/8,127.0.0.1',
+    show: 'plain',
+    parse: trustProxyValue,
+    numbers: true,
   }),
   dashboardUser: setting({
     env: 'DASHBOARD_USER',

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fail, ok, type Parsed } from './parsed.js';
 
@@ -111,4 +112,28 @@ export function userNameValue(text: string): Parsed<string> {
 
 export function anyText(text: string): Parsed<string> {
   return ok(text);
+}
+
+/**
+ * Which reverse proxies the dashboard believes about the client's address (X-Forwarded-For): a
+ * number of proxy hops in front of it, or the proxies' addresses and CIDR ranges. Express's
+ * `trust proxy` takes either form as it is.
+ */
+export function trustProxyValue(text: string): Parsed<number | string[]> {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) {
+    const hops = Number(trimmed);
+    return hops >= 1 && hops <= 10 ? ok(hops) : fail('is not a hop count from 1 to 10');
+  }
+  const items = trimmed.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) return fail('has an empty item');
+  for (const item of items) {
+    const [address = '', prefix, ...rest] = item.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0)
+      return fail(`has ${JSON.stringify(item)}, which is not an IP address or CIDR range`);
+    if (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)))
+      return fail(`has ${JSON.stringify(item)}, whose prefix length is not 0 to ${family === 4 ? 32 : 128}`);
+  }
+  return ok(items);
 }

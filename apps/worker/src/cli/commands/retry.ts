@@ -8,6 +8,7 @@ import { CliError, exitCodes } from '../exit-codes.js';
 import { followJob, interruptSignal } from '../follow.js';
 import { createProgress } from '../progress.js';
 import { closest, editDistance } from '../resolve.js';
+import { describeRestore, isRestoreJob, restoreAgainCommand } from '../restore-replay.js';
 
 interface RetryOptions {
   allFailed?: boolean;
@@ -23,6 +24,17 @@ export interface RetriedJob {
   failedReason: string | null;
 }
 
+/** A failed job that --all-failed left alone: restores are never retried. */
+export interface SkippedJob {
+  id: string;
+  name: string;
+  target: string | null;
+  failedReason: string | null;
+  reason: string;
+  /** What to run instead. */
+  instead: string;
+}
+
 /** What `retry --wait` reports per job. */
 export interface RetryResult {
   jobId: string;
@@ -36,9 +48,10 @@ export interface RetryResult {
   failure: JobFailure | null;
 }
 
-/** `retry --json`: `results` is empty without --wait. */
+/** `retry --json`: `results` is empty without --wait; `skipped` lists the restore jobs --all-failed left. */
 export interface RetryDocument {
   retried: RetriedJob[];
+  skipped: SkippedJob[];
   results: RetryResult[];
 }
 
@@ -46,7 +59,10 @@ export function registerRetry(program: Command): void {
   program
     .command('retry')
     .summary('retry failed jobs')
-    .description('retry failed jobs (attempts start again from zero), once their cause is fixed')
+    .description(
+      'retry failed jobs (attempts start again from zero), once their cause is fixed; restore jobs are ' +
+        'never retried (run a new `backupctl restore`), and --all-failed skips and lists them',
+    )
     .argument('[job-ids...]', 'ids of failed jobs, as `backupctl jobs --state failed` lists them')
     .option('--all-failed', 'every failed job (of --target, if given)')
     .option('-t, --target <name>', 'with --all-failed: only jobs of this target')
@@ -78,10 +94,27 @@ async function runRetry(ctx: CliContext, ids: string[], options: RetryOptions): 
   }
   const queue = await ctx.queue();
   let jobs: Job[];
+  const skipped: SkippedJob[] = [];
   if (options.allFailed) {
-    jobs = ((await queue.getJobs(['failed'], 0, -1)) as Job[]).filter(
+    const failed = ((await queue.getJobs(['failed'], 0, -1)) as Job[]).filter(
       (job) => job?.id && (options.target === undefined || targetOfJob(job) === options.target),
     );
+    jobs = failed.filter((job) => !isRestoreJob(job));
+    for (const job of failed.filter(isRestoreJob)) {
+      const entry: SkippedJob = {
+        id: job.id!,
+        name: job.name,
+        target: targetOfJob(job) ?? null,
+        failedReason: job.failedReason || null,
+        reason: `a restore runs at most once (${describeRestore(job)}); it is never retried`,
+        instead: restoreAgainCommand(job),
+      };
+      skipped.push(entry);
+      ctx.out.text(
+        `skipped restore job ${entry.id} (${describeRestore(job)}), which had failed with: ${entry.failedReason ?? '?'}; ` +
+          `a restore is never retried: to restore again, run \`${entry.instead}\``,
+      );
+    }
   } else {
     jobs = await findFailedJobs(ctx, ids);
   }
@@ -100,9 +133,12 @@ async function runRetry(ctx: CliContext, ids: string[], options: RetryOptions): 
       `retried job ${entry.id} (${entry.name} ${entry.target ?? ''}), which had failed with: ${entry.failedReason ?? '?'}`,
     );
   }
-  if (retried.length === 0) ctx.out.text(`no failed jobs${options.target ? ` for ${options.target}` : ''}`);
+  if (retried.length === 0) {
+    const what = skipped.length > 0 ? 'no failed jobs to retry' : 'no failed jobs';
+    ctx.out.text(`${what}${options.target ? ` for ${options.target}` : ''}`);
+  }
   if (!options.wait) {
-    ctx.out.document({ retried, results: [] } satisfies RetryDocument);
+    ctx.out.document({ retried, skipped, results: [] } satisfies RetryDocument);
     return exitCodes.ok;
   }
 
@@ -151,16 +187,20 @@ async function runRetry(ctx: CliContext, ids: string[], options: RetryOptions): 
     if (ctx.json && result.failure)
       ctx.out.note(`backupctl: job ${result.jobId} failed again: ${result.failure.reason}`);
   }
-  ctx.out.document({ retried, results } satisfies RetryDocument);
+  ctx.out.document({ retried, skipped, results } satisfies RetryDocument);
   return results.every((result) => result.ok) ? exitCodes.ok : exitCodes.failed;
 }
 
-/** The named jobs, all of them failed; otherwise nothing is retried and the error says why. */
+/**
+ * The named jobs, all of them failed and none a restore; otherwise nothing is retried and the
+ * error says why.
+ */
 async function findFailedJobs(ctx: CliContext, ids: string[]): Promise<Job[]> {
   const queue = await ctx.queue();
   const found: Job[] = [];
   const problems: string[] = [];
   const unknown: string[] = [];
+  const restores: Job[] = [];
   for (const id of ids) {
     const job = await queue.getJob(id);
     if (!job) {
@@ -168,9 +208,24 @@ async function findFailedJobs(ctx: CliContext, ids: string[]): Promise<Job[]> {
       problems.push(`no job ${id}`);
       continue;
     }
+    if (isRestoreJob(job)) {
+      restores.push(job);
+      continue;
+    }
     const state = await job.getState();
     if (state !== 'failed') problems.push(`job ${id} (${job.name}) is ${state}, not failed`);
     else found.push(job);
+  }
+  const [restore] = restores;
+  if (restore) {
+    // Refused whatever its state, before any other problem: this one no fix of the cause can lift.
+    throw new CliError(
+      'RESTORE_NOT_RETRIABLE',
+      `job ${restore.id} is a restore (${describeRestore(restore)}), and a restore runs at most once: ` +
+        `it is never retried, since running it again would replace the database a second time: nothing was retried`,
+      exitCodes.usage,
+      `To restore again, run a new restore and decide again on --force: ${restoreAgainCommand(restore)}`,
+    );
   }
   if (problems.length === 0) return found;
   const failedIds = ((await queue.getJobs(['failed'], 0, 199)) as Job[]).flatMap((job) =>
