@@ -250,6 +250,12 @@ describe('every command, through the worker and backupctl', () => {
     // Not retryable: one attempt of the three allowed.
     expect((await bad.queue.getJob(chain.dumpJobId!))?.attemptsMade).toBe(1);
 
+    const status = await runCli(bad.env, ['status', '--json']);
+    expect(status.code, status.stdout).toBe(1);
+    const target = jsonOf<StatusDocument>(status).targets.find((t) => t.target === 'shop')!;
+    expect(target.failing).toBe(true);
+    expect(target.failingJob?.reason).toMatch(/^PG_TLS_FAILED: /);
+
     const verified = await runCli(bad.env, ['verify', backupId, '--level', 'restore', '--wait', '--json']);
     expect(verified.code, verified.stderr).toBe(1);
     expect(jsonOf<VerifyDocument>(verified).failure?.code).toBe('PG_TLS_FAILED');
@@ -261,11 +267,5 @@ describe('every command, through the worker and backupctl', () => {
     const direct = await runCli(bad.env, ['restore', backupId, '--to', 'shop_bad', '--direct', '--json']);
     expect(direct.code, direct.stderr).toBe(1);
     expect(jsonOf<ErrorDocument>(direct).error.code).toBe('PG_TLS_FAILED');
-
-    const status = await runCli(bad.env, ['status', '--json']);
-    expect(status.code, status.stderr).toBe(1);
-    const target = jsonOf<StatusDocument>(status).targets.find((t) => t.target === 'shop')!;
-    expect(target.failing).toBe(true);
-    expect(target.failingJob?.reason).toMatch(/^PG_TLS_FAILED: /);
   }, 120_000);
 });
