@@ -8,10 +8,20 @@ import { HarnessError } from './errors.js';
 import { freePort } from './free-port.js';
 import { trackDirectory } from './reaper.js';
 import { serverIdentity } from './run-as.js';
+import { createTlsFiles, type TlsFiles } from './tls-certificates.js';
 import { logTail, TrackedChild } from './tracked-child.js';
 import { waitFor } from './wait.js';
 
 let serial = 0;
+
+export interface PostgresServerOptions {
+  /**
+   * Start with ssl=on and a throwaway CA and server certificate (see tls-certificates.ts), in the
+   * server's directory. TLS is offered, not required: pg_hba.conf is the test's to tighten.
+   * Default false.
+   */
+  tls?: boolean;
+}
 
 /**
  * A private PostgreSQL cluster in a temporary directory, listening on 127.0.0.1 only, with
@@ -24,9 +34,11 @@ export class PostgresServer {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    /** The certificates when started with `tls: true`. */
+    readonly tls: TlsFiles | undefined,
   ) {}
 
-  static async start(): Promise<PostgresServer> {
+  static async start(options: PostgresServerOptions = {}): Promise<PostgresServer> {
     const initdb = findBinary('initdb');
     findBinary('postgres');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pgbackup-pg-'));
@@ -43,7 +55,8 @@ export class PostgresServer {
       rmSync(dir, { recursive: true, force: true });
       throw new HarnessError(`initdb failed (exit ${init.status}): ${init.stderr || init.error?.message}`);
     }
-    const server = new PostgresServer(dir, await freePort());
+    const tls = options.tls ? createTlsFiles(path.join(dir, 'tls'), identity) : undefined;
+    const server = new PostgresServer(dir, await freePort(), tls);
     await server.startProcess();
     return server;
   }
@@ -80,6 +93,16 @@ export class PostgresServer {
         'max_connections=400',
         '-c',
         'shared_buffers=128MB',
+        ...(this.tls
+          ? [
+              '-c',
+              'ssl=on',
+              '-c',
+              `ssl_cert_file=${this.tls.serverCert}`,
+              '-c',
+              `ssl_key_file=${this.tls.serverKey}`,
+            ]
+          : []),
       ],
       { uid: identity?.uid, gid: identity?.gid, stdio: ['ignore', log, log] },
     );

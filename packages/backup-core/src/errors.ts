@@ -14,6 +14,12 @@ export const errorCodes = {
   PG_AUTH_FAILED: { retryable: false },
   PG_DATABASE_MISSING: { retryable: false },
   PG_UNREACHABLE: { retryable: true },
+  /**
+   * TLS to PostgreSQL failed: the certificate did not verify (wrong CA, wrong host name), the
+   * server refused TLS that sslmode requires, or a client certificate or key was unusable. Every
+   * one is a configuration mismatch that waiting does not fix; never answered by a plain retry.
+   */
+  PG_TLS_FAILED: { retryable: false },
   DUMP_FAILED: { retryable: true },
   DUMP_EMPTY: { retryable: false },
   DUMP_SUSPICIOUS: { retryable: false },

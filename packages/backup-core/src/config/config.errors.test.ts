@@ -173,7 +173,10 @@ describe('a bad value names the variable, the value, the problem and the expecta
 
   it.each([
     ['mysql://h/db', 'has the scheme mysql, not postgresql; expected a postgres URL'],
-    ['postgresql://h/app?sslmode=require', 'has connection options (sslmode), which are not supported'],
+    [
+      'postgresql://h/app?connect_timeout=5',
+      'has connection options (connect_timeout), which are not supported (only sslmode, sslrootcert, sslcert, sslkey are)',
+    ],
     ['postgresql://h1,h2/app', 'lists several hosts'],
     ['postgresql://h:99999/app', 'is not a valid URL'],
     ['postgresql://h/a/b', 'has a path with more than the database name'],
@@ -323,7 +326,7 @@ describe('secrets never appear in messages, details or displayUrl', () => {
 
   it('redacts the password of a bad DATABASE_URL, even one that does not parse', () => {
     for (const url of [
-      `postgresql://u:${secret}@h/app?sslmode=require`,
+      `postgresql://u:${secret}@h/app?connect_timeout=5`,
       `postgresql://u:${secret}@h:abc/app`,
       `postgresql://u:${secret}/x#y@h/app`,
       `mysql://u:${secret}@h/app`,

@@ -2,6 +2,7 @@ import { connectionDefaults } from './file-target.js';
 import type { Parsed } from './parsed.js';
 import { type ProblemList, quote } from './problems.js';
 import { targetNameExpected, targetNameValue } from './target-name.js';
+import { completeTls, type TlsParts, tlsExpected, tlsFields, tlsNames, tlsValue } from './tls.js';
 import type { PgConnection } from './types.js';
 import { type PartialConnection, postgresUrlExpected, postgresUrlValue, redactUrl } from './url.js';
 import { secretFileValue, wholeNumberIn } from './values.js';
@@ -10,6 +11,8 @@ import type { Variable, Variables } from './variables.js';
 export interface EnvTarget {
   name: string;
   connection: PgConnection;
+  /** The TLS settings the environment gave, each one: they override a file target's field by field. */
+  tlsParts: TlsParts;
 }
 
 /** Any of these makes the environment describe a target; PGUSER alone does not. */
@@ -41,7 +44,7 @@ export function readEnvTarget(vars: Variables, cwd: string, problems: ProblemLis
   const urlVariable = vars.get('DATABASE_URL');
   let fromUrl: PartialConnection = {};
   if (urlVariable) {
-    const parsed = postgresUrlValue(urlVariable.text);
+    const parsed = postgresUrlValue(urlVariable.text, cwd);
     if (parsed.ok) fromUrl = parsed.value;
     else
       report(
@@ -73,9 +76,32 @@ export function readEnvTarget(vars: Variables, cwd: string, problems: ProblemLis
     fromUrl.password ?? vars.get('PGPASSWORD', true)?.text ?? postgresPassword(vars, cwd, problems);
   if (password !== undefined) connection.password = password;
 
+  // Per field, like the rest: the URL's parameter, then the PGSSL* variable.
+  const tlsParts: TlsParts = { ...readTlsVariables(vars, cwd, problems), ...fromUrl.tls };
+  const tls = completeTls(tlsParts);
+  if (!tls.ok) problems.addIssues(tls.issues, { where: 'DATABASE_URL, PGSSL*', source: 'env', expected: '' });
+  else if (tls.value) connection.tls = tls.value;
+
   const name = targetName(nameVariable, connection.database, problems);
   if (problems.count > before || name === undefined) return undefined;
-  return { name, connection };
+  return { name, connection, tlsParts };
+}
+
+function readTlsVariables(vars: Variables, cwd: string, problems: ProblemList): TlsParts {
+  const parts: TlsParts = {};
+  for (const field of tlsFields) {
+    const variable = vars.get(tlsNames[field].env);
+    if (!variable) continue;
+    const value = report(
+      tlsValue(field, variable.text, cwd),
+      variable,
+      quote(variable.text),
+      tlsExpected[field],
+      problems,
+    );
+    if (value !== undefined) (parts as Record<string, string>)[field] = value;
+  }
+  return parts;
 }
 
 /** Like the postgres image: POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE, never both. */

@@ -4,6 +4,15 @@ import { formatPath, hidden, type ProblemList, quote } from './problems.js';
 import { settingFromFile, settings, type TargetSettingValues, targetSettingKeys } from './settings.js';
 import { showValue } from './show.js';
 import { targetNameExpected, targetNameValue } from './target-name.js';
+import {
+  completeTls,
+  type TlsField,
+  type TlsParts,
+  tlsExpected,
+  tlsFields,
+  tlsNames,
+  tlsValue,
+} from './tls.js';
 import type { PgConnection } from './types.js';
 import { postgresUrlExpected, postgresUrlValue, redactUrl } from './url.js';
 import { secretFileValue } from './values.js';
@@ -18,7 +27,8 @@ export interface FileTarget {
   settings: TargetSettingValues;
 }
 
-const targetKeys = ['name', 'url', 'passwordFile', ...targetSettingKeys] as const;
+const tlsKeys = tlsFields.map((field) => tlsNames[field].file);
+const targetKeys = ['name', 'url', 'passwordFile', ...tlsKeys, ...targetSettingKeys] as const;
 const urlExpected = `a postgres URL with a database name, for example ${postgresUrlExpected}`;
 const passwordFileExpected = 'a readable file holding the password, for example /run/secrets/app_db_password';
 
@@ -61,9 +71,10 @@ export function fileTarget(entry: unknown, place: Place, problems: ProblemList):
 
   const url = text(entry.url, where('url'), urlExpected, problems, true);
   let connection: PgConnection | undefined;
+  let urlTls: TlsParts = {};
   if (url !== undefined) {
     const shown = quote(redactUrl(url));
-    const parts = report(postgresUrlValue(url), where('url'), shown, urlExpected, problems);
+    const parts = report(postgresUrlValue(url, place.base), where('url'), shown, urlExpected, problems);
     if (parts && parts.database === undefined) {
       problems.add({
         where: where('url'),
@@ -72,7 +83,9 @@ export function fileTarget(entry: unknown, place: Place, problems: ProblemList):
         source: 'file',
       });
     } else if (parts?.database !== undefined) {
-      connection = { ...connectionDefaults, ...parts, database: parts.database };
+      const { tls, ...rest } = parts;
+      urlTls = tls ?? {};
+      connection = { ...connectionDefaults, ...rest, database: parts.database };
     }
   }
 
@@ -96,6 +109,11 @@ export function fileTarget(entry: unknown, place: Place, problems: ProblemList):
         source: 'file',
       });
     } else if (connection && password !== undefined) connection.password = password;
+  }
+
+  if (connection) {
+    const tls = fileTls(entry, urlTls, place.base, where, problems);
+    if (tls) connection.tls = tls;
   }
 
   const own: TargetSettingValues = {};
@@ -126,6 +144,48 @@ export function fileTarget(entry: unknown, place: Place, problems: ProblemList):
     connection,
     settings: own,
   };
+}
+
+/**
+ * The target's sslMode, sslRootCert, sslCert and sslKey keys together with its URL's parameters.
+ * The same setting in both places is refused, as a password in both is: which one wins would be
+ * a guess.
+ */
+function fileTls(
+  entry: Record<string, unknown>,
+  fromUrl: TlsParts,
+  base: string,
+  where: (...inner: string[]) => string,
+  problems: ProblemList,
+): PgConnection['tls'] {
+  const parts: TlsParts = { ...fromUrl };
+  for (const field of tlsFields) {
+    const key = tlsNames[field].file;
+    if (entry[key] === undefined) continue;
+    const raw = text(entry[key], where(key), tlsExpected[field], problems);
+    if (raw === undefined) continue;
+    if (fromUrl[field] !== undefined) {
+      problems.add({
+        where: where(key),
+        value: quote(raw),
+        problem: `is set while url has ${tlsNames[field].query}; expected only one of them`,
+        source: 'file',
+      });
+      continue;
+    }
+    const value = report(
+      tlsValue(field as TlsField, raw, base),
+      where(key),
+      quote(raw),
+      tlsExpected[field],
+      problems,
+    );
+    if (value !== undefined) (parts as Record<string, string>)[field] = value;
+  }
+  const tls = completeTls(parts);
+  if (tls.ok) return tls.value;
+  problems.addIssues(tls.issues, { where: where(), source: 'file', expected: '' });
+  return undefined;
 }
 
 /** A required text field: missing, empty or not text is a problem. */

@@ -11,6 +11,22 @@ const positiveMs = z
   .positive()
   .max(2 ** 31 - 1);
 
+/** libpq's sslmode values, weakest first. */
+export const sslModes = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+
+/**
+ * TLS to the target, with libpq's meanings (see postgres/tls.ts for how node-pg follows them).
+ * Absent means libpq's default, `prefer`. Paths are absolute and were readable at load.
+ */
+export const pgTlsSchema = z.object({
+  mode: z.enum(sslModes),
+  /** The CA certificates the server's certificate must chain to (sslrootcert). */
+  rootCert: z.string().startsWith('/').optional(),
+  /** Client certificate and its key (sslcert, sslkey); both or neither. */
+  cert: z.string().startsWith('/').optional(),
+  key: z.string().startsWith('/').optional(),
+});
+
 /** Where a target database is. The password stays in memory; it is never shown or logged. */
 export const pgConnectionSchema = z.object({
   host: z.string().min(1),
@@ -18,6 +34,7 @@ export const pgConnectionSchema = z.object({
   user: z.string().min(1),
   password: z.string().optional(),
   database: z.string().min(1),
+  tls: pgTlsSchema.optional(),
 });
 
 /** How many backups of each kind of period to keep, and the floor of verified ones. */

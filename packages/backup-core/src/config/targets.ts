@@ -5,6 +5,7 @@ import type { FileTarget } from './file-target.js';
 import { type AllLayers, type Layers, pickForTarget } from './layers.js';
 import { type ProblemList, quote } from './problems.js';
 import type { TargetSettingValues } from './settings.js';
+import { completeTls } from './tls.js';
 import type { PgConnection, TargetConfig } from './types.js';
 import { displayUrl } from './url.js';
 
@@ -46,7 +47,18 @@ export function assembleTargets(
   if (envTarget) {
     const existing = targets.find((target) => target.name === envTarget.name);
     if (existing) {
-      existing.connection = envTarget.connection;
+      // TLS field by field: DATABASE_URL carrying only the password must not quietly turn the
+      // file's sslMode verify-full back into the default prefer.
+      const tls = completeTls({ ...existing.connection.tls, ...envTarget.tlsParts });
+      const { tls: _envTls, ...connection } = envTarget.connection;
+      if (!tls.ok) {
+        problems.addIssues(tls.issues, {
+          where: `DATABASE_URL, PGSSL* with ${entries.get(existing.name)?.where}`,
+          source: 'env',
+          expected: '',
+        });
+      }
+      existing.connection = tls.ok && tls.value ? { ...connection, tls: tls.value } : connection;
       existing.displayUrl = displayUrl(envTarget.connection);
     } else {
       const built = buildTarget(envTarget.name, envTarget.connection, {}, layers, 'DATABASE_URL', problems);

@@ -1,11 +1,20 @@
 import type { z } from 'zod';
-import type { backupConfigSchema, logLevels, pgConnectionSchema, targetConfigSchema } from './schema.js';
+import type {
+  backupConfigSchema,
+  logLevels,
+  pgConnectionSchema,
+  pgTlsSchema,
+  sslModes,
+  targetConfigSchema,
+} from './schema.js';
 
 export { logLevels } from './schema.js';
 export type LogLevel = (typeof logLevels)[number];
 
 /** The shapes come from the zod schema in schema.ts, the one shared by every app. */
 export type PgConnection = z.infer<typeof pgConnectionSchema>;
+export type PgTls = z.infer<typeof pgTlsSchema>;
+export type SslMode = (typeof sslModes)[number];
 export type TargetConfig = z.infer<typeof targetConfigSchema>;
 export type BackupConfig = z.infer<typeof backupConfigSchema>;
 

@@ -1,5 +1,6 @@
-import { fail, ok, type Parsed } from './parsed.js';
+import { fail, failMany, type Issue, ok, type Parsed } from './parsed.js';
 import { hidden } from './problems.js';
+import { type TlsField, type TlsParts, tlsExpected, tlsFields, tlsNames, tlsValue } from './tls.js';
 import type { PgConnection } from './types.js';
 
 export const postgresUrlExpected = 'postgresql://user:password@host:5432/database';
@@ -39,25 +40,33 @@ function firstIndexOf(text: string, needles: string[], from: number): number {
 }
 
 /** The parts a postgres URL may leave out; the caller fills them from PG* variables or defaults. */
-export type PartialConnection = Partial<PgConnection>;
+export type PartialConnection = Partial<Omit<PgConnection, 'tls'>> & { tls?: TlsParts };
+
+const queryNames = new Map<string, TlsField>(tlsFields.map((field) => [tlsNames[field].query, field]));
 
 /**
- * Parses `postgres://` and `postgresql://` URLs. Query parameters are refused rather than dropped:
- * a silently ignored `sslmode=require` would send the password in clear text.
+ * Parses `postgres://` and `postgresql://` URLs. Of the query parameters, libpq's sslmode,
+ * sslrootcert, sslcert and sslkey are read (relative paths against `base`); any other is refused
+ * rather than dropped, since a silently ignored option may be one that matters for security.
  */
-export function postgresUrlValue(text: string): Parsed<PartialConnection> {
+export function postgresUrlValue(text: string, base: string): Parsed<PartialConnection> {
   if (!URL.canParse(text))
     return fail('is not a valid URL (check the port; in the password, / # ? @ must be percent-encoded)');
   const url = new URL(text);
   if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') {
     return fail(`has the scheme ${url.protocol.slice(0, -1)}, not postgresql`);
   }
-  if (url.search !== '') {
-    const names = [...new Set(url.searchParams.keys())].join(', ');
-    return fail(`has connection options (${names}), which are not supported`);
+  const unknown = [...new Set(url.searchParams.keys())].filter((name) => !queryNames.has(name));
+  if (unknown.length > 0) {
+    return fail(
+      `has connection options (${unknown.join(', ')}), which are not supported (only ${[...queryNames.keys()].join(', ')} are)`,
+    );
   }
   if (url.hash !== '') return fail('has a #fragment');
   const parts: PartialConnection = {};
+  const tls = tlsFromQuery(url.searchParams, base);
+  if (!tls.ok) return tls;
+  if (Object.keys(tls.value).length > 0) parts.tls = tls.value;
   try {
     const host = decodeURIComponent(url.hostname);
     if (host.includes(',')) return fail('lists several hosts, which is not supported');
@@ -73,6 +82,29 @@ export function postgresUrlValue(text: string): Parsed<PartialConnection> {
   }
   if (parts.port === 0) return fail('has port 0');
   return ok(parts);
+}
+
+function tlsFromQuery(params: URLSearchParams, base: string): Parsed<TlsParts> {
+  const parts: TlsParts = {};
+  const issues: Issue[] = [];
+  for (const [name, field] of queryNames) {
+    const values = params.getAll(name);
+    if (values.length === 0) continue;
+    if (values.length > 1) {
+      issues.push({ problem: `has ${name} more than once`, expected: `${name} once` });
+      continue;
+    }
+    const parsed = tlsValue(field, values[0]!, base);
+    if (parsed.ok) (parts as Record<string, string>)[field] = parsed.value;
+    else
+      issues.push(
+        ...parsed.issues.map((issue) => ({
+          problem: `has ${name}=${JSON.stringify(values[0])}, which ${issue.problem}`,
+          expected: `${name} ${tlsExpected[field]}`,
+        })),
+      );
+  }
+  return issues.length > 0 ? failMany(issues) : ok(parts);
 }
 
 /** `postgresql://user@host:port/db`, for logs and screens: the password is never part of it. */

@@ -1,14 +1,10 @@
 import pg from 'pg';
+import type { PgConnection } from '../config/types.js';
 import { BackupError, type BackupErrorCode } from '../errors.js';
+import { connectWithTls, tlsErrorPattern } from './tls.js';
 
-/** Where a target database is; the password travels only in memory and child environments. */
-export interface PgConnection {
-  host: string;
-  port: number;
-  user: string;
-  password?: string;
-  database: string;
-}
+// One definition, the configuration's: the password travels only in memory and child environments.
+export type { PgConnection } from '../config/types.js';
 
 /**
  * The environment for pg_dump, pg_restore and psql: libpq reads the password from PGPASSWORD, so
@@ -30,6 +26,11 @@ export function libpqEnvironment(
   env.PGAPPNAME = 'pgbackup';
   env.PGCONNECT_TIMEOUT = '15';
   if (connection.password !== undefined) env.PGPASSWORD = connection.password;
+  // In the environment like the password, never as arguments: the same settings node-pg uses.
+  env.PGSSLMODE = connection.tls?.mode ?? 'prefer';
+  if (connection.tls?.rootCert !== undefined) env.PGSSLROOTCERT = connection.tls.rootCert;
+  if (connection.tls?.cert !== undefined) env.PGSSLCERT = connection.tls.cert;
+  if (connection.tls?.key !== undefined) env.PGSSLKEY = connection.tls.key;
   return env;
 }
 
@@ -49,8 +50,10 @@ export function withDatabase(connection: PgConnection, database: string): PgConn
 
 /** Classifies libpq/pg error text: retrying cannot fix a wrong password or a missing database. */
 export function classifyPostgresError(text: string): BackupErrorCode | undefined {
+  // First: libpq wraps TLS failures in "connection to server ... failed", which reads as unreachable.
+  if (tlsErrorPattern.test(text)) return 'PG_TLS_FAILED';
   if (
-    /password authentication failed|no password supplied|authentication failed|no pg_hba\.conf entry/i.test(
+    /password authentication failed|no password supplied|authentication failed|no pg_hba\.conf entry|pg_hba\.conf rejects connection/i.test(
       text,
     )
   ) {
@@ -68,6 +71,24 @@ export function classifyPostgresError(text: string): BackupErrorCode | undefined
   }
   return undefined;
 }
+
+/** Node's codes for certificate verification failures (OpenSSL's, plus the host name check's). */
+const tlsErrorCodes = new Map<string, BackupErrorCode>(
+  [
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_HAS_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'CERT_SIGNATURE_FAILURE',
+    'CERT_UNTRUSTED',
+    'CERT_REJECTED',
+    'INVALID_CA',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+  ].map((code) => [code, 'PG_TLS_FAILED']),
+);
 
 const pgCodeMap: Record<string, BackupErrorCode> = {
   '28P01': 'PG_AUTH_FAILED',
@@ -87,31 +108,43 @@ export function postgresError(
   if (error instanceof BackupError) return error;
   const err = error as { code?: string; message?: string };
   const message = err?.message ?? String(error);
-  const code = (err?.code && pgCodeMap[err.code]) || classifyPostgresError(message) || fallback;
+  const code =
+    (err?.code && (pgCodeMap[err.code] ?? tlsErrorCodes.get(err.code))) ||
+    classifyPostgresError(message) ||
+    fallback;
   return new BackupError(code, `${what}: ${message}`, { cause: error });
 }
 
 /** A connected client; connection errors come back classified. */
 export async function connect(connection: PgConnection): Promise<pg.Client> {
-  const client = new pg.Client({
-    host: connection.host,
-    port: connection.port,
-    user: connection.user,
-    database: connection.database,
-    connectionTimeoutMillis: 15_000,
-    application_name: 'pgbackup',
-    ...(connection.password === undefined ? {} : { password: connection.password }),
-  });
-  // A server that goes away later emits 'error' on an idle client; callers see it on their next query.
-  client.on('error', () => undefined);
+  const open = async (ssl: pg.ClientConfig['ssl']): Promise<pg.Client> => {
+    const client = new pg.Client({
+      host: connection.host,
+      port: connection.port,
+      user: connection.user,
+      database: connection.database,
+      connectionTimeoutMillis: 15_000,
+      application_name: 'pgbackup',
+      // Always explicit: left undefined, node-pg would read PGSSLMODE from this process's environment.
+      ssl,
+      ...(connection.password === undefined ? {} : { password: connection.password }),
+    });
+    // A server that goes away later emits 'error' on an idle client; callers see it on their next query.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return client;
+  };
   try {
-    await client.connect();
+    return await connectWithTls(connection.tls, open);
   } catch (error) {
-    await client.end().catch(() => undefined);
     throw postgresError(
       error,
       `could not connect to ${connection.user}@${connection.host}:${connection.port}/${connection.database}`,
     );
   }
-  return client;
 }
