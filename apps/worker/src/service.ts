@@ -16,7 +16,7 @@ import { TargetLocks } from './locks/target-lock.js';
 import { Alerts } from './notify/alerts.js';
 import { Webhook } from './notify/webhook.js';
 import { createBackupQueue } from './queue/backup-queue.js';
-import { createRedisConnection } from './queue/connection.js';
+import { createRedisConnection, redisAuthFailure } from './queue/connection.js';
 import { QUEUE_NAME } from './queue/names.js';
 import { checkRedisSettings } from './redis-checks.js';
 import { syncSchedules } from './schedules.js';
@@ -76,7 +76,7 @@ export async function startWorkerService(
 ): Promise<WorkerService> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'pgbackup-worker' });
   const { encryptionKey, keyring } = await loadKeys(config);
-  const redis = createRedisConnection(config.redis.url);
+  const redis = createRedisConnection(config.redis);
   // With maxRetriesPerRequest null the first command waits for Redis as long as it takes: say so.
   const waiting = setTimeout(
     () => logger.warn({ redis: redactUrl(config.redis.url) }, 'waiting for Redis to answer'),
@@ -89,7 +89,8 @@ export async function startWorkerService(
   } catch (error) {
     clearTimeout(waiting);
     redis.disconnect();
-    throw error;
+    // A wrong password is not a Redis that is still starting: waiting would wait for ever.
+    throw redisAuthFailure(error, config.redis.url) ?? error;
   }
 
   const swept = await sweepOrphans(config.backupDir);
@@ -117,7 +118,7 @@ export async function startWorkerService(
   };
   const active = new Map<string, AbortController>();
   const worker = new Worker(QUEUE_NAME, createProcessor(context, active), {
-    connection: createRedisConnection(config.redis.url),
+    connection: createRedisConnection(config.redis),
     prefix: config.redis.prefix,
     concurrency: config.worker.concurrency,
     lockDuration: options.lockDurationMs ?? 30_000,

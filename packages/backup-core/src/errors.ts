@@ -14,6 +14,7 @@ export const errorCodes = {
   PG_AUTH_FAILED: { retryable: false },
   PG_DATABASE_MISSING: { retryable: false },
   PG_UNREACHABLE: { retryable: true },
+  REDIS_AUTH_FAILED: { retryable: false },
   DUMP_FAILED: { retryable: true },
   DUMP_EMPTY: { retryable: false },
   DUMP_SUSPICIOUS: { retryable: false },

@@ -8,7 +8,7 @@ import {
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createBackupQueue } from '../queue/backup-queue.js';
-import { createCommandConnection } from '../queue/connection.js';
+import { createCommandConnection, redisAuthFailure } from '../queue/connection.js';
 import { CliError, exitCodes } from './exit-codes.js';
 import { createOutput, type Output } from './output.js';
 
@@ -89,7 +89,7 @@ export class CliContext {
 
   private async openQueue(): Promise<Queue> {
     const config = this.config({ requireTargets: false });
-    const connection = createCommandConnection(config.redis.url);
+    const connection = createCommandConnection(config.redis);
     this.connection = connection;
     let lastError: Error | undefined;
     connection.on('error', (error: Error) => {
@@ -107,6 +107,15 @@ export class CliContext {
         }),
       ]);
     } catch (error) {
+      const auth = redisAuthFailure(error, config.redis.url) ?? redisAuthFailure(lastError, config.redis.url);
+      if (auth) {
+        throw new CliError(
+          auth.code,
+          auth.message,
+          exitCodes.usage,
+          'The password comes from --redis-url, REDIS_PASSWORD_FILE, REDIS_PASSWORD or the config file.',
+        );
+      }
       const reason = lastError?.message ?? (error as Error).message;
       throw redisUnreachable(config.redis.url, reason);
     } finally {

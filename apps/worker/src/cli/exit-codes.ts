@@ -47,6 +47,7 @@ const usageCodes: ReadonlySet<BackupErrorCode> = new Set([
   'BACKUP_NOT_FOUND',
   'ENCRYPTION_KEY_MISSING',
   'ENCRYPTION_KEY_INVALID',
+  'REDIS_AUTH_FAILED',
 ]);
 
 /** Errors ioredis and BullMQ raise when Redis is gone in the middle of a command. */
