@@ -443,7 +443,9 @@ describe('compose files', () => {
     const { redis, worker, dashboard } = servicesOf(document) as Record<string, Mapping>;
     const command = asList(redis!.command).join(' ');
     // requirepass read from the secret and fed on standard input, not as an argument.
-    expect(command).toMatch(/redis-server - /);
+    // `-` (read stdin) counts only as redis-server's first or last argument, and the image's
+    // entrypoint inserts `--protected-mode no` after `redis-server`: so last.
+    expect(command).toMatch(/redis-server [^<]* - <<EOF\n/);
     expect(command).toMatch(/requirepass \$\(cat \/run\/secrets\/redis_password\)/);
     expect(command).not.toMatch(/--requirepass/);
     // Through the image's entrypoint, which drops root for the redis user.
