@@ -78,8 +78,8 @@ export class WorkerSetup {
       ...(options.encryptionKeyFile ? { BACKUP_ENCRYPTION_KEY_FILE: options.encryptionKeyFile } : {}),
     };
     const config = loadConfig({ env, cwd: dir });
-    const connection = createRedisConnection(options.redisUrl);
-    const eventsConnection = createRedisConnection(options.redisUrl);
+    const connection = createRedisConnection(config.redis);
+    const eventsConnection = createRedisConnection(config.redis);
     const queue = createBackupQueue(config, connection);
     const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix: config.redis.prefix });
     await events.waitUntilReady();

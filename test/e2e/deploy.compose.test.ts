@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
+import { isNode, parseDocument, Scalar, visit } from 'yaml';
 // A relative import: the testkit cannot depend on backup-core (backup-core's tests depend on the
 // testkit, and turbo refuses a cycle). Vitest and tsc both read the TypeScript source.
 import { loadConfig } from '../../packages/backup-core/src/index.js';
@@ -94,6 +95,12 @@ function interpolate(value: unknown, env: Map<string, string>): unknown {
   return value;
 }
 
+/** The secret files of the compose files, as test files: /run/secrets/<name> holds test-<name with - for _>. */
+const testSecretsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-secrets-'));
+for (const name of ['redis_password', 'postgres_password', 'dashboard_password'])
+  fs.writeFileSync(path.join(testSecretsDir, name), `test-${name.replace('_', '-')}\n`);
+const withTestSecrets = (value: string) => value.replace(/^\/run\/secrets\//, `${testSecretsDir}/`);
+
 /** What `cp .env.example .env` and filling in the two passwords gives. */
 function deployEnv(): Map<string, string> {
   const env = new Map(readEnvExample().active);
@@ -102,19 +109,55 @@ function deployEnv(): Map<string, string> {
   return env;
 }
 
-function loadCompose(file: string, env = deployEnv()): Mapping {
-  const raw = parseYaml(read(file), { merge: true }) as unknown;
-  const resolved = interpolate(raw, env);
-  if (!isMapping(resolved)) throw new Error(`${file} is not a mapping`);
-  return resolved;
+// Compose's merge tags of an override file: `!reset` removes the key, `!override` replaces it
+// instead of merging. Kept through parsing as these markers, applied by deepMerge.
+const resetMarker = '\u0000compose:reset';
+const overrideKey = '\u0000compose:override';
+
+/** The YAML as compose reads it: merge keys (`<<`), and the !reset / !override tags as markers. */
+function parseCompose(text: string): unknown {
+  const document = parseDocument(text, { merge: true });
+  visit(document, {
+    Pair(_key, pair) {
+      if (!isNode(pair.value)) return;
+      if (pair.value.tag === '!reset') pair.value = new Scalar(resetMarker);
+      else if (pair.value.tag === '!override') {
+        pair.value.tag = undefined;
+        pair.value = document.createNode({ [overrideKey]: pair.value.toJS(document) });
+      }
+    },
+  });
+  return document.toJS();
 }
 
-/** Compose's merge of several -f files, enough for these two: mappings merge deeply, the rest is replaced. */
+/** compose-go casts these after interpolation (a `${VAR:-1}` is a string until then). */
+function castAsCompose(document: Mapping): Mapping {
+  for (const service of Object.values((document.services as Record<string, Mapping>) ?? {})) {
+    const deploy = service.deploy as Mapping | undefined;
+    if (typeof deploy?.replicas === 'string' && /^\d+$/.test(deploy.replicas))
+      deploy.replicas = Number(deploy.replicas);
+  }
+  return document;
+}
+
+function loadCompose(file: string, env = deployEnv()): Mapping {
+  const resolved = interpolate(parseCompose(read(file)), env);
+  if (!isMapping(resolved)) throw new Error(`${file} is not a mapping`);
+  return castAsCompose(resolved);
+}
+
+/**
+ * Compose's merge of several -f files, enough for these: mappings merge deeply, the rest is
+ * replaced; `!reset` removes a key and `!override` replaces a mapping whole.
+ */
 function deepMerge(base: unknown, over: unknown): unknown {
+  if (isMapping(over) && overrideKey in over) return over[overrideKey];
   if (!isMapping(base) || !isMapping(over)) return over;
   const merged: Mapping = { ...base };
-  for (const [key, value] of Object.entries(over))
-    merged[key] = key in base ? deepMerge(base[key], value) : value;
+  for (const [key, value] of Object.entries(over)) {
+    if (value === resetMarker) delete merged[key];
+    else merged[key] = key in base ? deepMerge(base[key], value) : value;
+  }
   return merged;
 }
 
@@ -174,7 +217,13 @@ function composeValidator() {
 
 const appFile = 'docker-compose.yml';
 const backupFile = 'docker-compose.backup.yml';
+const standaloneFile = 'docker-compose.backup.standalone.yml';
 const merged = () => deepMerge(loadCompose(appFile), loadCompose(backupFile)) as Mapping;
+/** `-f docker-compose.backup.yml -f docker-compose.backup.standalone.yml`, next to a separate app project. */
+const standalone = (env = deployEnv()) => {
+  env.set('APP_NETWORK', 'myapp_default');
+  return deepMerge(loadCompose(backupFile, env), loadCompose(standaloneFile, env)) as Mapping;
+};
 const servicesOf = (document: Mapping) => document.services as Record<string, Mapping>;
 
 interface Mount {
@@ -322,12 +371,147 @@ describe('compose files', () => {
     expect(Number.isInteger((worker.deploy as Mapping | undefined)?.replicas)).toBe(true);
   });
 
+  it('takes the number of workers from WORKER_REPLICAS, so a routine `up -d` does not scale back to one', () => {
+    const replicas = (env: Map<string, string>) =>
+      (servicesOf(loadCompose(backupFile, env)).worker!.deploy as Mapping).replicas as number;
+    expect(replicas(deployEnv())).toBe(1);
+    const three = deployEnv();
+    three.set('WORKER_REPLICAS', '3');
+    expect(replicas(three)).toBe(3);
+    expect(validate(loadCompose(backupFile, three))).toEqual([]);
+  });
+
+  it('builds each image tag in one service only; the others never pull it and start after the builder', () => {
+    const services = servicesOf(merged());
+    const byImage = new Map<string, string[]>();
+    for (const [name, service] of Object.entries(services)) {
+      if (typeof service.image !== 'string') continue;
+      byImage.set(service.image, [...(byImage.get(service.image) ?? []), name]);
+    }
+    const shared = [...byImage.entries()].filter(([, names]) => names.length > 1);
+    expect(shared.map(([image]) => image)).toEqual(['pg-backup-service:pg17']);
+    for (const [image, names] of shared) {
+      const builders = names.filter((name) => services[name]!.build !== undefined);
+      expect(builders, `services building ${image}`).toHaveLength(1);
+      for (const name of names.filter((other) => other !== builders[0])) {
+        // Never pulled: a registry image of that name would be someone else's.
+        expect(services[name]!.pull_policy, name).toBe('never');
+        // In every `up` that starts it, so `up <name>` alone builds the image too.
+        expect(Object.keys((services[name]!.depends_on as Mapping) ?? {}), name).toContain(builders[0]);
+      }
+    }
+  });
+
+  it('depends only on services of its own file, with the standalone override for a separate app project', () => {
+    const undefinedDependencies = (document: Mapping) =>
+      Object.entries(servicesOf(document)).flatMap(([name, service]) =>
+        Object.keys((service.depends_on as Mapping) ?? {})
+          .filter((dependency) => !(dependency in servicesOf(document)))
+          .map((dependency) => `${name} -> ${dependency}`),
+      );
+    // Together with docker-compose.yml, the worker waits for PostgreSQL and Redis.
+    expect(undefinedDependencies(merged())).toEqual([]);
+    // Alone (a separate application project), the override drops what compose would refuse.
+    const document = standalone();
+    expect(undefinedDependencies(document)).toEqual([]);
+    expect(validate(document)).toEqual([]);
+    expect(servicesOf(document).dashboard!.depends_on).toEqual({ worker: { condition: 'service_started' } });
+    expect(document.networks).toEqual({ default: { name: 'myapp_default', external: true } });
+    // The secret the services use is declared in the backup file itself.
+    const declared = Object.keys((document.secrets as Mapping) ?? {});
+    for (const service of Object.values(servicesOf(document)))
+      for (const secret of asList(service.secrets ?? [])) expect(declared).toContain(secret);
+  });
+
+  it.each([appFile, backupFile])(
+    '%s: the header that creates backups and logs also hands them to PGBACKUP_UID (chown)',
+    (file) => {
+      const header = read(file).split('\nservices:')[0]!;
+      const lines = header.split('\n').filter((line) => line.startsWith('#'));
+      const mkdir = lines.findIndex((line) => /mkdir -p .*\bbackups\b.*\blogs\b/.test(line));
+      expect(mkdir, `${file}: mkdir -p backups logs`).toBeGreaterThanOrEqual(0);
+      const rest = lines.slice(mkdir).join('\n');
+      expect(rest).toMatch(/chown \S*1000:1000 backups logs/);
+      expect(rest).toMatch(/PGBACKUP_UID/);
+      // And the uid is the one the containers run as.
+      expect(servicesOf(merged()).worker!.user).toBe('1000:1000');
+    },
+  );
+
+  it('makes Redis require a password from a secret, off the command line, and every client send it', () => {
+    const document = merged();
+    const { redis, worker, dashboard } = servicesOf(document) as Record<string, Mapping>;
+    const command = asList(redis!.command).join(' ');
+    // requirepass read from the secret and fed on standard input, not as an argument.
+    // `-` (read stdin) counts only as redis-server's first or last argument, and the image's
+    // entrypoint inserts `--protected-mode no` after `redis-server`: so last.
+    expect(command).toMatch(/redis-server [^<]* - <<EOF\n/);
+    expect(command).toMatch(/requirepass \$\(cat \/run\/secrets\/redis_password\)/);
+    expect(command).not.toMatch(/--requirepass/);
+    // Through the image's entrypoint, which drops root for the redis user.
+    expect(command).toMatch(/exec docker-entrypoint\.sh redis-server/);
+    expect(asList(redis!.secrets)).toContain('redis_password');
+    // The health check logs in through REDISCLI_AUTH (redis-cli -a would show it in ps).
+    expect(healthTest(redis!)).toMatch(
+      /REDISCLI_AUTH="\$\(cat \/run\/secrets\/redis_password\)" redis-cli ping/,
+    );
+    for (const service of [worker!, dashboard!]) {
+      expect(asList(service.secrets)).toContain('redis_password');
+      expect(environmentOf(service).get('REDIS_PASSWORD_FILE')).toBe('/run/secrets/redis_password');
+      expect(environmentOf(service).get('REDIS_URL')).not.toMatch(/:[^/]*@/);
+    }
+    expect(Object.keys((document.secrets as Mapping) ?? {})).toContain('redis_password');
+  });
+
+  it('gives the dashboard no database password, database URL, key or webhook, whatever .env holds', () => {
+    const env = deployEnv();
+    env.set('DATABASE_URL', 'postgresql://app:url-secret@postgres:5432/app');
+    env.set('PGPASSWORD', 'pg-secret');
+    env.set('POSTGRES_PASSWORD_FILE', '/run/secrets/postgres_password');
+    env.set('BACKUP_ENCRYPTION_KEY_FILE', '/keys/backup.key');
+    env.set('BACKUP_WEBHOOK_URL', 'https://hooks.example.com/secret');
+    const dashboard = servicesOf(
+      deepMerge(loadCompose(appFile, env), loadCompose(backupFile, env)) as Mapping,
+    ).dashboard!;
+    // What the process sees: env_file (.env), then `environment:` over it.
+    const seen = new Map([...env, ...environmentOf(dashboard)]);
+    for (const name of [
+      'POSTGRES_PASSWORD',
+      'POSTGRES_PASSWORD_FILE',
+      'PGPASSWORD',
+      'DATABASE_URL',
+      'BACKUP_ENCRYPTION_KEY_FILE',
+      'BACKUP_DECRYPTION_KEY_FILES',
+      'BACKUP_WEBHOOK_URL',
+    ]) {
+      expect(seen.get(name) ?? '', name).toBe('');
+    }
+    expect(asList(dashboard.secrets ?? [])).not.toContain('postgres_password');
+    expect(mountsOf(dashboard).map((mount) => mount.target)).not.toContain('/keys');
+    // It still starts: its configuration loads without any of them.
+    const config = loadConfig({
+      env: Object.fromEntries([...seen].map(([key, value]) => [key, withTestSecrets(value)])),
+      cwd: '/app',
+      requireTargets: false,
+    });
+    expect(config.targets.map((target) => target.connection.password)).toEqual([undefined]);
+  });
+
+  it('reads only compose variables that .env.example documents', () => {
+    const documented = readEnvExample().documented;
+    const used = new Set<string>();
+    for (const file of [appFile, backupFile, standaloneFile]) {
+      for (const match of read(file).matchAll(/(?<!\$)\$\{([A-Z][A-Z0-9_]*)/g)) used.add(match[1]!);
+    }
+    expect([...used].filter((name) => !documented.has(name)).sort()).toEqual([]);
+  });
+
   it("gives worker and dashboard a valid configuration: .env.example's values under the compose environment", () => {
     const { worker, dashboard } = servicesOf(merged()) as Record<string, Mapping>;
-    const containerEnv = (service: Mapping) => ({
-      ...Object.fromEntries(deployEnv()),
-      ...Object.fromEntries(environmentOf(service)),
-    });
+    const containerEnv = (service: Mapping) =>
+      Object.fromEntries(
+        [...deployEnv(), ...environmentOf(service)].map(([key, value]) => [key, withTestSecrets(value)]),
+      );
     const config = loadConfig({ env: containerEnv(worker!), cwd: '/app' });
     expect(config.targets.map((target) => [target.name, target.connection.host])).toEqual([
       ['app', 'postgres'],
@@ -335,20 +519,22 @@ describe('compose files', () => {
     expect(config.backupDir).toBe('/backups');
     expect(config.logDir).toBe('/logs');
     expect(config.redis.url).toBe('redis://redis:6379');
+    expect(config.redis.password).toBe('test-redis-password');
     expect(config.worker.healthHost).toBe('0.0.0.0');
     const dashboardConfig = loadConfig({ env: containerEnv(dashboard!), cwd: '/app', requireTargets: false });
     expect(dashboardConfig.dashboard.host).toBe('0.0.0.0');
     expect(dashboardConfig.dashboard.password).toBe('test-dashboard-password');
+    expect(dashboardConfig.redis.password).toBe('test-redis-password');
   });
 
-  it('builds both backup services from this repository with the PG_MAJOR build argument', () => {
+  it('builds the backup image from this repository with the PG_MAJOR build argument, once', () => {
     const { worker, dashboard } = servicesOf(merged()) as Record<string, Mapping>;
-    for (const service of [worker!, dashboard!]) {
-      expect((service.build as Mapping).context).toBe('.');
-      expect(((service.build as Mapping).args as Mapping).PG_MAJOR).toBe(
-        readEnvExample().active.get('PG_MAJOR'),
-      );
-    }
+    expect((worker!.build as Mapping).context).toBe('.');
+    expect(((worker!.build as Mapping).args as Mapping).PG_MAJOR).toBe(
+      readEnvExample().active.get('PG_MAJOR'),
+    );
+    expect(dashboard!.build).toBeUndefined();
+    expect(dashboard!.image).toBe(worker!.image);
     expect(asList(dashboard!.command)).toEqual(['node', 'apps/dashboard/dist/main.js']);
   });
 });

@@ -15,6 +15,12 @@ export interface RedisServerOptions {
   aof?: boolean;
   /** Extra `--name value` settings passed to redis-server. */
   settings?: Record<string, string>;
+  /**
+   * Require this password (`requirepass`), as the compose files' Redis does. It is passed on
+   * redis-server's command line, which is fine for a private test server; `url` stays without it.
+   * Default: no password.
+   */
+  password?: string;
 }
 
 let serial = 0;
@@ -43,6 +49,11 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The password clients must send, when the server was started with one. */
+  get password(): string | undefined {
+    return this.options.password;
+  }
+
   get pid(): number | undefined {
     return this.process.pid;
   }
@@ -52,6 +63,7 @@ export class RedisServer {
       ? ['--appendonly', 'yes', '--appendfsync', 'everysec']
       : ['--appendonly', 'no'];
     const extra = Object.entries(this.options.settings ?? {}).flatMap(([key, value]) => [`--${key}`, value]);
+    const auth = this.options.password === undefined ? [] : ['--requirepass', this.options.password];
     const log = openSync(path.join(this.dir, 'redis.log'), 'a');
     const child = spawn(
       findBinary('redis-server'),
@@ -69,6 +81,7 @@ export class RedisServer {
         '--maxmemory-policy',
         'noeviction',
         ...persistence,
+        ...auth,
         ...extra,
       ],
       { stdio: ['ignore', log, log] },
@@ -84,6 +97,7 @@ export class RedisServer {
         lazyConnect: true,
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
+        ...(this.options.password === undefined ? {} : { password: this.options.password }),
       });
       client.on('error', () => undefined);
       try {

@@ -48,7 +48,7 @@ export async function startDashboard(
   // Unlike the worker, the dashboard must answer while Redis is away: a command fails after one
   // reconnection attempt instead of waiting for Redis, and every Redis call is bounded by a
   // timeout besides (BullMQ first waits for the connection to be ready).
-  const redis = createRedisConnection(config.redis.url, { maxRetriesPerRequest: 1 });
+  const redis = createRedisConnection(config.redis, { maxRetriesPerRequest: 1 });
   const queue = createBackupQueue(config, redis);
   queue.on('error', (error) => logger.debug({ err: error }, 'queue connection error'));
 

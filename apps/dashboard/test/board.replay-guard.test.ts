@@ -13,7 +13,7 @@ import { operator, testSetup } from './support/config.js';
 import { request } from './support/http.js';
 
 const setup = testSetup();
-const connection = createRedisConnection(setup.config.redis.url);
+const connection = createRedisConnection(setup.config.redis);
 const queue = createBackupQueue(setup.config, connection);
 let dashboard: RunningDashboard;
 const restoreData = { backupId: '20261125T020000123Z-app-1a2b3c', database: 'app', force: true };
@@ -25,7 +25,7 @@ const jobs = {} as Record<
 
 /** Runs a stand-in worker until every listed job has completed or failed as asked. */
 async function settle(outcomes: Map<string, 'completed' | 'failed'>): Promise<void> {
-  const workerConnection = createRedisConnection(setup.config.redis.url);
+  const workerConnection = createRedisConnection(setup.config.redis);
   const worker = new Worker(
     QUEUE_NAME,
     async (job) => {

@@ -24,7 +24,7 @@ describe('backups page and metrics from the catalog on disk', () => {
   const app = setup.config.targets[0]!;
   const targets: TargetConfig[] = [app, { ...app, name: 'shop' }, { ...app, name: 'crm' }];
   const backupDir = setup.config.backupDir;
-  const redis = createRedisConnection(setup.config.redis.url);
+  const redis = createRedisConnection(setup.config.redis);
   const queue = createBackupQueue(setup.config, redis);
   let server: Server | undefined;
   let base: string;

@@ -13,6 +13,7 @@ import {
   createRedisConnection,
   isFinalFailure,
   QUEUE_NAME,
+  redisAuthFailure,
   targetOfJob,
 } from '@pgbackup/queue';
 import { type Job, Worker } from 'bullmq';
@@ -75,7 +76,7 @@ export async function startWorkerService(
   await assertWritableDirectory(config.backupDir, 'the backup directory (BACKUP_DIR)');
   await assertWritableDirectory(config.logDir, 'the log directory (BACKUP_LOG_DIR)');
   const { encryptionKey, keyring } = await loadKeys(config);
-  const redis = createRedisConnection(config.redis.url);
+  const redis = createRedisConnection(config.redis);
   // With maxRetriesPerRequest null the first command waits for Redis as long as it takes: say so.
   const waiting = setTimeout(
     () => logger.warn({ redis: redactUrl(config.redis.url) }, 'waiting for Redis to answer'),
@@ -88,7 +89,8 @@ export async function startWorkerService(
   } catch (error) {
     clearTimeout(waiting);
     redis.disconnect();
-    throw error;
+    // A wrong password is not a Redis that is still starting: waiting would wait for ever.
+    throw redisAuthFailure(error, config.redis.url) ?? error;
   }
 
   const swept = await sweepOrphans(config.backupDir);
@@ -116,7 +118,7 @@ export async function startWorkerService(
   };
   const active = new Map<string, AbortController>();
   const worker = new Worker(QUEUE_NAME, createProcessor(context, active), {
-    connection: createRedisConnection(config.redis.url),
+    connection: createRedisConnection(config.redis),
     prefix: config.redis.prefix,
     concurrency: config.worker.concurrency,
     lockDuration: options.lockDurationMs ?? 30_000,

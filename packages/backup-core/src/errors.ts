@@ -20,6 +20,7 @@ export const errorCodes = {
    * one is a configuration mismatch that waiting does not fix; never answered by a plain retry.
    */
   PG_TLS_FAILED: { retryable: false },
+  REDIS_AUTH_FAILED: { retryable: false },
   DUMP_FAILED: { retryable: true },
   DUMP_EMPTY: { retryable: false },
   DUMP_SUSPICIOUS: { retryable: false },

@@ -11,7 +11,7 @@ export {
   enqueueRestore,
   enqueueVerify,
 } from './backup-queue.js';
-export { createCommandConnection, createRedisConnection } from './connection.js';
+export { createCommandConnection, createRedisConnection, redisAuthFailure } from './connection.js';
 export { failureCodeOf, formatFailureReason } from './failure-reason.js';
 export {
   type DumpJobData,

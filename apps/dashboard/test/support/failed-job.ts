@@ -13,10 +13,10 @@ export async function makeFailedJob(
   target: string,
   reason = 'PG_UNREACHABLE: could not connect to server',
 ): Promise<{ queue: Queue; job: Job; close(): Promise<void> }> {
-  const connection = createRedisConnection(config.redis.url);
+  const connection = createRedisConnection(config.redis);
   const queue = createBackupQueue(config, connection);
   const job = await enqueueDump(queue, { target }, { attempts: 1 });
-  const workerConnection = createRedisConnection(config.redis.url);
+  const workerConnection = createRedisConnection(config.redis);
   const worker = new Worker(
     QUEUE_NAME,
     async () => {

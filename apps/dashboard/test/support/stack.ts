@@ -21,7 +21,7 @@ export async function startBackupStack(env: Record<string, string>): Promise<Bac
   const setup = testSetup({ BACKUP_SCHEDULE: '0 2 * * *', BACKUP_VERIFY: 'read', ...env });
   const worker = await startWorkerService(setup.config, { logger: silentLogger });
   const dashboard = await startDashboard(setup.config, { announce: () => undefined });
-  const connection = createRedisConnection(setup.config.redis.url);
+  const connection = createRedisConnection(setup.config.redis);
   const queue = createBackupQueue(setup.config, connection);
   return {
     setup,

@@ -5,7 +5,7 @@ import {
   loadConfig,
   redactUrl,
 } from '@pgbackup/backup-core';
-import { createBackupQueue, createCommandConnection } from '@pgbackup/queue';
+import { createBackupQueue, createCommandConnection, redisAuthFailure } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CliError, exitCodes } from './exit-codes.js';
@@ -88,7 +88,7 @@ export class CliContext {
 
   private async openQueue(): Promise<Queue> {
     const config = this.config({ requireTargets: false });
-    const connection = createCommandConnection(config.redis.url);
+    const connection = createCommandConnection(config.redis);
     this.connection = connection;
     let lastError: Error | undefined;
     connection.on('error', (error: Error) => {
@@ -106,6 +106,15 @@ export class CliContext {
         }),
       ]);
     } catch (error) {
+      const auth = redisAuthFailure(error, config.redis.url) ?? redisAuthFailure(lastError, config.redis.url);
+      if (auth) {
+        throw new CliError(
+          auth.code,
+          auth.message,
+          exitCodes.usage,
+          'The password comes from --redis-url, REDIS_PASSWORD_FILE, REDIS_PASSWORD or the config file.',
+        );
+      }
       const reason = lastError?.message ?? (error as Error).message;
       throw redisUnreachable(config.redis.url, reason);
     } finally {

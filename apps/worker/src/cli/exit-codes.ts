@@ -49,6 +49,7 @@ const usageCodes: ReadonlySet<BackupErrorCode> = new Set([
   'ENCRYPTION_KEY_INVALID',
   'RESTORE_DATABASE_INVALID',
   'RESTORE_CONFIRM_REQUIRED',
+  'REDIS_AUTH_FAILED',
 ]);
 
 /** Errors ioredis and BullMQ raise when Redis is gone in the middle of a command. */

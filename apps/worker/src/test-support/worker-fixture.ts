@@ -40,7 +40,7 @@ export async function workerFixture(env: Record<string, string>): Promise<Worker
     ...env,
   };
   const config = loadConfig({ env: fullEnv, cwd: dir });
-  const connection = createRedisConnection(config.redis.url);
+  const connection = createRedisConnection(config.redis);
   const queue = createBackupQueue(config, connection);
   const services: WorkerService[] = [];
   return {

@@ -1,6 +1,7 @@
 import type { ConfigFile } from './file.js';
 import { type AllLayers, type Layers, pick, pickedLayer } from './layers.js';
 import { type ProblemList, quote } from './problems.js';
+import { eitherOf } from './secret-pair.js';
 import { type SettingKey, settings } from './settings.js';
 import { required } from './targets.js';
 import type { BackupConfig } from './types.js';
@@ -72,34 +73,6 @@ export function dashboardConfig(
 /** Leaves an unset key out, rather than present and undefined, so the object logs and compares as documented. */
 export function optional<K extends string, T>(key: K, value: T | undefined): { [P in K]?: T } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: T };
-}
-
-/**
- * A password and its file form are one setting: the strongest layer that sets either wins, and
- * setting both in the same layer is an error (as in the postgres image).
- */
-function eitherOf(
-  inline: 'dashboardPassword' | 'dashboardViewerPassword',
-  fromFile: 'dashboardPasswordFile' | 'dashboardViewerPasswordFile',
-  layers: AllLayers,
-  file: ConfigFile | undefined,
-  problems: ProblemList,
-): string | undefined {
-  for (const layer of ['override', 'env', 'file'] as const) {
-    const a = layers[inline][layer];
-    const b = layers[fromFile][layer];
-    if (a !== undefined && b !== undefined) {
-      const name = (key: SettingKey) => (layer === 'file' ? key : settings[key].env);
-      problems.add({
-        where: layer === 'file' ? `${file?.label ?? 'config file'}: ${fromFile}` : settings[fromFile].env,
-        problem: `is set together with ${name(inline)}; expected only one of them`,
-        source: layer,
-      });
-      return undefined;
-    }
-    if (a !== undefined || b !== undefined) return a ?? b;
-  }
-  return undefined;
 }
 
 /** The variable's name, or the file key when the value came from the config file. */

@@ -4,6 +4,7 @@ import { readEnvTarget } from './env-target.js';
 import { readConfigFile } from './file.js';
 import { pick, readLayers } from './layers.js';
 import { ProblemList } from './problems.js';
+import { redisConfig } from './redis.js';
 import { checkAssembledConfig } from './schema.js';
 import { assembleTargets, required } from './targets.js';
 import type { BackupConfig, LoadConfigOptions } from './types.js';
@@ -27,6 +28,7 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
   const envTarget = readEnvTarget(vars, root, problems);
   const targets = assembleTargets(file, envTarget, layers, problems);
   const dashboard = dashboardConfig(layers, file, problems);
+  const redis = redisConfig(layers, file, problems);
 
   // Only when nothing else is wrong: a broken file or DATABASE_URL is the likelier cause.
   if (requireTargets && targets.length === 0 && problems.count === 0) {
@@ -44,7 +46,7 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
     logDir: required(layers.logDir),
     ...optional('encryptionKeyFile', pick(layers.encryptionKeyFile)),
     decryptionKeyFiles: required(layers.decryptionKeyFiles),
-    redis: { url: required(layers.redisUrl), prefix: required(layers.queuePrefix) },
+    redis,
     worker: {
       concurrency: required(layers.concurrency),
       attempts: required(layers.attempts),

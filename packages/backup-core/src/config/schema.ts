@@ -84,8 +84,11 @@ export const backupConfigSchema = z.object({
   encryptionKeyFile: z.string().optional(),
   /** Older keys, kept to read backups made before a key rotation. Default []. */
   decryptionKeyFiles: z.array(z.string()),
-  /** Defaults `redis://127.0.0.1:6379` and `pgbackup`. */
-  redis: z.object({ url: z.string(), prefix: z.string().min(1) }),
+  /**
+   * Defaults `redis://127.0.0.1:6379` and `pgbackup`. `password` (REDIS_PASSWORD or
+   * REDIS_PASSWORD_FILE) is given apart from the URL, never together with a password in it.
+   */
+  redis: z.object({ url: z.string(), prefix: z.string().min(1), password: z.string().optional() }),
   /**
    * Defaults: concurrency 2, attempts 5, backoff 30s, timeout 6h, stall timeout 10m,
    * shutdown timeout 60s, health port 3001 (0 disables), health host 127.0.0.1.

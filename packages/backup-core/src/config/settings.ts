@@ -137,6 +137,20 @@ export const settings = {
     parse: redisUrlValue,
     defaultText: 'redis://127.0.0.1:6379',
   }),
+  // Apart from the URL so that the password need not sit in a URL or on a command line; a
+  // password in REDIS_URL together with one of these is refused (redis.ts).
+  redisPassword: setting({
+    env: 'REDIS_PASSWORD',
+    expected: 'a password',
+    show: 'secret',
+    parse: anyText,
+  }),
+  redisPasswordFile: setting({
+    env: 'REDIS_PASSWORD_FILE',
+    expected: 'a readable file holding the password, for example /run/secrets/redis_password',
+    show: 'plain',
+    parse: secretFileValue,
+  }),
   queuePrefix: setting({
     env: 'BACKUP_QUEUE_PREFIX',
     expected: '1 to 64 of A-Z a-z 0-9 _ . : - { }, for example pgbackup',
