@@ -2,8 +2,7 @@ import {
   type BackupConfig,
   createLogger,
   type Logger,
-  loadOperatorKey,
-  type OperatorKey,
+  loadKeyring,
   parseBackupId,
   redactUrl,
   sweepOrphans,
@@ -49,16 +48,6 @@ export interface WorkerService {
   close(options?: { force?: boolean; deadlineMs?: number }): Promise<void>;
 }
 
-async function loadKeys(
-  config: BackupConfig,
-): Promise<{ encryptionKey: OperatorKey | undefined; keyring: OperatorKey[] }> {
-  const encryptionKey = config.encryptionKeyFile
-    ? await loadOperatorKey(config.encryptionKeyFile)
-    : undefined;
-  const older = await Promise.all(config.decryptionKeyFiles.map((file) => loadOperatorKey(file)));
-  return { encryptionKey, keyring: encryptionKey ? [encryptionKey, ...older] : older };
-}
-
 /** The target a job is about, from its data (a backup id names its target). */
 function targetOfJob(job: Job): string | undefined {
   if (typeof job.data?.target === 'string') return job.data.target;
@@ -75,7 +64,7 @@ export async function startWorkerService(
   options: WorkerServiceOptions = {},
 ): Promise<WorkerService> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'pgbackup-worker' });
-  const { encryptionKey, keyring } = await loadKeys(config);
+  const { encryptionKey, keyring } = await loadKeyring(config);
   const redis = createRedisConnection(config.redis.url);
   // With maxRetriesPerRequest null the first command waits for Redis as long as it takes: say so.
   const waiting = setTimeout(

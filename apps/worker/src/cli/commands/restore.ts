@@ -2,8 +2,7 @@ import {
   type BackupConfig,
   type CatalogEntry,
   findTarget,
-  loadOperatorKey,
-  type OperatorKey,
+  loadKeyring,
   restoreBackup,
   type TargetConfig,
 } from '@pgbackup/backup-core';
@@ -132,11 +131,7 @@ async function restoreDirect(
   database: string,
   flags: { force: boolean; noOwner: boolean },
 ): Promise<number> {
-  const encryptionKey = config.encryptionKeyFile
-    ? await loadOperatorKey(config.encryptionKeyFile)
-    : undefined;
-  const older = await Promise.all(config.decryptionKeyFiles.map((file) => loadOperatorKey(file)));
-  const keyring: OperatorKey[] = encryptionKey ? [encryptionKey, ...older] : older;
+  const { encryptionKey, keyring } = await loadKeyring(config);
   const progress = createProgress(process.stderr);
   const label = `restore ${server.name}`;
   // Here Ctrl-C does abort: the restore is this process. It stops cleanly (the staging database
