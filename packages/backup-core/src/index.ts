@@ -12,7 +12,6 @@ export {
   nextRuns,
   parseDuration,
   parseRetention,
-  redactUrl,
   type TargetConfig,
   validateCron,
 } from './config/index.js';
@@ -76,6 +75,7 @@ export {
   planPrune,
   type RetentionPolicy,
 } from './prune/index.js';
+export { hidden, redactSecrets, redactUrl } from './redact.js';
 export {
   type RestoreOptions,
   type RestorePhase,
