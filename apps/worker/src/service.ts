@@ -13,7 +13,7 @@ import { startHealthServer } from './health/health-server.js';
 import { createProcessor } from './jobs/processor.js';
 import { TargetLocks } from './locks/target-lock.js';
 import { Alerts } from './notify/alerts.js';
-import { Webhook } from './notify/webhook.js';
+import { type RetrySchedule, Webhook } from './notify/webhook.js';
 import { createBackupQueue } from './queue/backup-queue.js';
 import { createRedisConnection } from './queue/connection.js';
 import { QUEUE_NAME } from './queue/names.js';
@@ -33,6 +33,8 @@ export interface WorkerServiceOptions {
   staleCheckIntervalMs?: number;
   /** How long a job waits before retrying a busy target lock. Default 5 s. */
   lockRetryMs?: number;
+  /** Waits between webhook attempts. Default about 2 minutes in all (defaultRetrySchedule). */
+  webhookRetry?: RetrySchedule;
 }
 
 export interface WorkerService {
@@ -91,7 +93,10 @@ export async function startWorkerService(
   await queue.setGlobalConcurrency(config.worker.concurrency);
   await syncSchedules(queue, config, logger);
 
-  const alerts = new Alerts(config, redis, new Webhook(config.worker.webhookUrl, logger), logger);
+  const webhook = new Webhook(config.worker.webhookUrl, logger, {
+    ...(options.webhookRetry ? { schedule: options.webhookRetry } : {}),
+  });
+  const alerts = new Alerts(config, redis, webhook, logger);
   const context: WorkerContext = {
     config,
     queue,
@@ -185,6 +190,8 @@ export async function startWorkerService(
           abortActive('the worker is shutting down (BACKUP_SHUTDOWN_TIMEOUT passed)');
           await closed;
         }
+        // After the jobs: a job's last failure alert is started before its retries are dropped.
+        await alerts.close();
         await health?.close();
         await queue.close();
         redis.disconnect();
