@@ -12,7 +12,7 @@ import { enqueueDump } from '../../../apps/worker/src/queue/backup-queue.js';
 import { createPrng, seedFromEnv } from './support/prng.js';
 import { recordResults } from './support/results.js';
 import { createStack, failureCode, type Stack } from './support/stack.js';
-import type { WorkerProcess } from './support/worker-process.js';
+import { spawnWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 
 const run = promisify(execFile);
 
@@ -329,6 +329,14 @@ it('a password with / ? # @ : %, a space and unicode never shows in backupctl st
       expect(result.code, `${label}: ${result.stderr}`).toBe(2);
       expect(result.stdout + result.stderr).toContain('CONFIG_INVALID');
     }
+  }
+
+  // The worker refuses the same values at start (exit 2), quoting none of them.
+  for (const [label, extra] of invalid) {
+    const refused = spawnWorkerProcess({ ...hardStack.env, ...extra }, { logLevel: 'debug' });
+    await refused.exited;
+    expect(refused.child.exitCode, refused.output()).toBe(2);
+    sources[`worker start (${label})`] = refused.output();
   }
 
   await worker.kill('SIGTERM');
