@@ -44,7 +44,7 @@ async function staleSetup(failFirst: number, delaysMs: number[]) {
 }
 
 it('a stale alert whose webhook fails is retried and arrives once; the "sent" key waits for the delivery', async () => {
-  const { alerts, redis, staleKey, now, receiver } = await staleSetup(3, [300, 300, 300, 300, 300]);
+  const { alerts, redis, staleKey, now, receiver } = await staleSetup(3, [600, 600, 600, 600, 600]);
   expect(await alerts.checkStaleness(new Date(now + hours(2)))).toEqual(['app']);
   // Delivery is failing (the first 3 posts get 500): the key that stops further alerts is not set.
   await expect.poll(() => receiver.attempts, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);

@@ -78,5 +78,7 @@ it('close() abandons the retries at once, with a log line per abandoned alert', 
   expect(await delivery).toBe(false);
   expect(Date.now() - started).toBeLessThan(1_000);
   expect(log()).toMatch(/"event":"failure".*webhook delivery abandoned at shutdown/);
-  expect(await webhook.deliver(notification)).toBe(false);
+  // An alert raised after close (a job's last failure during shutdown) is logged the same way.
+  expect(await webhook.deliver({ ...notification, event: 'recovery' })).toBe(false);
+  expect(log()).toMatch(/"event":"recovery".*webhook delivery abandoned at shutdown/);
 });

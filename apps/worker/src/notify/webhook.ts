@@ -62,7 +62,11 @@ export class Webhook {
    * used up, or when the webhook is closed first. Callers that must not wait do not await it.
    */
   async deliver(notification: Notification): Promise<boolean> {
-    if (!this.url || this.closing.signal.aborted) return false;
+    if (!this.url) return false;
+    if (this.closing.signal.aborted) {
+      this.abandoned(notification);
+      return false;
+    }
     this.pending.add(notification);
     try {
       for (let attempt = 0; ; attempt++) {
@@ -88,13 +92,15 @@ export class Webhook {
 
   /** Stops every retry (at shutdown); each abandoned notification is logged. */
   close(): void {
-    for (const notification of this.pending) {
-      this.logger.warn(
-        { event: notification.event, target: notification.target },
-        'webhook delivery abandoned at shutdown',
-      );
-    }
+    for (const notification of this.pending) this.abandoned(notification);
     this.closing.abort();
+  }
+
+  private abandoned(notification: Notification): void {
+    this.logger.warn(
+      { event: notification.event, target: notification.target },
+      'webhook delivery abandoned at shutdown',
+    );
   }
 
   private async post(url: string, notification: Notification, attempt: number): Promise<boolean> {
