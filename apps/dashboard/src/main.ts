@@ -1,4 +1,4 @@
-import { createLogger, isBackupError, loadConfig } from '@pgbackup/backup-core';
+import { createLogger, isBackupError, loadConfig, redactSecrets } from '@pgbackup/backup-core';
 import { startDashboard } from './server.js';
 
 /**
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     config = loadConfig({ requireTargets: false });
   } catch (error) {
     if (isBackupError(error, 'CONFIG_INVALID')) {
-      process.stderr.write(`dashboard: ${error.message}\n`);
+      process.stderr.write(`dashboard: ${redactSecrets(error.message)}\n`);
       process.exit(2);
     }
     throw error;
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    `dashboard: could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+    `dashboard: could not start: ${redactSecrets(error instanceof Error ? error.message : String(error))}\n`,
   );
   process.exit(1);
 });

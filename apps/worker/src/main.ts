@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { BackupError, createLogger, loadConfig } from '@pgbackup/backup-core';
+import { BackupError, createLogger, loadConfig, redactSecrets } from '@pgbackup/backup-core';
 import { startWorkerService } from './service.js';
 
 /**
@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   try {
     config = loadConfig();
   } catch (error) {
-    process.stderr.write(`pgbackup worker: configuration error\n${(error as Error).message}\n`);
+    process.stderr.write(
+      `pgbackup worker: configuration error\n${redactSecrets((error as Error).message)}\n`,
+    );
     process.exit(2);
   }
   const logger = createLogger({ level: config.logLevel, name: 'pgbackup-worker' });
@@ -29,7 +31,9 @@ async function main(): Promise<void> {
   } catch (error) {
     const code = error instanceof BackupError ? error.code : 'STARTUP_FAILED';
     logger.fatal({ code }, (error as Error).message);
-    process.stderr.write(`pgbackup worker: cannot start: ${code}: ${(error as Error).message}\n`);
+    process.stderr.write(
+      `pgbackup worker: cannot start: ${code}: ${redactSecrets((error as Error).message)}\n`,
+    );
     process.exit(error instanceof BackupError && error.code === 'CONFIG_INVALID' ? 2 : 1);
   }
   let signals = 0;

@@ -3,8 +3,7 @@ import {
   type BackupConfig,
   createLogger,
   type Logger,
-  loadOperatorKey,
-  type OperatorKey,
+  loadKeyring,
   redactUrl,
   sweepOrphans,
 } from '@pgbackup/backup-core';
@@ -23,7 +22,7 @@ import { startHealthServer } from './health/health-server.js';
 import { createProcessor } from './jobs/processor.js';
 import { TargetLocks } from './locks/target-lock.js';
 import { Alerts } from './notify/alerts.js';
-import { Webhook } from './notify/webhook.js';
+import { type RetrySchedule, Webhook } from './notify/webhook.js';
 import { checkRedisSettings } from './redis-checks.js';
 import { syncSchedules } from './schedules.js';
 
@@ -40,6 +39,8 @@ export interface WorkerServiceOptions {
   staleCheckIntervalMs?: number;
   /** How long a job waits before retrying a busy target lock. Default 5 s. */
   lockRetryMs?: number;
+  /** Waits between webhook attempts. Default about 2 minutes in all (defaultRetrySchedule). */
+  webhookRetry?: RetrySchedule;
 }
 
 export interface WorkerService {
@@ -55,16 +56,6 @@ export interface WorkerService {
   close(options?: { force?: boolean; deadlineMs?: number }): Promise<void>;
 }
 
-async function loadKeys(
-  config: BackupConfig,
-): Promise<{ encryptionKey: OperatorKey | undefined; keyring: OperatorKey[] }> {
-  const encryptionKey = config.encryptionKeyFile
-    ? await loadOperatorKey(config.encryptionKeyFile)
-    : undefined;
-  const older = await Promise.all(config.decryptionKeyFiles.map((file) => loadOperatorKey(file)));
-  return { encryptionKey, keyring: encryptionKey ? [encryptionKey, ...older] : older };
-}
-
 /** Starts the worker: checks, sweep, schedules, the BullMQ worker, alerts and /healthz. */
 export async function startWorkerService(
   config: BackupConfig,
@@ -75,7 +66,7 @@ export async function startWorkerService(
   // take jobs it can only fail.
   await assertWritableDirectory(config.backupDir, 'the backup directory (BACKUP_DIR)');
   await assertWritableDirectory(config.logDir, 'the log directory (BACKUP_LOG_DIR)');
-  const { encryptionKey, keyring } = await loadKeys(config);
+  const { encryptionKey, keyring } = await loadKeyring(config);
   const redis = createRedisConnection(config.redis);
   // With maxRetriesPerRequest null the first command waits for Redis as long as it takes: say so.
   const waiting = setTimeout(
@@ -103,7 +94,10 @@ export async function startWorkerService(
   await queue.setGlobalConcurrency(config.worker.concurrency);
   await syncSchedules(queue, config, logger);
 
-  const alerts = new Alerts(config, redis, new Webhook(config.worker.webhookUrl, logger), logger);
+  const webhook = new Webhook(config.worker.webhookUrl, logger, {
+    ...(options.webhookRetry ? { schedule: options.webhookRetry } : {}),
+  });
+  const alerts = new Alerts(config, redis, webhook, logger);
   const context: WorkerContext = {
     config,
     queue,
@@ -195,6 +189,8 @@ export async function startWorkerService(
           abortActive('the worker is shutting down (BACKUP_SHUTDOWN_TIMEOUT passed)');
           await closed;
         }
+        // After the jobs: a job's last failure alert is started before its retries are dropped.
+        await alerts.close();
         await health?.close();
         await queue.close();
         redis.disconnect();

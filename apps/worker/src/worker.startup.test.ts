@@ -73,6 +73,11 @@ it('alerts once when a target has had no verified backup for longer than its sch
   expect(await alerts.checkStaleness(new Date(now))).toEqual([]);
   // Two hours later, still no verified backup: stale, alerted once however often it is checked.
   expect(await alerts.checkStaleness(new Date(now + 2 * 3_600_000))).toEqual(['app']);
+  // Delivered in the background; the "sent" key is set once the receiver accepted it.
+  await expect.poll(() => received.filter((r) => r.event === 'stale').length).toBe(1);
+  await expect
+    .poll(() => service.context.redis.exists(`${fixture!.config.redis.prefix}:alerts:stale:app`))
+    .toBe(1);
   expect(await alerts.checkStaleness(new Date(now + 2.5 * 3_600_000))).toEqual(['app']);
   expect(received.filter((r) => r.event === 'stale')).toHaveLength(1);
   expect(String(received[0]?.text)).toMatch(/never had a verified backup/);

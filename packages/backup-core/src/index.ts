@@ -12,7 +12,6 @@ export {
   nextRuns,
   parseDuration,
   parseRetention,
-  redactUrl,
   type TargetConfig,
   validateCron,
 } from './config/index.js';
@@ -20,6 +19,9 @@ export {
   createDecryptStream,
   createEncryptStream,
   ENCRYPTION_ALGORITHM,
+  type KeyFiles,
+  type Keyring,
+  loadKeyring,
   loadOperatorKey,
   type OperatorKey,
   operatorKeyFromBytes,
@@ -87,6 +89,7 @@ export {
   planPrune,
   type RetentionPolicy,
 } from './prune/index.js';
+export { hidden, redactSecrets, redactUrl } from './redact.js';
 export {
   checkConfirmation,
   type ProtectedDatabase,

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BackupError } from './errors.js';
+import { redactSecrets } from './redact.js';
 import { ensurePrivateDirectory, writeError } from './storage/durable-fs.js';
 
 /**
@@ -42,7 +43,7 @@ export class RunLog {
   }
 
   async line(message: string): Promise<void> {
-    await this.handle.appendFile(`${new Date().toISOString()} ${message}\n`);
+    await this.handle.appendFile(`${new Date().toISOString()} ${redactSecrets(message)}\n`);
   }
 
   async succeed(summary: string): Promise<void> {

@@ -232,7 +232,8 @@ describe('the worker process', () => {
     const redis = new Redis(base.REDIS_URL!);
     const before = await fileDigests(root);
     const weak = path.join(root, 'weak.key');
-    await fs.writeFile(weak, 'correct horse battery staple 123');
+    // 0600: refused for its content, not for its mode.
+    await fs.writeFile(weak, 'correct horse battery staple 123', { mode: 0o600 });
     for (const [file, code] of [
       [path.join(root, 'missing.key'), 'ENCRYPTION_KEY_MISSING'],
       [weak, 'ENCRYPTION_KEY_INVALID'],

@@ -8,9 +8,11 @@ import { PostgresServer, waitFor } from '@pgbackup/testkit';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { spawnCli } from '../../../apps/worker/src/cli/test-support/run-cli.js';
+import { createPrng, seedFromEnv } from './support/prng.js';
 import { recordResults } from './support/results.js';
 import { createStack, failureCode, type Stack } from './support/stack.js';
-import type { WorkerProcess } from './support/worker-process.js';
+import { spawnWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 
 const run = promisify(execFile);
 
@@ -19,8 +21,35 @@ const rightPassword = `Pw-${randomBytes(6).toString('hex')}!#Zq`;
 const wrongPassword = `Wrong-${randomBytes(6).toString('hex')}!#Xy`;
 const key = randomBytes(32);
 
+/**
+ * A password with every character that breaks a URL (/ ? # @ : %), a space and unicode, in a
+ * seeded random order with random ordinary characters: as typed into DATABASE_URL it parses the
+ * wrong way; percent-encoded it is valid. RELIABILITY_SEED replays one.
+ */
+const prng = createPrng(seedFromEnv());
+function hardPasswordOf(): string {
+  const ordinary = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_.~';
+  const chars = [...'/?#@:% ', 'é', '密'];
+  for (let i = prng.int(4, 10); i > 0; i--) chars.push(ordinary[prng.int(0, ordinary.length - 1)]!);
+  for (let i = chars.length - 1; i > 0; i--) {
+    const j = prng.int(0, i);
+    [chars[i], chars[j]] = [chars[j]!, chars[i]!];
+  }
+  // A port-like start, as in issue 12's `app:2024/Secret@db`: typed unencoded, the URL parses
+  // with the host `hard_agent`, the port and the rest as path, query or fragment. Never a space
+  // first or last: some reader would trim it.
+  return `${prng.int(1024, 65535)}/Hq${chars.join('')}Zk`;
+}
+const hardPassword = hardPasswordOf();
+/** Long enough (6+) not to be found by chance; else the whole password stands in. */
+function tailAfterDelimiter(password: string): string {
+  const tail = password.slice(password.search(/[/?#]/) + 1);
+  return tail.length >= 6 ? tail : password;
+}
+
 let server: PostgresServer;
 let stack: Stack | undefined;
+let hardStack: Stack | undefined;
 let redis: Redis;
 
 async function sql(url: string, text: string): Promise<void> {
@@ -65,6 +94,7 @@ beforeAll(async () => {
 afterAll(async () => {
   redis?.disconnect();
   await stack?.cleanup();
+  await hardStack?.cleanup();
   await server?.destroy();
 });
 
@@ -87,7 +117,8 @@ function sampleProcessArguments(stop: Promise<unknown>): Promise<{ lines: Set<st
 }
 
 /** Every value of every key under the prefix, whatever its type. */
-async function redisDump(prefix: string): Promise<{ keys: number; text: string }> {
+async function redisDump(prefix: string, client = redis): Promise<{ keys: number; text: string }> {
+  const redis = client;
   const keys = await redis.keys(`${prefix}:*`);
   const parts: string[] = [];
   for (const k of keys) {
@@ -124,6 +155,11 @@ const secrets: Record<string, string> = {
   'key, base64': key.toString('base64'),
   'key, base64 unpadded': key.toString('base64').replace(/=+$/, ''),
   'key, base64url': key.toString('base64url'),
+  'hard password': hardPassword,
+  'hard password, URL-encoded': encodeURIComponent(hardPassword),
+  'hard password, WHATWG-encoded': new URL(`x://u:${encodeURIComponent(hardPassword)}@h`).password,
+  // The part a URL parser would take for a port, path or query when the password is not encoded.
+  'hard password, after its first / ? or #': tailAfterDelimiter(hardPassword),
 };
 
 function leaks(where: string, text: string): string[] {
@@ -224,3 +260,104 @@ it('no password or key material in logs (debug), run logs, errors, Redis, manife
     leaks: found,
   });
 }, 180_000);
+
+it('a password with / ? # @ : %, a space and unicode never shows in backupctl status, backups or dump --wait, nor in the worker, Redis, run logs or manifests, URL valid or not', async () => {
+  // No quote in the alphabet, so the literal needs no escaping.
+  await sql(
+    server.url('postgres'),
+    `SET password_encryption = 'scram-sha-256'; CREATE ROLE hard_agent LOGIN PASSWORD '${hardPassword}'`,
+  );
+  await sql(server.url('postgres'), 'CREATE DATABASE vault OWNER hard_agent');
+  const at = `127.0.0.1:${server.port}/vault`;
+  const encoded = `postgresql://hard_agent:${encodeURIComponent(hardPassword)}@${at}`;
+  const raw = `postgresql://hard_agent:${hardPassword}@${at}`;
+  await sql(
+    encoded,
+    'CREATE TABLE notes AS SELECT g AS id, md5(g::text) AS note FROM generate_series(1, 5000) g',
+  );
+
+  hardStack = await createStack({ DATABASE_URL: encoded, BACKUP_TARGET_NAME: 'vault' });
+  const client = new Redis(hardStack.config.redis.url);
+  const worker = await hardStack.spawn({}, { logLevel: 'debug' });
+  const sources: Record<string, string> = {};
+  const cli = async (label: string, extra: Record<string, string>, args: string[]) => {
+    const result = await spawnCli({ ...hardStack!.env, ...extra }, args, 90_000).done;
+    sources[`backupctl ${label}`] = `exit ${result.code}\n${result.stdout}\n${result.stderr}`;
+    return result;
+  };
+
+  // The URL percent-encoded: valid, and the role logs in with it.
+  const dumped = await cli('dump --wait --json (valid URL)', {}, [
+    'dump',
+    '--target',
+    'vault',
+    '--wait',
+    '--json',
+  ]);
+  expect(dumped.code, dumped.stderr).toBe(0);
+  expect(JSON.parse(dumped.stdout).results[0].backupId).toMatch(/-vault-/);
+  for (const args of [
+    ['dump', '--target', 'vault', '--wait'],
+    ['status'],
+    ['status', '--json'],
+    ['backups'],
+    ['backups', '--json'],
+  ]) {
+    const result = await cli(`${args.join(' ')} (valid URL)`, {}, args);
+    expect(result.code, result.stderr).toBe(0);
+  }
+  expect(sources['backupctl backups (valid URL)']).toMatch(/vault/);
+
+  // As typed: DATABASE_URL, a BACKUP_CONFIG target url, REDIS_URL. A configuration error each.
+  const file = path.join(hardStack.dir, 'targets.json');
+  await fs.writeFile(file, JSON.stringify({ targets: [{ name: 'vault', url: raw }] }));
+  const redisAt = new URL(hardStack.config.redis.url).host;
+  const invalid: Array<[string, Record<string, string>]> = [
+    ['DATABASE_URL as typed', { DATABASE_URL: raw }],
+    ['BACKUP_CONFIG url as typed', { DATABASE_URL: '', BACKUP_TARGET_NAME: '', BACKUP_CONFIG: file }],
+    ['REDIS_URL as typed', { REDIS_URL: `redis://:${hardPassword}@${redisAt}` }],
+    ['REDIS_URL with a user, as typed', { REDIS_URL: `redis://default:${hardPassword}@${redisAt}` }],
+  ];
+  for (const [label, extra] of invalid) {
+    for (const args of [
+      ['status'],
+      ['status', '--json'],
+      ['backups'],
+      ['dump', '--target', 'vault', '--wait'],
+    ]) {
+      const result = await cli(`${args.join(' ')} (${label})`, extra, args);
+      expect(result.code, `${label}: ${result.stderr}`).toBe(2);
+      expect(result.stdout + result.stderr).toContain('CONFIG_INVALID');
+    }
+  }
+
+  // The worker refuses the same values at start (exit 2), quoting none of them.
+  for (const [label, extra] of invalid) {
+    const refused = spawnWorkerProcess({ ...hardStack.env, ...extra }, { logLevel: 'debug' });
+    await refused.exited;
+    expect(refused.child.exitCode, refused.output()).toBe(2);
+    sources[`worker start (${label})`] = refused.output();
+  }
+
+  await worker.kill('SIGTERM');
+  sources['worker output (debug)'] = worker.output();
+  const stored = await redisDump(hardStack.config.redis.prefix, client);
+  client.disconnect();
+  sources[`Redis (${stored.keys} keys under the prefix)`] = stored.text;
+  for (const [name, text] of Object.entries(await filesUnder(hardStack.config.logDir)))
+    sources[`run log ${name}`] = text;
+  for (const [name, text] of Object.entries(await filesUnder(hardStack.config.backupDir))) {
+    if (name.endsWith('.manifest.json')) sources[`manifest ${name}`] = text;
+  }
+  expect(Object.keys(sources).filter((s) => s.startsWith('manifest')).length).toBeGreaterThanOrEqual(2);
+  expect(leaks('a planted copy', `x${hardPassword}x`)).toContain('hard password in a planted copy');
+  const found = Object.entries(sources).flatMap(([where, text]) => leaks(where, text));
+  expect(found).toEqual([]);
+
+  recordResults('secrets-hard-password', {
+    seed: prng.seed,
+    passwordCharacters: [...hardPassword].length,
+    sources: Object.fromEntries(Object.entries(sources).map(([where, text]) => [where, text.length])),
+    leaks: found,
+  });
+}, 240_000);

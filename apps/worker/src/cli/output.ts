@@ -1,3 +1,5 @@
+import { redactSecrets } from '@pgbackup/backup-core';
+
 /**
  * What backupctl prints. Results go to stdout (a table or text, or exactly one JSON document
  * with --json); logs, hints and progress go to stderr, so `--json | jq` always parses.
@@ -20,16 +22,18 @@ export function createOutput(
   let documented = false;
   return {
     json,
+    // Everything printed passes the URL redaction: an error from a library may quote a URL
+    // the configuration never showed.
     text(line) {
-      if (!json) stdout.write(`${line}\n`);
+      if (!json) stdout.write(`${redactSecrets(line)}\n`);
     },
     document(value) {
       if (!json || documented) return;
       documented = true;
-      stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      stdout.write(`${redactSecrets(JSON.stringify(value, null, 2))}\n`);
     },
     note(line) {
-      stderr.write(`${line}\n`);
+      stderr.write(`${redactSecrets(line)}\n`);
     },
   };
 }

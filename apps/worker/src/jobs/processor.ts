@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { BackupError } from '@pgbackup/backup-core';
+import { BackupError, redactSecrets } from '@pgbackup/backup-core';
 import {
   errorCodeOf,
   isFinalFailure,
@@ -45,7 +45,8 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
     const logger = ctx.logger.child({ jobId: job.id, job: job.name });
     const log = async (message: string) => {
       logger.info(message);
-      await job.log(`${new Date().toISOString()} ${message}`).catch(() => undefined);
+      // The job log lives in Redis; the logger above redacts on its own.
+      await job.log(`${new Date().toISOString()} ${redactSecrets(message)}`).catch(() => undefined);
     };
     let data: unknown;
     try {

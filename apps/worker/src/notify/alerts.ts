@@ -1,12 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import { type BackupConfig, type Logger, listBackups, verificationState } from '@pgbackup/backup-core';
 import { failureCodeOf } from '@pgbackup/queue';
 import type { Redis } from 'ioredis';
-import type { Webhook } from './webhook.js';
+import type { Notification, Webhook } from './webhook.js';
+
+/**
+ * How long a worker holds the right to deliver a stale alert: the whole retry schedule (about
+ * 2 minutes) with room to spare. A worker that dies while delivering frees it by expiry.
+ */
+const STALE_CLAIM_MS = 5 * 60_000;
 
 /**
  * Alert state lives in Redis so that several workers send each alert once: a target is
  * "failing" from its final failure until its next verified backup (then a recovery is sent),
  * and "stale" while it has had no verified backup for longer than its schedule allows.
+ * Webhooks are delivered in the background (with retries): no method here waits for one.
+ * The stale key means "the stale alert was delivered"; it is set only after a delivery succeeded,
+ * so an alert whose delivery failed is sent again by a later check.
  */
 export class Alerts {
   constructor(
@@ -16,7 +26,7 @@ export class Alerts {
     private readonly logger: Logger,
   ) {}
 
-  private key(kind: 'failing' | 'stale' | 'first-seen', target: string): string {
+  private key(kind: 'failing' | 'stale' | 'stale-sending' | 'first-seen', target: string): string {
     return `${this.config.redis.prefix}:alerts:${kind}:${target}`;
   }
 
@@ -33,7 +43,7 @@ export class Alerts {
       JSON.stringify({ at: new Date().toISOString(), jobId, reason }),
     );
     this.logger.error({ target, jobId, code }, `${jobName} of ${target} failed for good`);
-    await this.webhook.send({
+    this.send({
       event: 'failure',
       target,
       ...(code ? { code } : {}),
@@ -45,10 +55,11 @@ export class Alerts {
   /** After a verified backup: a recovery notice if the target was failing. */
   async targetSucceeded(target: string): Promise<void> {
     const wasFailing = await this.redis.del(this.key('failing', target));
-    await this.redis.del(this.key('stale', target));
+    // An undelivered stale alert is not delivered late either: its claim goes with the key.
+    await this.redis.del(this.key('stale', target), this.key('stale-sending', target));
     if (wasFailing > 0) {
       this.logger.info({ target }, 'target recovered');
-      await this.webhook.send({
+      this.send({
         event: 'recovery',
         target,
         text: `:large_green_circle: Backups of ${target} recovered: a new backup was verified.`,
@@ -73,18 +84,52 @@ export class Alerts {
       const since = newest ? Date.parse(newest.manifest.createdAt) : firstSeen;
       if (now.getTime() - since <= target.maxAgeMs) continue;
       stale.push(target.name);
-      const first = await this.redis.set(this.key('stale', target.name), now.toISOString(), 'NX');
-      if (first === 'OK') {
-        const hours = ((now.getTime() - since) / 3_600_000).toFixed(1);
-        await this.webhook.send({
-          event: 'stale',
-          target: target.name,
-          text: newest
-            ? `:warning: ${target.name} has had no verified backup for ${hours} h (newest verified: ${newest.manifest.id}); its schedule allows ${(target.maxAgeMs / 3_600_000).toFixed(1)} h.`
-            : `:warning: ${target.name} has never had a verified backup (watched for ${hours} h).`,
-        });
-      }
+      if (await this.redis.exists(this.key('stale', target.name))) continue;
+      const hours = ((now.getTime() - since) / 3_600_000).toFixed(1);
+      this.sendStale(target.name, now, {
+        event: 'stale',
+        target: target.name,
+        text: newest
+          ? `:warning: ${target.name} has had no verified backup for ${hours} h (newest verified: ${newest.manifest.id}); its schedule allows ${(target.maxAgeMs / 3_600_000).toFixed(1)} h.`
+          : `:warning: ${target.name} has never had a verified backup (watched for ${hours} h).`,
+      });
     }
     return stale;
+  }
+
+  private readonly staleDeliveries = new Set<Promise<void>>();
+
+  /** Abandons deliveries still retrying (at shutdown); resolves once their claims are released. */
+  async close(): Promise<void> {
+    this.webhook.close();
+    await Promise.all(this.staleDeliveries);
+  }
+
+  private send(notification: Notification): void {
+    void this.webhook.deliver(notification);
+  }
+
+  /**
+   * One worker at a time delivers a target's stale alert (the claim); the stale key is set only
+   * once the receiver accepted it, and only if the claim is still this delivery's (a verified
+   * backup in the meantime deletes both).
+   */
+  private sendStale(target: string, now: Date, notification: Notification): void {
+    if (!this.webhook.configured) return;
+    const claim = this.key('stale-sending', target);
+    const token = randomUUID();
+    const delivery = (async () => {
+      if ((await this.redis.set(claim, token, 'PX', STALE_CLAIM_MS, 'NX')) !== 'OK') return;
+      const delivered = await this.webhook.deliver(notification);
+      if ((await this.redis.get(claim)) !== token) return;
+      if (delivered) await this.redis.set(this.key('stale', target), now.toISOString());
+      // Undelivered: released, so the next check (this worker or another) starts again.
+      await this.redis.del(claim);
+    })()
+      .catch((error) =>
+        this.logger.warn({ err: (error as Error).message, target }, 'stale alert bookkeeping failed'),
+      )
+      .finally(() => this.staleDeliveries.delete(delivery));
+    this.staleDeliveries.add(delivery);
   }
 }

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isBackupError } from '../errors.js';
-import {
-  type BackupConfig,
-  findTarget,
-  loadConfig,
-  parseDuration,
-  parseRetention,
-  redactUrl,
-} from './index.js';
+import { redactUrl } from '../redact.js';
+import { type BackupConfig, findTarget, loadConfig, parseDuration, parseRetention } from './index.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -82,7 +76,13 @@ describe('redactUrl', () => {
     ['postgresql://user@host/db', 'postgresql://user@host/db'],
     ['postgresql://host:5432/db', 'postgresql://host:5432/db'],
     ['redis://:secret@redis:6379', 'redis://:***@redis:6379'],
-    ['postgresql://user:p%40ss@host/db?x=a@b', 'postgresql://user:***@host/db?x=a@b'],
+    // Everything up to the last @ goes: an @ in the query could as well be the password's.
+    ['postgresql://user:p%40ss@host/db?x=a@b', 'postgresql://user:***@b'],
+    // Parses (host app, port 2024), yet 2024/Secret is the password.
+    ['postgresql://app:2024/Secret@db.internal:5432/app', 'postgresql://app:***@db.internal:5432/app'],
+    // The user name cannot be told apart from the password: all of it goes.
+    ['postgresql://a/b?c:pw@host/db', 'postgresql://***@host/db'],
+    ['redis://x y:pw@host', 'redis://***@host'],
     ['postgresql://user:p@ss@host/db', 'postgresql://user:***@host/db'],
     ['postgresql://user:pa/ss#x@host/db', 'postgresql://user:***@host/db'],
     [

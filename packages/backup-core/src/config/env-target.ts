@@ -1,10 +1,11 @@
+import { redactUrl } from '../redact.js';
 import { connectionDefaults } from './file-target.js';
 import type { Parsed } from './parsed.js';
 import { type ProblemList, quote } from './problems.js';
 import { targetNameExpected, targetNameValue } from './target-name.js';
 import { completeTls, type TlsParts, tlsExpected, tlsFields, tlsNames, tlsValue } from './tls.js';
 import type { PgConnection } from './types.js';
-import { type PartialConnection, postgresUrlExpected, postgresUrlValue, redactUrl } from './url.js';
+import { type PartialConnection, postgresUrlExpected, postgresUrlValue } from './url.js';
 import { secretFileValue, wholeNumberIn } from './values.js';
 import type { Variable, Variables } from './variables.js';
 

@@ -1,6 +1,7 @@
+import { hidden, redactUrl } from '../redact.js';
 import { isMapping, unknownKey, valueAt } from './file-shape.js';
 import type { Parsed } from './parsed.js';
-import { formatPath, hidden, type ProblemList, quote } from './problems.js';
+import { formatPath, type ProblemList, quote } from './problems.js';
 import { settingFromFile, settings, type TargetSettingValues, targetSettingKeys } from './settings.js';
 import { showValue } from './show.js';
 import { targetNameExpected, targetNameValue } from './target-name.js';
@@ -14,7 +15,7 @@ import {
   tlsValue,
 } from './tls.js';
 import type { PgConnection } from './types.js';
-import { postgresUrlExpected, postgresUrlValue, redactUrl } from './url.js';
+import { postgresUrlExpected, postgresUrlValue } from './url.js';
 import { secretFileValue } from './values.js';
 
 export interface FileTarget {

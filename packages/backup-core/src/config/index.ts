@@ -13,4 +13,4 @@ export {
   type PgConnection,
   type TargetConfig,
 } from './types.js';
-export { displayUrl, redactUrl } from './url.js';
+export { displayUrl } from './url.js';

@@ -1,9 +1,6 @@
 import { BackupError } from '../errors.js';
 import type { Issue } from './parsed.js';
 
-/** Shown instead of a password, a URL's password or anything read from a secret file. */
-export const hidden = '***';
-
 /** One line of the CONFIG_INVALID message. Never holds a secret: values are redacted before. */
 export interface ConfigProblem {
   /** The variable's name, or `file: key.path` for a value from the config file. */

@@ -1,6 +1,6 @@
-import { hidden, quote } from './problems.js';
+import { hidden, redactUrl } from '../redact.js';
+import { quote } from './problems.js';
 import type { Setting } from './settings.js';
-import { redactUrl } from './url.js';
 
 /** A value as it may appear in an error message: secrets as ***, URLs without their password. */
 export function showValue(raw: unknown, show: Setting<unknown>['show']): string {

@@ -1,42 +1,21 @@
 import { fail, failMany, type Issue, ok, type Parsed } from './parsed.js';
-import { hidden } from './problems.js';
 import { type TlsField, type TlsParts, tlsExpected, tlsFields, tlsNames, tlsValue } from './tls.js';
 import type { PgConnection } from './types.js';
 
 export const postgresUrlExpected = 'postgresql://user:password@host:5432/database';
 
-/**
- * Replaces the password of a URL (the userinfo's and a `password=` query parameter) with ***.
- * Works on the text rather than reserialising it, so nothing else changes; and text that is not
- * a valid URL is redacted from the first `:` after the scheme to the last `@`, because a
- * password with an unescaped `/`, `#` or `?` is exactly what makes a URL unparsable.
- */
-export function redactUrl(url: string): string {
-  const schemeEnd = url.indexOf('://');
-  const start = schemeEnd === -1 ? 0 : schemeEnd + 3;
-  let redacted = url;
-  if (URL.canParse(url) && schemeEnd !== -1) {
-    const authorityEnd = firstIndexOf(url, ['/', '?', '#', '\\'], start);
-    const at = url.lastIndexOf('@', authorityEnd - 1);
-    const colon = url.indexOf(':', start);
-    if (at >= start && colon !== -1 && colon < at)
-      redacted = `${url.slice(0, colon + 1)}${hidden}${url.slice(at)}`;
-  } else {
-    const at = url.lastIndexOf('@');
-    const colon = url.indexOf(':', start);
-    if (at > start && colon !== -1 && colon < at)
-      redacted = `${url.slice(0, colon + 1)}${hidden}${url.slice(at)}`;
-  }
-  return redacted.replace(/([?&;]password=)[^&#]*/gi, `$1${hidden}`);
-}
+export const atAfterHostProblem =
+  'has an @ after the host (in the password, / # ? @ must be percent-encoded)';
 
-function firstIndexOf(text: string, needles: string[], from: number): number {
-  let first = text.length;
-  for (const needle of needles) {
-    const index = text.indexOf(needle, from);
-    if (index !== -1 && index < first) first = index;
-  }
-  return first;
+/**
+ * An @ after the host is nearly always the end of a password whose / # or ? was not encoded:
+ * such a URL may parse, with part of the password as port, path or query, and then be shown.
+ * Refused, at the price of also refusing an unencoded @ in a database name.
+ */
+export function hasAtAfterHost(text: string): boolean {
+  const schemeEnd = text.indexOf('://');
+  const start = schemeEnd === -1 ? 0 : schemeEnd + 3;
+  return text.indexOf('@', firstIndexOf(text, ['/', '?', '#', '\\'], start)) !== -1;
 }
 
 /** The parts a postgres URL may leave out; the caller fills them from PG* variables or defaults. */
@@ -50,6 +29,7 @@ const queryNames = new Map<string, TlsField>(tlsFields.map((field) => [tlsNames[
  * rather than dropped, since a silently ignored option may be one that matters for security.
  */
 export function postgresUrlValue(text: string, base: string): Parsed<PartialConnection> {
+  if (hasAtAfterHost(text)) return fail(atAfterHostProblem);
   if (!URL.canParse(text))
     return fail('is not a valid URL (check the port; in the password, / # ? @ must be percent-encoded)');
   const url = new URL(text);
@@ -113,4 +93,13 @@ export function displayUrl(connection: PgConnection): string {
   const shownHost = host.includes(':') ? `[${host}]` : host.startsWith('/') ? encodeURIComponent(host) : host;
   const user = encodeURIComponent(connection.user);
   return `postgresql://${user}@${shownHost}:${connection.port}/${encodeURIComponent(connection.database)}`;
+}
+
+function firstIndexOf(text: string, needles: string[], from: number): number {
+  let first = text.length;
+  for (const needle of needles) {
+    const index = text.indexOf(needle, from);
+    if (index !== -1 && index < first) first = index;
+  }
+  return first;
 }

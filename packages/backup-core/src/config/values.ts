@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { fail, ok, type Parsed } from './parsed.js';
+import { atAfterHostProblem, hasAtAfterHost } from './url.js';
 
 /** Parsers for the plain settings. Each says only what is wrong; the setting adds what is expected. */
 
@@ -68,6 +69,7 @@ export function httpUrlValue(text: string): Parsed<string> {
 }
 
 export function redisUrlValue(text: string): Parsed<string> {
+  if (hasAtAfterHost(text)) return fail(atAfterHostProblem);
   if (!text.includes('://') || !URL.canParse(text)) return fail('is not an absolute URL');
   const { protocol } = new URL(text);
   return protocol === 'redis:' || protocol === 'rediss:'

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupError } from '../errors.js';
-import { loadOperatorKey, operatorKeyFromBytes } from './index.js';
+import { loadKeyring, loadOperatorKey, operatorKeyFromBytes } from './index.js';
 
 let dir: string;
 
@@ -107,5 +107,66 @@ describe('loadOperatorKey', () => {
       expect(error.message).not.toContain(word);
     }
     expect(JSON.stringify(error.details)).not.toContain('hunter2');
+  });
+});
+
+describe('key file permissions', () => {
+  const bytes = randomKey();
+
+  // Modes are set with chmod, not writeFile's mode, which the umask may narrow. The check reads
+  // the mode bits, so it holds when the tests run as root too (root can read any file).
+  async function keyWithMode(mode: number): Promise<string> {
+    const file = await keyFile(`mode-${randomBytes(4).toString('hex')}`, `${bytes.toString('hex')}\n`);
+    await chmod(file, mode);
+    return file;
+  }
+
+  it.each([0o600, 0o400])('accepts a key file with mode %o', async (mode) => {
+    const key = await loadOperatorKey(await keyWithMode(mode));
+    expect(key.key.equals(bytes)).toBe(true);
+  });
+
+  it.each([
+    [0o644, '0644'],
+    [0o640, '0640'],
+    [0o604, '0604'],
+    [0o660, '0660'],
+  ])('refuses mode %o, naming the file, its mode and the fix', async (mode, shown) => {
+    const file = await keyWithMode(mode);
+    const error = await loadError(file);
+    expect(error.code).toBe('ENCRYPTION_KEY_INVALID');
+    expect(error.message).toContain(file);
+    expect(error.message).toContain(shown);
+    expect(error.message).toContain(`chmod 600 ${file}`);
+    expect(error.details).toMatchObject({ path: file, mode: shown });
+    expect(error.message).not.toContain(bytes.toString('hex'));
+  });
+});
+
+describe('loadKeyring', () => {
+  it('puts the encryption key first, then the decryption keys in order', async () => {
+    const [a, b, c] = [randomKey(), randomKey(), randomKey()];
+    const files = await Promise.all(
+      [a, b, c].map((k) => keyFile(`ring-${randomBytes(4).toString('hex')}`, k.toString('hex'))),
+    );
+    const ring = await loadKeyring({
+      encryptionKeyFile: files[0],
+      decryptionKeyFiles: [files[1]!, files[2]!],
+    });
+    expect(ring.encryptionKey?.key.equals(a)).toBe(true);
+    expect(ring.keyring.map((k) => k.id)).toEqual([a, b, c].map((k) => operatorKeyFromBytes(k).id));
+    const without = await loadKeyring({ decryptionKeyFiles: [files[2]!] });
+    expect(without.encryptionKey).toBeUndefined();
+    expect(without.keyring.map((k) => k.id)).toEqual([operatorKeyFromBytes(c).id]);
+  });
+
+  it('refuses a decryption key file readable by others', async () => {
+    const good = await keyFile(`ring-${randomBytes(4).toString('hex')}`, randomKey().toString('hex'));
+    const open = await keyFile(`ring-${randomBytes(4).toString('hex')}`, randomKey().toString('hex'));
+    await chmod(open, 0o644);
+    await expect(loadKeyring({ encryptionKeyFile: good, decryptionKeyFiles: [open] })).rejects.toMatchObject({
+      code: 'ENCRYPTION_KEY_INVALID',
+      message: expect.stringContaining(`chmod 600 ${open}`),
+    });
   });
 });

@@ -10,5 +10,6 @@ export {
   type EncryptionHeaderInfo,
   readEncryptionHeader,
 } from './format.js';
+export { type KeyFiles, type Keyring, loadKeyring } from './keyring.js';
 export { loadOperatorKey, type OperatorKey, operatorKeyFromBytes } from './operator-key.js';
 export { rewrapFile } from './rewrap.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { BackupError } from '../errors.js';
 
 /** The operator's long-lived key. It only ever wraps per-backup data keys. */
@@ -32,13 +32,21 @@ export function operatorKeyFromBytes(key: Buffer): OperatorKey {
 
 /**
  * Reads a key file: 64 hex chars, or base64 of 32 bytes (whitespace/newline trimmed), or exactly 32 raw
- * bytes. Missing/unreadable file -> ENCRYPTION_KEY_MISSING; anything else -> ENCRYPTION_KEY_INVALID.
- * Messages never contain the file's contents.
+ * bytes. Missing/unreadable file -> ENCRYPTION_KEY_MISSING; a file group or others may read, or
+ * anything but a key -> ENCRYPTION_KEY_INVALID. Messages never contain the file's contents.
  */
 export async function loadOperatorKey(path: string): Promise<OperatorKey> {
   let bytes: Buffer;
+  let mode: number;
   try {
-    bytes = await readFile(path);
+    // The mode and the bytes come from one open file, so a file swapped in between is not read.
+    const handle = await open(path, 'r');
+    try {
+      mode = (await handle.stat()).mode;
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new BackupError(
@@ -50,6 +58,7 @@ export async function loadOperatorKey(path: string): Promise<OperatorKey> {
       },
     );
   }
+  assertPrivateMode(path, mode);
   const key = decodeKeyFile(bytes);
   if (key === undefined) {
     throw new BackupError(
@@ -59,6 +68,20 @@ export async function loadOperatorKey(path: string): Promise<OperatorKey> {
     );
   }
   return operatorKeyFromBytes(key);
+}
+
+/**
+ * As ssh does with private keys: a key others could read is refused, even when this process
+ * could read it anyway (root), because the mode bits say who else can.
+ */
+function assertPrivateMode(path: string, mode: number): void {
+  if ((mode & 0o077) === 0) return;
+  const shown = (mode & 0o777).toString(8).padStart(4, '0');
+  throw new BackupError(
+    'ENCRYPTION_KEY_INVALID',
+    `The encryption key file ${path} has mode ${shown}: group or others may read it. Run \`chmod 600 ${path}\` (and check who had access).`,
+    { details: { path, mode: shown } },
+  );
 }
 
 function decodeKeyFile(bytes: Buffer): Buffer | undefined {

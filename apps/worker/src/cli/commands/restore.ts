@@ -3,8 +3,7 @@ import {
   type CatalogEntry,
   checkRestoreDatabaseName,
   findTarget,
-  loadOperatorKey,
-  type OperatorKey,
+  loadKeyring,
   restoreBackup,
   sameHost,
   type TargetConfig,
@@ -149,11 +148,7 @@ async function restoreDirect(
   database: string,
   flags: { force: boolean; noOwner: boolean; confirm?: string },
 ): Promise<number> {
-  const encryptionKey = config.encryptionKeyFile
-    ? await loadOperatorKey(config.encryptionKeyFile)
-    : undefined;
-  const older = await Promise.all(config.decryptionKeyFiles.map((file) => loadOperatorKey(file)));
-  const keyring: OperatorKey[] = encryptionKey ? [encryptionKey, ...older] : older;
+  const { encryptionKey, keyring } = await loadKeyring(config);
   const progress = createProgress(process.stderr);
   const label = `restore ${server.name}`;
   // Here Ctrl-C does abort: the restore is this process. It stops cleanly (the staging database
