@@ -1,4 +1,4 @@
-import { type BackupConfig, BackupError } from '@pgbackup/backup-core';
+import { type BackupConfig, BackupError, redactSecrets } from '@pgbackup/backup-core';
 import { type Job, type JobsOptions, UnrecoverableError } from 'bullmq';
 import { formatFailureReason } from './failure-reason.js';
 import { InvalidJobDataError } from './job-data.js';
@@ -34,9 +34,10 @@ export function errorCodeOf(error: unknown): string {
  * once instead of spending its attempts; the message always starts with the error code.
  */
 export function toJobError(error: unknown): Error {
+  // The reason is stored in Redis and shown by the CLI and the dashboard: URL passwords are hidden.
   const message = formatFailureReason(
     errorCodeOf(error),
-    error instanceof Error ? error.message : String(error),
+    redactSecrets(error instanceof Error ? error.message : String(error)),
   );
   const retryable = error instanceof BackupError ? error.retryable : !(error instanceof InvalidJobDataError);
   if (!retryable) return new UnrecoverableError(message);
