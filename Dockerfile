@@ -34,7 +34,8 @@ RUN --mount=type=cache,id=pgbackup-npm,target=/root/.npm \
     --mount=type=cache,id=pgbackup-pnpm-store,target=/pnpm-store \
     bash scripts/pnpm.sh install --frozen-lockfile --store-dir /pnpm-store \
  && bash scripts/pnpm.sh exec turbo run build \
-      --filter=@pgbackup/worker --filter=@pgbackup/dashboard --output-logs=errors-only
+      --filter=@pgbackup/worker --filter=@pgbackup/backupctl --filter=@pgbackup/dashboard \
+      --output-logs=errors-only
 
 # A fresh install without devDependencies (TypeScript, turbo, vitest, biome stay behind):
 # `pnpm install --prod` over an existing tree unlinks them but leaves them in node_modules/.pnpm.
@@ -104,18 +105,24 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/packages/backup-core/package.json ./packages/backup-core/
 COPY --from=build /src/packages/backup-core/dist ./packages/backup-core/dist
 COPY --from=build /src/packages/backup-core/node_modules ./packages/backup-core/node_modules
+COPY --from=build /src/packages/queue/package.json ./packages/queue/
+COPY --from=build /src/packages/queue/dist ./packages/queue/dist
+COPY --from=build /src/packages/queue/node_modules ./packages/queue/node_modules
 COPY --from=build /src/apps/worker/package.json ./apps/worker/
-COPY --from=build /src/apps/worker/bin ./apps/worker/bin
 COPY --from=build /src/apps/worker/dist ./apps/worker/dist
 COPY --from=build /src/apps/worker/node_modules ./apps/worker/node_modules
+COPY --from=build /src/apps/backupctl/package.json ./apps/backupctl/
+COPY --from=build /src/apps/backupctl/bin ./apps/backupctl/bin
+COPY --from=build /src/apps/backupctl/dist ./apps/backupctl/dist
+COPY --from=build /src/apps/backupctl/node_modules ./apps/backupctl/node_modules
 COPY --from=build /src/apps/dashboard/package.json ./apps/dashboard/
 COPY --from=build /src/apps/dashboard/dist ./apps/dashboard/dist
 COPY --from=build /src/apps/dashboard/node_modules ./apps/dashboard/node_modules
 
-# `backupctl` on PATH: the committed shim, which imports dist/cli/main.js next to it (Node
+# `backupctl` on PATH: the committed shim, which imports dist/main.js next to it (Node
 # resolves the symlink first). The mount points belong to the service user (uid 1000, `node`).
-RUN chmod 0755 /app/apps/worker/bin/backupctl.js \
- && ln -s /app/apps/worker/bin/backupctl.js /usr/local/bin/backupctl \
+RUN chmod 0755 /app/apps/backupctl/bin/backupctl.js \
+ && ln -s /app/apps/backupctl/bin/backupctl.js /usr/local/bin/backupctl \
  && install -d -o node -g node -m 0700 /backups /logs
 
 USER node

@@ -656,6 +656,38 @@ describe('Dockerfile', () => {
     expect(all('RUN').join('\n')).toContain('/usr/local/bin/backupctl');
   });
 
+  it('builds and ships every workspace package the image runs, with what each needs at run time', () => {
+    // Found missing once: packages/queue was a dependency of the worker but not in the image.
+    const packageDirs = new Map<string, string>();
+    for (const parent of ['apps', 'packages']) {
+      for (const dir of fs.readdirSync(path.join(repoRoot, parent))) {
+        const manifest = JSON.parse(read(`${parent}/${dir}/package.json`)) as { name: string };
+        packageDirs.set(manifest.name, `${parent}/${dir}`);
+      }
+    }
+    const shipped = new Set<string>();
+    const pending = ['@pgbackup/worker', '@pgbackup/backupctl', '@pgbackup/dashboard'];
+    while (pending.length > 0) {
+      const name = pending.pop()!;
+      if (shipped.has(name)) continue;
+      shipped.add(name);
+      const manifest = JSON.parse(read(`${packageDirs.get(name)}/package.json`)) as {
+        dependencies?: Record<string, string>;
+      };
+      for (const [dependency, version] of Object.entries(manifest.dependencies ?? {}))
+        if (version.startsWith('workspace:')) pending.push(dependency);
+    }
+    const copies = all('COPY').join('\n');
+    for (const name of shipped) {
+      const dir = packageDirs.get(name)!;
+      for (const part of ['package.json', 'dist', 'node_modules'])
+        expect(copies, `${dir}/${part} in the runtime image`).toContain(`/src/${dir}/${part}`);
+    }
+    const build = all('RUN').find((args) => args.includes('turbo run build')) ?? '';
+    for (const app of ['@pgbackup/worker', '@pgbackup/backupctl', '@pgbackup/dashboard'])
+      expect(build).toContain(`--filter=${app}`);
+  });
+
   it('keeps secrets and local data out of the build context (.dockerignore)', () => {
     const ignored = read('.dockerignore').split('\n');
     for (const entry of ['.env', 'backups', 'logs', '.git', '**/node_modules'])
@@ -669,7 +701,7 @@ describe('Dockerfile', () => {
 
 /** backupctl's commands and the long flags each accepts, read from the CLI's sources. */
 function cliCommands(): Map<string, Set<string>> {
-  const cliDir = 'apps/worker/src/cli';
+  const cliDir = 'apps/backupctl/src';
   const flagsIn = (source: string) => {
     const flags = new Set<string>();
     for (const declaration of source.matchAll(

@@ -25,6 +25,10 @@ export function sharedTestConfig(): ViteUserConfig {
           find: /^@pgbackup\/worker\/testing$/,
           replacement: path.join(repoRoot, 'apps/worker/src/test-support/index.ts'),
         },
+        {
+          find: /^@pgbackup\/backupctl\/testing$/,
+          replacement: path.join(repoRoot, 'apps/backupctl/src/test-support/index.ts'),
+        },
         { find: /^@pgbackup\/testkit$/, replacement: path.join(harnessDir, 'index.ts') },
       ],
     },

@@ -11,16 +11,19 @@ import {
   loadConfig,
   type PgConnection,
 } from '@pgbackup/backup-core';
+import {
+  type DumpDocument,
+  type ErrorDocument,
+  jsonOf,
+  type RestoreDocument,
+  runCli,
+  type StatusDocument,
+  type VerifyDocument,
+} from '@pgbackup/backupctl/testing';
 import { harness, PostgresServer, type TlsFiles } from '@pgbackup/testkit';
+import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ErrorDocument } from '../../../apps/worker/src/cli/action.js';
-import type { DumpDocument } from '../../../apps/worker/src/cli/commands/dump.js';
-import type { RestoreDocument } from '../../../apps/worker/src/cli/commands/restore.js';
-import type { StatusDocument } from '../../../apps/worker/src/cli/commands/status.js';
-import type { VerifyDocument } from '../../../apps/worker/src/cli/commands/verify.js';
-import { jsonOf, runCli } from '../../../apps/worker/src/cli/test-support/run-cli.js';
-import { type WorkerFixture, workerFixture } from '../../../apps/worker/src/test-support/worker-fixture.js';
 
 // A server that offers TLS, and a role (`tls_agent`) that pg_hba.conf admits over TLS only: a
 // silent plain connection would be refused by the server rather than succeed unnoticed.

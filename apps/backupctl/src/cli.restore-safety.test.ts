@@ -7,8 +7,8 @@ import {
   freePort,
   type TestDatabase,
 } from '@pgbackup/testkit';
+import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type WorkerFixture, workerFixture } from '../test-support/worker-fixture.js';
 import type { DumpDocument } from './commands/dump.js';
 import type { RestoreDocument } from './commands/restore.js';
 import { jsonOf, runCli } from './test-support/run-cli.js';

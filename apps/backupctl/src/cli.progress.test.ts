@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase, waitFor } from '@pgbackup/testkit';
+import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type WorkerFixture, workerFixture } from '../test-support/worker-fixture.js';
 import type { ErrorDocument } from './action.js';
 import { cliEntry, jsonOf, spawnCli } from './test-support/run-cli.js';
 

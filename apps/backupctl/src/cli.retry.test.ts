@@ -1,6 +1,6 @@
 import { createTestDatabase, quoteIdent, type TestDatabase, withDatabase } from '@pgbackup/testkit';
+import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type WorkerFixture, workerFixture } from '../test-support/worker-fixture.js';
 import type { DumpDocument } from './commands/dump.js';
 import type { JobsDocument } from './commands/jobs.js';
 import type { RetryDocument } from './commands/retry.js';

@@ -15,7 +15,7 @@ Configuration is the worker's: flags > variables (DATABASE_URL, BACKUP_DIR, REDI
 the --config / BACKUP_CONFIG file > defaults.
 
 With --json, stdout carries exactly one JSON document (an error is {"error": {code, message,
-hint?, exitCode}}); logs, hints and progress go to stderr. Shapes: apps/worker/src/cli/README.md.
+hint?, exitCode}}); logs, hints and progress go to stderr. Shapes: apps/backupctl/README.md.
 
 Exit status:
   0    success

@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The built CLI: tests run it as operators do, as a process (build first, see README). */
-export const cliEntry = path.join(packageDir, 'dist/cli/main.js');
+export const cliEntry = path.join(packageDir, 'dist/main.js');
 
 export interface CliResult {
   code: number | null;
@@ -23,7 +23,7 @@ export interface CliProcess {
 function assertBuilt(): void {
   if (!existsSync(cliEntry)) {
     throw new Error(
-      'apps/worker/dist/cli/main.js is missing: build first (cd apps/worker && ../../node_modules/.bin/tsc -p tsconfig.build.json)',
+      'apps/backupctl/dist/main.js is missing: build first (cd apps/backupctl && ../../node_modules/.bin/tsc -p tsconfig.build.json)',
     );
   }
 }

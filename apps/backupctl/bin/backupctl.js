@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // A committed shim, so the bin exists before the first build and pnpm can link it.
-import '../dist/cli/main.js';
+import '../dist/main.js';

@@ -1,10 +1,10 @@
 import fs from 'node:fs/promises';
 import { enqueueDump, enqueuePrune } from '@pgbackup/queue';
 import { createTestDatabase, freePort, waitFor } from '@pgbackup/testkit';
+import { startWorkerService } from '@pgbackup/worker';
+import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
 import { afterEach, expect, it } from 'vitest';
-import { jsonOf, runCli } from './cli/test-support/run-cli.js';
-import { startWorkerService } from './service.js';
-import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+import { jsonOf, runCli } from './test-support/run-cli.js';
 
 // A directory the worker cannot write must fail the job with WRITE_FAILED and the path, and must
 // never keep the target's lock: a lock held by a failed step blocks every later run of the target

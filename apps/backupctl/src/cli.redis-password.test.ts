@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@pgbackup/backup-core';
 import { RedisServer, uniquePrefix } from '@pgbackup/testkit';
+import { startWorkerService } from '@pgbackup/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './cli/test-support/run-cli.js';
-import { startWorkerService } from './service.js';
+import { runCli } from './test-support/run-cli.js';
 
 /**
  * The compose files' Redis requires a password (requirepass), given to every client as

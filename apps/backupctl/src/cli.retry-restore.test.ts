@@ -1,7 +1,7 @@
 import { enqueueDump, enqueueRestore } from '@pgbackup/queue';
 import { createTestDatabase, withDatabase } from '@pgbackup/testkit';
+import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type WorkerFixture, workerFixture } from '../test-support/worker-fixture.js';
 import type { RetryDocument } from './commands/retry.js';
 import { jsonOf, runCli } from './test-support/run-cli.js';
 
