@@ -67,20 +67,22 @@ it('a failed dump: --wait exits 1 with the reason, status fails, and retry after
     new RegExp(`^${jobId}\\s+dump\\s+late\\s+failed\\s+1/3\\s+.*PG_DATABASE_MISSING`, 'm'),
   );
 
-  // Never backed up and failing: the monitoring check fails.
+  // Never backed up (a new target, still in its grace period) but failing: the check fails.
   const status = await runCli(env, ['status', '--json']);
   expect(status.code).toBe(1);
   expect(jsonOf<StatusDocument>(status).targets[0]).toMatchObject({
     target: 'late',
     ok: false,
-    stale: true,
+    state: 'failing',
+    stale: false,
+    inGrace: true,
     failing: true,
     lastVerified: null,
     failingJob: { name: 'dump', reason: expect.stringMatching(/^PG_DATABASE_MISSING/) },
     failedJobs: { count: 2 },
   });
   const statusText = await runCli(env, ['status']);
-  expect(statusText.stdout).toMatch(/late: STALE: no verified backup at all/);
+  expect(statusText.stdout).toMatch(/late: MISSING: no verified backup yet; a new target/);
   expect(statusText.stdout).toMatch(/late: FAILING: dump job \S+ failed .*\(retry: backupctl retry \S+\)/);
 
   const unknown = await runCli(env, ['retry', 'no-such-job']);

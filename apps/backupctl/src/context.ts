@@ -86,6 +86,12 @@ export class CliContext {
     return this.queuePromise;
   }
 
+  /** The fail-fast connection under the queue, for the few reads that are not the queue's own. */
+  async redis(): Promise<Redis> {
+    await this.queue();
+    return this.connection!;
+  }
+
   private async openQueue(): Promise<Queue> {
     const config = this.config({ requireTargets: false });
     const connection = createCommandConnection(config.redis);

@@ -20,6 +20,7 @@ import { renderBackupsPage } from './pages/backups-page.js';
 import { DashboardPaths } from './paths.js';
 import { replayGuard } from './replay-guard.js';
 import { securityHeaders } from './security-headers.js';
+import { withTimeout } from './timeout.js';
 
 export interface DashboardDeps {
   config: Pick<BackupConfig, 'targets' | 'backupDir'> & {
@@ -35,6 +36,11 @@ export interface DashboardDeps {
   logger?: Logger;
   /** Clock for ages and staleness. Default: the real time. */
   now?: () => Date;
+  /**
+   * Since when workers have watched each target (the grace of new targets, see targetHealth).
+   * Default: unknown, so a target without a verified backup counts as stale at once.
+   */
+  watchedSince?: () => Promise<Map<string, Date>>;
 }
 
 /** Express 5 forwards rejected promises to the error handler; this only keeps the types honest. */
@@ -51,6 +57,11 @@ export function createDashboardApp(deps: DashboardDeps): Express {
   const paths = new DashboardPaths(deps.config.dashboard.basePath);
   const limiter = deps.limiter ?? new FailureLimiter();
   const health = { redis: deps.redis, backupDir: deps.config.backupDir, logger };
+  // Redis away must not take the page down with it: without the watch times, no grace is given.
+  const watched = async () =>
+    deps.watchedSince
+      ? await withTimeout(deps.watchedSince(), 3_000, 'Redis').catch(() => undefined)
+      : undefined;
 
   const app = express();
   app.disable('x-powered-by');
@@ -86,7 +97,7 @@ export function createDashboardApp(deps: DashboardDeps): Express {
       paths,
       principal: principalOf(res),
       now: at,
-      statuses: targetStatuses(deps.config.targets, all.entries, at),
+      statuses: targetStatuses(deps.config.targets, all.entries, at, await watched()),
       listing,
       target,
     });
@@ -99,6 +110,7 @@ export function createDashboardApp(deps: DashboardDeps): Express {
       queue: deps.queue,
       logger,
       now,
+      watchedSince: await watched(),
     });
     res.set('Cache-Control', 'no-store').type(contentType).send(body);
   }) satisfies AsyncHandler);

@@ -2,6 +2,8 @@ import {
   type CatalogEntry,
   type Manifest,
   type TargetConfig,
+  type TargetHealthState,
+  targetHealth,
   verificationState,
 } from '@pgbackup/backup-core';
 
@@ -15,15 +17,17 @@ export function backupState(manifest: Manifest): BackupState {
 }
 
 /**
- * `missing`: configured, with no verified backup at all. `unmonitored`: backups on disk for a
- * target the configuration no longer has, so there is no maximum age to judge them by.
+ * The health rule's word (targetHealth in backup-core: ok, stale, missing, failing), or
+ * `unmonitored`: backups on disk for a target the configuration no longer has, so there is no
+ * maximum age to judge them by.
  */
-export type TargetHealth = 'ok' | 'stale' | 'missing' | 'unmonitored';
+export type TargetHealth = TargetHealthState | 'unmonitored';
 
 export const healthLabels: Record<TargetHealth, string> = {
   ok: 'ok',
   stale: 'stale',
   missing: 'no verified backup',
+  failing: 'failing',
   unmonitored: 'not configured',
 };
 
@@ -38,14 +42,24 @@ export interface TargetStatus {
   /** Age of the newest verified backup, from the snapshot it holds (createdAt). */
   verifiedAgeMs: number | undefined;
   health: TargetHealth;
+  /** The health rule's stale: what pgbackup_stale and the stale alert say (never for unmonitored). */
+  stale: boolean;
+  /** No verified backup yet, within a new target's grace period. */
+  inGrace: boolean;
   counts: Record<BackupState, number>;
 }
 
 /**
  * The state of every target, configured ones first (in configuration order), then any other
- * target found on disk. Entries come newest first from listBackups.
+ * target found on disk. Entries come newest first from listBackups. Health is targetHealth's,
+ * without failures (the dashboard shows those in Bull Board).
  */
-export function targetStatuses(targets: TargetConfig[], entries: CatalogEntry[], now: Date): TargetStatus[] {
+export function targetStatuses(
+  targets: TargetConfig[],
+  entries: CatalogEntry[],
+  now: Date,
+  watchedSince?: Map<string, Date>,
+): TargetStatus[] {
   const names = [...targets.map((target) => target.name)];
   for (const { manifest } of entries) if (!names.includes(manifest.target)) names.push(manifest.target);
   return names.map((name) => {
@@ -55,26 +69,21 @@ export function targetStatuses(targets: TargetConfig[], entries: CatalogEntry[],
       .map((entry) => entry.manifest);
     const counts = Object.fromEntries(backupStates.map((state) => [state, 0])) as Record<BackupState, number>;
     for (const manifest of manifests) counts[backupState(manifest)]++;
+    const health = config
+      ? targetHealth({ maxAgeMs: config.maxAgeMs, manifests, now, watchedSince: watchedSince?.get(name) })
+      : undefined;
     const lastVerified = manifests.find((manifest) => backupState(manifest) === 'verified');
-    const verifiedAgeMs = lastVerified ? now.getTime() - Date.parse(lastVerified.createdAt) : undefined;
-    let health: TargetHealth;
-    if (!config) health = 'unmonitored';
-    else if (verifiedAgeMs === undefined) health = 'missing';
-    else health = verifiedAgeMs > config.maxAgeMs ? 'stale' : 'ok';
     return {
       target: name,
       config,
       newest: manifests[0],
       lastComplete: manifests.find((manifest) => manifest.status === 'complete'),
       lastVerified,
-      verifiedAgeMs,
-      health,
+      verifiedAgeMs: lastVerified ? now.getTime() - Date.parse(lastVerified.createdAt) : undefined,
+      health: health?.state ?? 'unmonitored',
+      stale: health?.stale ?? false,
+      inGrace: health?.inGrace ?? false,
       counts,
     };
   });
-}
-
-/** Stale in the sense of the alert: a configured target without a recent enough verified backup. */
-export function isStale(status: TargetStatus): boolean {
-  return status.health === 'stale' || status.health === 'missing';
 }

@@ -2,7 +2,7 @@ import { type BackupConfig, type Logger, listBackups } from '@pgbackup/backup-co
 import { failureCodeOf, jobStates } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import { Gauge, Registry } from 'prom-client';
-import { backupStates, isStale, targetStatuses } from './catalog-status.js';
+import { backupStates, targetStatuses } from './catalog-status.js';
 import { withTimeout } from './timeout.js';
 
 export interface MetricsSources {
@@ -10,6 +10,8 @@ export interface MetricsSources {
   queue: Queue;
   logger: Logger;
   now: () => Date;
+  /** Since when workers have watched each target (new targets' grace); undefined: unknown. */
+  watchedSince?: Map<string, Date> | undefined;
   /** Longest wait for Redis per scrape (Prometheus gives up after 10 s by default). Default 3 s. */
   redisTimeoutMs?: number;
   /**
@@ -103,7 +105,7 @@ export async function collectMetrics(
   const now = sources.now();
   const listing = await listBackups(sources.config.backupDir);
   catalogProblems.set(listing.problems.length);
-  for (const status of targetStatuses(sources.config.targets, listing.entries, now)) {
+  for (const status of targetStatuses(sources.config.targets, listing.entries, now, sources.watchedSince)) {
     const target = status.target;
     if (status.lastComplete) lastSuccess.set({ target }, seconds(status.lastComplete.completedAt));
     if (status.lastVerified) lastVerified.set({ target }, seconds(status.lastVerified.createdAt));
@@ -113,7 +115,7 @@ export async function collectMetrics(
     }
     for (const state of backupStates) backups.set({ target, state }, status.counts[state]);
     if (status.config) {
-      stale.set({ target }, isStale(status) ? 1 : 0);
+      stale.set({ target }, status.stale ? 1 : 0);
       maxAge.set({ target }, status.config.maxAgeMs / 1000);
     }
   }

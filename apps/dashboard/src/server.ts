@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type BackupConfig, createLogger, type Logger } from '@pgbackup/backup-core';
-import { createBackupQueue, createRedisConnection } from '@pgbackup/queue';
+import { createBackupQueue, createRedisConnection, watchedSince } from '@pgbackup/queue';
 import { createDashboardApp } from './app.js';
 import { resolveAccess } from './auth/access.js';
 import { DashboardPaths } from './paths.js';
@@ -52,7 +52,14 @@ export async function startDashboard(
   const queue = createBackupQueue(config, redis);
   queue.on('error', (error) => logger.debug({ err: error }, 'queue connection error'));
 
-  const app = createDashboardApp({ config, queue, redis, accounts: access.accounts, logger });
+  const app = createDashboardApp({
+    config,
+    queue,
+    redis,
+    accounts: access.accounts,
+    logger,
+    watchedSince: () => watchedSince(redis, config.redis.prefix),
+  });
   const server: Server = app.listen(config.dashboard.port, access.host);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@ import {
   createBackupQueue,
   createRedisConnection,
   isFinalFailure,
+  markWatched,
   QUEUE_NAME,
   redisAuthFailure,
   targetOfJob,
@@ -93,6 +94,12 @@ export async function startWorkerService(
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue connection error'));
   await queue.setGlobalConcurrency(config.worker.concurrency);
   await syncSchedules(queue, config, logger);
+  // A new target's grace period (no verified backup yet) starts when a worker first watches it.
+  await markWatched(
+    redis,
+    config.redis.prefix,
+    config.targets.map((target) => target.name),
+  );
 
   const webhook = new Webhook(config.worker.webhookUrl, logger, {
     ...(options.webhookRetry ? { schedule: options.webhookRetry } : {}),

@@ -44,6 +44,12 @@ export {
   isBackupError,
   provesBackupDefect,
 } from './errors.js';
+export {
+  type TargetHealth,
+  type TargetHealthInput,
+  type TargetHealthState,
+  targetHealth,
+} from './health/target-health.js';
 export { isBackupId, newBackupId, type ParsedBackupId, parseBackupId, targetNamePattern } from './ids.js';
 export { createLogger, type Logger, redactedPaths, silentLogger } from './logger.js';
 export {

@@ -51,3 +51,4 @@ export {
   restoreJobOptions,
   toJobError,
 } from './retry-policy.js';
+export { markWatched, watchedSince } from './target-watch.js';

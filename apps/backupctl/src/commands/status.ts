@@ -1,4 +1,11 @@
-import { listBackups, type Manifest, verificationState } from '@pgbackup/backup-core';
+import {
+  listBackups,
+  type Manifest,
+  type TargetHealthState,
+  targetHealth,
+  verificationState,
+} from '@pgbackup/backup-core';
+import { watchedSince } from '@pgbackup/queue';
 import type { JobSchedulerJson } from 'bullmq';
 import type { Command } from 'commander';
 import { action, examples } from '../action.js';
@@ -13,7 +20,14 @@ export interface TargetStatus {
   target: string;
   /** Neither stale nor failing. */
   ok: boolean;
-  /** No verified backup within maxAgeMs (a target never backed up is stale). */
+  /** The health rule's word (targetHealth): ok, stale, missing or failing. */
+  state: TargetHealthState;
+  /** No verified backup yet, but watched for less than its maximum age (a new target). */
+  inGrace: boolean;
+  /**
+   * No verified backup within maxAgeMs. A target never backed up is stale too, unless a worker
+   * has watched it for less than maxAgeMs (`inGrace`: a new target waiting for its first run).
+   */
   stale: boolean;
   /** A dump, verify or prune of the target failed after its last verified backup; null when Redis is unreachable. */
   failing: boolean | null;
@@ -55,7 +69,8 @@ export function registerStatus(program: Command): void {
       'after',
       `${examples(['backupctl status', 'backupctl status --json || page-oncall'])}
 A target is stale when it has no verified backup younger than its BACKUP_MAX_AGE (never backed up
-counts as stale), and failing when one of its dump, verify or prune jobs failed after its last
+counts as stale, except for a new target during its first BACKUP_MAX_AGE after a worker first saw
+it: MISSING, grace), and failing when one of its dump, verify or prune jobs failed after its last
 verified backup (a failed restore is listed, but does not make the target failing).
 Exit status: 0 all targets fine, 1 a target is stale or failing, 3 Redis unreachable (the
 manifests' view is still printed).
@@ -75,8 +90,10 @@ async function runStatus(ctx: CliContext): Promise<number> {
   let schedulers: Map<string, JobSchedulerJson> | undefined;
   let failed: JobRow[] | undefined;
   let delayed: JobRow[] | undefined;
+  let watched: Map<string, Date> | undefined;
   try {
     schedulers = await dumpSchedulers(ctx);
+    watched = await watchedSince(await ctx.redis(), config.redis.prefix);
     failed = await fetchJobs(ctx, ['failed'], undefined, 1_000);
     delayed = await fetchJobs(ctx, ['delayed'], undefined, 1_000);
   } catch (error) {
@@ -93,27 +110,35 @@ async function runStatus(ctx: CliContext): Promise<number> {
       .filter((entry) => entry.manifest.target === target.name)
       .map((entry) => entry.manifest);
     const last = manifests[0];
-    const verified = manifests.find((manifest) => verificationState(manifest).state === 'verified');
-    const verifiedState = verified ? verificationState(verified) : undefined;
-    const stale = !verified || now - Date.parse(verified.createdAt) > target.maxAgeMs;
     const jobs = failed?.filter((job) => job.target === target.name);
     const byNewest = (a: JobRow, b: JobRow) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '');
     const newest = jobs?.sort(byNewest)[0];
-    const verifiedAt = verifiedState?.state === 'verified' ? verifiedState.at : undefined;
     // Restores are operator actions on other databases: a refused one says nothing about the
     // target's backups, so only dump, verify and prune failures make a target failing.
-    const failingJobs = jobs?.filter(
-      (job) => job.name !== 'restore' && (!verifiedAt || (job.finishedAt ?? '') > verifiedAt),
-    );
-    const failing = failingJobs === undefined ? null : failingJobs.length > 0;
+    const backupJobs = jobs?.filter((job) => job.name !== 'restore');
+    const newestFailure = backupJobs?.find((job) => job.finishedAt);
+    const health = targetHealth({
+      maxAgeMs: target.maxAgeMs,
+      manifests,
+      now: new Date(now),
+      watchedSince: watched?.get(target.name),
+      lastFailureAt:
+        backupJobs === undefined ? null : newestFailure ? new Date(newestFailure.finishedAt!) : undefined,
+    });
+    const { stale, failing, verifiedAt } = health;
+    const verified = health.lastVerified;
+    const verifiedState = verified ? verificationState(verified) : undefined;
+    const failingJobs = backupJobs?.filter((job) => !verifiedAt || (job.finishedAt ?? '') > verifiedAt);
     const retryingJob = delayed
       ?.filter((job) => job.target === target.name && job.name !== 'restore' && job.failedReason)
       .sort((a, b) => Number(b.id) - Number(a.id) || b.id.localeCompare(a.id))[0];
     const schedule = scheduleRow(target, schedulers?.get(target.name), new Date(now));
     return {
       target: target.name,
-      ok: !stale && failing !== true,
+      ok: !health.problem,
+      state: health.state,
       stale,
+      inGrace: health.inGrace,
       failing,
       maxAgeMs: target.maxAgeMs,
       lastBackup: last
@@ -180,6 +205,11 @@ async function runStatus(ctx: CliContext): Promise<number> {
     ),
   );
   for (const status of statuses) {
+    if (status.inGrace) {
+      ctx.out.text(
+        `${status.target}: MISSING: no verified backup yet; a new target, stale after ${humanDuration(status.maxAgeMs)} without one (run backupctl dump --target ${status.target} --wait)`,
+      );
+    }
     if (status.stale) {
       ctx.out.text(
         status.lastVerified
@@ -215,5 +245,6 @@ function brief(job: JobRow): { id: string; name: string; reason: string | null; 
 function stateText(status: TargetStatus): string {
   const problems = [status.stale ? 'STALE' : '', status.failing ? 'FAILING' : ''].filter(Boolean);
   if (problems.length > 0) return problems.join('+');
+  if (status.inGrace) return 'MISSING (new)';
   return status.failing === null ? 'ok?' : 'ok';
 }

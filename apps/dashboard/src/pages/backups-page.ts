@@ -17,11 +17,11 @@ export interface BackupsPageView {
   target: string | undefined;
 }
 
-const healthClass = { ok: 'ok', stale: 'bad', missing: 'bad', unmonitored: 'warn' } as const;
+const healthClass = { ok: 'ok', stale: 'bad', missing: 'bad', failing: 'bad', unmonitored: 'warn' } as const;
 
 function summaryRow(status: TargetStatus, view: BackupsPageView): SafeHtml {
   const { config, lastVerified, verifiedAgeMs, health } = status;
-  const stale = health === 'stale' || health === 'missing';
+  const { stale } = status;
   return html`<tr class="${stale ? 'stale' : ''}" data-target="${status.target}" data-health="${health}">
   <td><a href="${view.paths.backupsOf(status.target)}">${status.target}</a>
     ${config ? html`<div class="muted"><code>${config.displayUrl}</code></div>` : ''}</td>
@@ -30,7 +30,7 @@ function summaryRow(status: TargetStatus, view: BackupsPageView): SafeHtml {
   <td class="age">${verifiedAgeMs === undefined ? '-' : humanDuration(verifiedAgeMs)}</td>
   <td>${config ? humanDuration(config.maxAgeMs) : '-'}</td>
   <td class="num">${status.counts.verified} / ${Object.values(status.counts).reduce((a, b) => a + b, 0)}</td>
-  <td><span class="badge ${healthClass[health]}">${healthLabels[health]}</span></td>
+  <td><span class="badge ${status.inGrace ? 'warn' : healthClass[health]}">${healthLabels[health]}${status.inGrace ? ' (new target)' : ''}</span></td>
 </tr>`;
 }
 

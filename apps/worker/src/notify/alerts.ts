@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type BackupConfig, type Logger, listBackups, verificationState } from '@pgbackup/backup-core';
-import { failureCodeOf } from '@pgbackup/queue';
+import { type BackupConfig, type Logger, listBackups, targetHealth } from '@pgbackup/backup-core';
+import { failureCodeOf, markWatched, watchedSince } from '@pgbackup/queue';
 import type { Redis } from 'ioredis';
 import type { Notification, Webhook } from './webhook.js';
 
@@ -26,7 +26,7 @@ export class Alerts {
     private readonly logger: Logger,
   ) {}
 
-  private key(kind: 'failing' | 'stale' | 'stale-sending' | 'first-seen', target: string): string {
+  private key(kind: 'failing' | 'stale' | 'stale-sending', target: string): string {
     return `${this.config.redis.prefix}:alerts:${kind}:${target}`;
   }
 
@@ -67,30 +67,39 @@ export class Alerts {
     }
   }
 
-  /** Checks every target's newest verified backup against its maximum age. */
+  /** Checks every target against the health rule (targetHealth): alerts once per stale spell. */
   async checkStaleness(now = new Date()): Promise<string[]> {
     const stale: string[] = [];
     const listing = await listBackups(this.config.backupDir);
+    const prefix = this.config.redis.prefix;
+    await markWatched(
+      this.redis,
+      prefix,
+      this.config.targets.map((target) => target.name),
+      now,
+    );
+    const watched = await watchedSince(this.redis, prefix);
     for (const target of this.config.targets) {
-      // A new target is given its maximum age from the moment a worker first saw it.
-      await this.redis.set(this.key('first-seen', target.name), now.toISOString(), 'NX');
-      const firstSeen = Date.parse(
-        (await this.redis.get(this.key('first-seen', target.name))) ?? now.toISOString(),
-      );
-      const newest = listing.entries.find(
-        (entry) =>
-          entry.manifest.target === target.name && verificationState(entry.manifest).state === 'verified',
-      );
-      const since = newest ? Date.parse(newest.manifest.createdAt) : firstSeen;
-      if (now.getTime() - since <= target.maxAgeMs) continue;
+      const watchedFrom = watched.get(target.name);
+      const health = targetHealth({
+        maxAgeMs: target.maxAgeMs,
+        manifests: listing.entries
+          .filter((entry) => entry.manifest.target === target.name)
+          .map((entry) => entry.manifest),
+        now,
+        watchedSince: watchedFrom,
+      });
+      if (!health.stale) continue;
       stale.push(target.name);
       if (await this.redis.exists(this.key('stale', target.name))) continue;
+      const newest = health.lastVerified;
+      const since = newest ? Date.parse(newest.createdAt) : (watchedFrom ?? now).getTime();
       const hours = ((now.getTime() - since) / 3_600_000).toFixed(1);
       this.sendStale(target.name, now, {
         event: 'stale',
         target: target.name,
         text: newest
-          ? `:warning: ${target.name} has had no verified backup for ${hours} h (newest verified: ${newest.manifest.id}); its schedule allows ${(target.maxAgeMs / 3_600_000).toFixed(1)} h.`
+          ? `:warning: ${target.name} has had no verified backup for ${hours} h (newest verified: ${newest.id}); its schedule allows ${(target.maxAgeMs / 3_600_000).toFixed(1)} h.`
           : `:warning: ${target.name} has never had a verified backup (watched for ${hours} h).`,
       });
     }

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../manifest.js';
+import { backup } from '../prune/test-manifests.js';
+import { targetHealth } from './target-health.js';
+
+const now = new Date('2026-11-24T12:00:00Z');
+const day = 86_400_000;
+const maxAgeMs = 2 * day;
+const at = (iso: string) => new Date(iso);
+
+function health(manifests: Manifest[], extra: Partial<Parameters<typeof targetHealth>[0]> = {}) {
+  return targetHealth({ maxAgeMs, manifests, now, ...extra });
+}
+
+describe('targetHealth', () => {
+  it('is ok with a verified backup younger than the maximum age', () => {
+    const result = health([backup('a', '2026-11-24T02:00:00Z')]);
+    expect(result).toMatchObject({ state: 'ok', problem: false, stale: false, failing: false });
+  });
+
+  it('is stale once the newest verified backup is older than the maximum age', () => {
+    const result = health(
+      [backup('old', '2026-11-21T02:00:00Z'), backup('bad', '2026-11-24T02:00:00Z', 'failed')].reverse(),
+    );
+    expect(result).toMatchObject({ state: 'stale', problem: true, stale: true });
+    expect(result.lastVerified?.id).toBe('old');
+  });
+
+  it('ignores failed and suspicious backups when looking for the newest verified one', () => {
+    const result = health([
+      backup('suspicious', '2026-11-24T03:00:00Z', 'suspicious'),
+      backup('failed', '2026-11-24T02:00:00Z', 'failed'),
+      backup('good', '2026-11-23T02:00:00Z'),
+    ]);
+    expect(result.lastVerified?.id).toBe('good');
+    expect(result.state).toBe('ok');
+  });
+
+  it('gives a new target its maximum age of grace, and none when nobody knows since when it is watched', () => {
+    expect(health([], { watchedSince: at('2026-11-24T00:00:00Z') })).toMatchObject({
+      state: 'missing',
+      inGrace: true,
+      problem: false,
+    });
+    expect(health([], { watchedSince: at('2026-11-21T00:00:00Z') })).toMatchObject({
+      state: 'missing',
+      inGrace: false,
+      problem: true,
+    });
+    expect(health([])).toMatchObject({ state: 'missing', inGrace: false, stale: true, problem: true });
+  });
+
+  it('is failing when a job failed for good after the newest verification, not before', () => {
+    const manifests = [backup('a', '2026-11-24T02:00:00Z')];
+    const verifiedAt = Date.parse(health(manifests).verifiedAt!);
+    expect(health(manifests, { lastFailureAt: new Date(verifiedAt + 1_000) })).toMatchObject({
+      state: 'failing',
+      problem: true,
+    });
+    expect(health(manifests, { lastFailureAt: new Date(verifiedAt - 1_000) })).toMatchObject({
+      state: 'ok',
+      failing: false,
+    });
+    expect(health(manifests, { lastFailureAt: null })).toMatchObject({ state: 'ok', failing: null });
+  });
+});
