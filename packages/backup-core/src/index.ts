@@ -46,7 +46,9 @@ export { isBackupId, newBackupId, type ParsedBackupId, parseBackupId, targetName
 export { createLogger, type Logger, redactedPaths, silentLogger } from './logger.js';
 export {
   type Compression,
+  type Copy,
   compressionKinds,
+  copySchema,
   isVerified,
   levelRank,
   type Manifest,
@@ -58,6 +60,16 @@ export {
   verificationState,
   verifyLevels,
 } from './manifest.js';
+export { pickPartSize } from './offsite/part-size.js';
+export {
+  type CopyResult,
+  type RemoteEntry,
+  type RemoteListing,
+  RemoteStore,
+  type UploadProgress,
+} from './offsite/remote-store.js';
+export { createS3Client } from './offsite/s3-client.js';
+export { classifyS3Error, describeDestination } from './offsite/s3-errors.js';
 export {
   classifyPostgresError,
   connect,
@@ -108,6 +120,7 @@ export {
   findBackup,
   listBackups,
   readManifest,
+  recordCopy,
   recordVerification,
   writeManifest,
 } from './storage/catalog.js';
