@@ -1,5 +1,6 @@
 export {
   type BackupConfig,
+  type DestinationConfig,
   type ConfigProblem,
   defaultMaxAgeMs,
   defaultRetentionText,

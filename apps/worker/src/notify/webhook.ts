@@ -1,7 +1,9 @@
 import type { Logger } from '@pgbackup/backup-core';
 
 export interface Notification {
-  event: 'failure' | 'recovery' | 'stale';
+  event: 'failure' | 'recovery' | 'stale' | 'copy_failed';
+  /** The destination of a copy_failed event. */
+  destination?: string;
   target: string;
   text: string;
   code?: string;
