@@ -1,7 +1,7 @@
 export {
   type BackupConfig,
-  type DestinationConfig,
   type ConfigProblem,
+  type DestinationConfig,
   defaultMaxAgeMs,
   defaultRetentionText,
   displayUrl,

@@ -73,7 +73,7 @@ export async function runCopyJob(
     let pruneJobId: string | undefined;
     const target = ctx.config.targets.find((t) => t.name === targetName);
     const copied = new Set((updated.copies ?? []).map((c) => c.destination));
-    if (data.pruneAfter && target && target.destinations.every((name) => copied.has(name))) {
+    if (data.pruneAfter && target?.destinations.every((name) => copied.has(name))) {
       // The last destination to confirm starts the prune: a local retention of 0 ("keep only
       // until copied") must not remove the file while another destination still reads it.
       const pruneJob = await enqueuePrune(
