@@ -53,6 +53,17 @@ export const pruneJobResult = z.object({
   dryRun: z.boolean(),
   kept: z.number(),
   deleted: z.array(z.string()),
+  /** Per destination: the same retention, applied to the bucket's manifests. */
+  destinations: z
+    .array(
+      z.object({
+        destination: z.string(),
+        kept: z.number(),
+        planned: z.number(),
+        deleted: z.array(z.string()),
+      }),
+    )
+    .optional(),
   decisions: z.array(
     z.object({
       id: z.string(),

@@ -44,7 +44,7 @@ export async function syntheticBackup(
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const bytes = randomBytes(sizeBytes);
   await fs.writeFile(path.join(dir, file), bytes, { mode: 0o600 });
-  const now = new Date().toISOString();
+  const now = created.toISOString();
   const manifest: Manifest = {
     formatVersion: 1,
     id,
@@ -64,7 +64,7 @@ export async function syntheticBackup(
     tableCount: 0,
     tables: [],
     status: 'complete',
-    verifications: [],
+    verifications: options.verified ? [{ level: 'checksum', ok: true, at: now, durationMs: 1 }] : [],
     hostname: 'test',
   };
   return writeManifest(backupDir, manifest);
