@@ -38,7 +38,8 @@ export async function syntheticBackup(
   sizeBytes: number,
   target = 'app',
 ): Promise<CatalogEntry> {
-  const id = newBackupId(target, new Date());
+  const created = new Date();
+  const id = newBackupId(target, created);
   const file = backupFileName(id, 'none', false);
   const dir = targetDirectory(backupDir, target);
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
