@@ -65,7 +65,7 @@ export async function syntheticBackup(
     tableCount: 0,
     tables: [],
     status: 'complete',
-    verifications: options.verified ? [{ level: 'checksum', ok: true, at: now, durationMs: 1 }] : [],
+    verifications: [],
     hostname: 'test',
   };
   return writeManifest(backupDir, manifest);
