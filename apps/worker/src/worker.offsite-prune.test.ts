@@ -6,6 +6,7 @@ import { type Manifest, newBackupId, RemoteStore, writeManifest } from '@pgbacku
 import { enqueuePrune, parseJobResult } from '@pgbackup/queue';
 import { createTestDatabase, S3Server } from '@pgbackup/testkit';
 import { afterEach, expect, it } from 'vitest';
+import { runCli } from './cli/test-support/run-cli.js';
 import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
 
 let fixture: WorkerFixture | undefined;
@@ -90,6 +91,14 @@ it('prune applies the destination retention to the bucket, to backups another ho
   for (const id of ids.slice(0, 3)) {
     await expect(store.find(id!)).rejects.toMatchObject({ code: 'BACKUP_NOT_FOUND' });
   }
+  // The remote catalog, from the bucket alone: this worker's backup directory has none of them.
+  const listed = await runCli(fixture.env, ['backups', '--destination', 's3', '--json']);
+  expect(listed.code).toBe(0);
+  const document = JSON.parse(listed.stdout) as {
+    backups: Array<{ id: string; copies: Array<{ destination: string }> }>;
+  };
+  expect(document.backups.map((b) => b.id).sort()).toEqual([ids[3], ids[4]].sort());
+  expect(document.backups[0]?.copies.map((c) => c.destination)).toEqual(['s3']);
   // A second prune finds nothing more to delete.
   const again = await enqueuePrune(fixture.queue, { target: 'shop' });
   expect(await fixture.finished(again)).toBe('completed');
