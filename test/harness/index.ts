@@ -7,5 +7,6 @@ export { freePort } from './free-port.js';
 export { PostgresServer, type PostgresServerOptions } from './postgres-server.js';
 export type { HarnessContext } from './provided.js';
 export { RedisServer, type RedisServerOptions } from './redis-server.js';
+export { S3Server, type S3ServerOptions } from './s3-server.js';
 export type { TlsFiles } from './tls-certificates.js';
 export { exited, waitFor } from './wait.js';

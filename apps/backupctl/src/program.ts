@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBackups } from './commands/backups.js';
+import { registerCopy } from './commands/copy.js';
 import { registerDump } from './commands/dump.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerPrune } from './commands/prune.js';
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
     .addHelpText('after', epilog);
   registerDump(program);
   registerVerify(program);
+  registerCopy(program);
   registerPrune(program);
   registerRestore(program);
   registerBackups(program);

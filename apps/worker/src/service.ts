@@ -134,7 +134,12 @@ export async function startWorkerService(
     if (!job) return;
     if (!isFinalFailure(job, error)) return;
     const target = targetOfJob(job);
-    if (target)
+    const destination = (job.data as { destination?: unknown } | undefined)?.destination;
+    if (target && job.name === 'copy' && typeof destination === 'string')
+      void alerts
+        .copyFailed(target, destination, job.id, error.message, job.attemptsMade)
+        .catch(() => undefined);
+    else if (target)
       void alerts
         .targetFailed(target, job.name, job.id, error.message, job.attemptsMade)
         .catch(() => undefined);

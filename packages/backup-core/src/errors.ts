@@ -54,6 +54,21 @@ export const errorCodes = {
   BACKUP_FILE_UNREADABLE: { retryable: true },
   VERIFY_INCONCLUSIVE: { retryable: true },
   SCRATCH_SERVER_FAILED: { retryable: true },
+  /** The destination's endpoint did not answer (refused, reset, timed out, DNS): it may come back. */
+  S3_UNREACHABLE: { retryable: true },
+  /** The endpoint answered 5xx or 429 (SlowDown): the provider's trouble, worth retrying. */
+  S3_UNAVAILABLE: { retryable: true },
+  /** Unknown access key or wrong signature: a configuration problem, never retried. */
+  S3_AUTH_FAILED: { retryable: false },
+  S3_BUCKET_MISSING: { retryable: false },
+  S3_ACCESS_DENIED: { retryable: false },
+  /** Any other 4xx answer (for example a checksum header the provider refuses). */
+  S3_REQUEST_FAILED: { retryable: false },
+  /** The object after upload is not the size or SHA-256 it should be: uploading again may fix it. */
+  COPY_NOT_CONFIRMED: { retryable: true },
+  /** A backup too large for the destination's part limit at 5 GiB per part. */
+  COPY_TOO_LARGE: { retryable: false },
+  DESTINATION_UNKNOWN: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type BackupErrorCode = keyof typeof errorCodes;

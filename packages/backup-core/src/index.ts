@@ -1,6 +1,7 @@
 export {
   type BackupConfig,
   type ConfigProblem,
+  type DestinationConfig,
   defaultMaxAgeMs,
   defaultRetentionText,
   displayUrl,
@@ -54,7 +55,9 @@ export { isBackupId, newBackupId, type ParsedBackupId, parseBackupId, targetName
 export { createLogger, type Logger, redactedPaths, silentLogger } from './logger.js';
 export {
   type Compression,
+  type Copy,
   compressionKinds,
+  copySchema,
   isVerified,
   levelRank,
   type Manifest,
@@ -66,6 +69,16 @@ export {
   verificationState,
   verifyLevels,
 } from './manifest.js';
+export { pickPartSize } from './offsite/part-size.js';
+export {
+  type CopyResult,
+  type RemoteEntry,
+  type RemoteListing,
+  RemoteStore,
+  type UploadProgress,
+} from './offsite/remote-store.js';
+export { createS3Client } from './offsite/s3-client.js';
+export { classifyS3Error, describeDestination } from './offsite/s3-errors.js';
 export {
   classifyPostgresError,
   connect,
@@ -117,6 +130,7 @@ export {
   findBackup,
   listBackups,
   readManifest,
+  recordCopy,
   recordVerification,
   writeManifest,
 } from './storage/catalog.js';

@@ -32,6 +32,19 @@ export const tableStatSchema = z.object({
 });
 export type TableStat = z.infer<typeof tableStatSchema>;
 
+/** A copy of the backup in an offsite destination, recorded only once confirmed. */
+export const copySchema = z.object({
+  destination: z.string(),
+  bucket: z.string(),
+  /** Object key of the data; the manifest object is `<same directory>/<id>.manifest.json`. */
+  key: z.string(),
+  sizeBytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** When HeadObject showed the object complete with this size and SHA-256 metadata. */
+  confirmedAt: z.iso.datetime(),
+});
+export type Copy = z.infer<typeof copySchema>;
+
 export const manifestSchema = z.object({
   formatVersion: z.literal(1),
   id: z.string(),
@@ -60,6 +73,8 @@ export const manifestSchema = z.object({
   status: z.enum(['complete', 'suspicious']),
   suspicionReason: z.string().optional(),
   verifications: z.array(verificationSchema),
+  /** Confirmed offsite copies (absent before any). */
+  copies: z.array(copySchema).optional(),
   /** The job that produced it, when it came from the queue. */
   jobId: z.string().optional(),
   hostname: z.string(),

@@ -1,7 +1,7 @@
 import type { BackupConfig } from '@pgbackup/backup-core';
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { DumpJobData, PruneJobData, RestoreJobData, VerifyJobData } from './job-data.js';
+import type { CopyJobData, DumpJobData, PruneJobData, RestoreJobData, VerifyJobData } from './job-data.js';
 import { jobNames, QUEUE_NAME } from './names.js';
 import { defaultJobOptions, restoreJobOptions } from './retry-policy.js';
 
@@ -34,6 +34,15 @@ export async function enqueueVerify(queue: Queue, data: VerifyJobData, options: 
     jobId: `verify-${data.backupId}-${data.level ?? 'default'}`,
     ...options,
   });
+}
+
+/** One job per backup and destination: a chain re-run after a crash adds no second copy job. */
+export function copyJobId(backupId: string, destination: string): string {
+  return `copy-${backupId}-${destination}`;
+}
+
+export async function enqueueCopy(queue: Queue, data: CopyJobData, options: JobsOptions = {}) {
+  return queue.add(jobNames.copy, data, { jobId: copyJobId(data.backupId, data.destination), ...options });
 }
 
 export async function enqueuePrune(queue: Queue, data: PruneJobData, options: JobsOptions = {}) {

@@ -4,8 +4,10 @@
  * reason format and the retry policy. The only public surface: nothing else is reachable.
  */
 export {
+  copyJobId,
   createBackupQueue,
   dumpDeduplicationId,
+  enqueueCopy,
   enqueueDump,
   enqueuePrune,
   enqueueRestore,
@@ -14,6 +16,7 @@ export {
 export { createCommandConnection, createRedisConnection, redisAuthFailure } from './connection.js';
 export { failureCodeOf, formatFailureReason } from './failure-reason.js';
 export {
+  type CopyJobData,
   type DumpJobData,
   InvalidJobDataError,
   isJobName,
@@ -25,6 +28,7 @@ export {
   type VerifyJobData,
 } from './job-data.js';
 export {
+  type CopyJobResult,
   type DumpJobResult,
   type JobResult,
   JobResultInvalidError,

@@ -44,6 +44,16 @@ export const verifyJobData = z.strictObject({
   origin,
 });
 
+/** Copies one backup to one destination; one job per destination, each with its own retries. */
+export const copyJobData = z.strictObject({
+  backupId,
+  /** A configured destination's name (never its credentials: those stay in the worker's config). */
+  destination: targetName,
+  /** Enqueue the target's prune once every destination of the target holds a confirmed copy. */
+  pruneAfter: z.boolean().default(false),
+  origin,
+});
+
 export const pruneJobData = z.strictObject({
   target: targetName,
   dryRun: z.boolean().default(false),
@@ -69,12 +79,14 @@ export const restoreJobData = z.strictObject({
 export const jobDataSchemas = {
   [jobNames.dump]: dumpJobData,
   [jobNames.verify]: verifyJobData,
+  [jobNames.copy]: copyJobData,
   [jobNames.prune]: pruneJobData,
   [jobNames.restore]: restoreJobData,
 } as const;
 
 export type DumpJobData = z.input<typeof dumpJobData>;
 export type VerifyJobData = z.input<typeof verifyJobData>;
+export type CopyJobData = z.input<typeof copyJobData>;
 export type PruneJobData = z.input<typeof pruneJobData>;
 export type RestoreJobData = z.input<typeof restoreJobData>;
 

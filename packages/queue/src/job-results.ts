@@ -31,11 +31,39 @@ export const verifyJobResult = z.object({
   pruneJobId: z.string().optional(),
 });
 
+export const copyJobResult = z.object({
+  backupId: z.string(),
+  target: z.string(),
+  destination: z.string(),
+  bucket: z.string(),
+  key: z.string(),
+  sizeBytes: z.number(),
+  sha256: z.string(),
+  confirmedAt: z.string(),
+  /** True when an earlier attempt had already confirmed the copy. */
+  reused: z.boolean(),
+  partSize: z.number().optional(),
+  parts: z.number().optional(),
+  durationMs: z.number(),
+  pruneJobId: z.string().optional(),
+});
+
 export const pruneJobResult = z.object({
   target: z.string(),
   dryRun: z.boolean(),
   kept: z.number(),
   deleted: z.array(z.string()),
+  /** Per destination: the same retention, applied to the bucket's manifests. */
+  destinations: z
+    .array(
+      z.object({
+        destination: z.string(),
+        kept: z.number(),
+        planned: z.number(),
+        deleted: z.array(z.string()),
+      }),
+    )
+    .optional(),
   decisions: z.array(
     z.object({
       id: z.string(),
@@ -59,12 +87,14 @@ export const restoreJobResult = z.object({
 export const jobResultSchemas = {
   [jobNames.dump]: dumpJobResult,
   [jobNames.verify]: verifyJobResult,
+  [jobNames.copy]: copyJobResult,
   [jobNames.prune]: pruneJobResult,
   [jobNames.restore]: restoreJobResult,
 } as const;
 
 export type DumpJobResult = z.output<typeof dumpJobResult>;
 export type VerifyJobResult = z.output<typeof verifyJobResult>;
+export type CopyJobResult = z.output<typeof copyJobResult>;
 export type PruneJobResult = z.output<typeof pruneJobResult>;
 export type RestoreJobResult = z.output<typeof restoreJobResult>;
 export type JobResult<N extends JobName> = z.output<(typeof jobResultSchemas)[N]>;

@@ -4,6 +4,7 @@ export const QUEUE_NAME = 'backups' as const;
 export const jobNames = {
   dump: 'dump',
   verify: 'verify',
+  copy: 'copy',
   prune: 'prune',
   restore: 'restore',
 } as const;

@@ -10,9 +10,11 @@ import { action, examples } from '../action.js';
 import type { CliContext } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
 import { humanAge, humanBytes, shortTime, table } from '../output.js';
+import { runRemoteBackups } from './remote-backups.js';
 
 interface BackupsOptions {
   target?: string;
+  destination?: string;
 }
 
 /** One backup as `backups --json` prints it. */
@@ -45,11 +47,16 @@ export function registerBackups(program: Command): void {
     .summary('list the backups (from the manifests, no Redis)')
     .description('list the backups, newest first, from the manifests on disk (works with Redis down)')
     .option('-t, --target <name>', 'only this target')
+    .option(
+      '-d, --destination <name>',
+      "a destination's catalog, from the bucket alone (no local files needed)",
+    )
     .addHelpText('after', examples(['backupctl backups', 'backupctl backups --target app --json']))
     .action(action(runBackups));
 }
 
 async function runBackups(ctx: CliContext, options: BackupsOptions): Promise<number> {
+  if (options.destination !== undefined) return runRemoteBackups(ctx, options.destination, options.target);
   // Never Redis: the files and their manifests are the record of backups.
   const config = ctx.config({ requireTargets: false });
   if (options.target !== undefined && !targetNamePattern.test(options.target))

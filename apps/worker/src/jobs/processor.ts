@@ -11,6 +11,7 @@ import {
 } from '@pgbackup/queue';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
+import { runCopyJob } from './copy-job.js';
 import { runDumpJob } from './dump-job.js';
 import type { JobRun } from './job-run.js';
 import { runPruneJob } from './prune-job.js';
@@ -24,6 +25,7 @@ export type ActiveJobs = Map<string, AbortController>;
 const handlers: { [N in JobName]: (ctx: WorkerContext, run: JobRun, data: never) => Promise<unknown> } = {
   dump: runDumpJob,
   verify: runVerifyJob,
+  copy: runCopyJob,
   prune: runPruneJob,
   restore: runRestoreJob,
 };
@@ -37,7 +39,7 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
   return async (job: Job, token?: string, cancelSignal?: AbortSignal): Promise<unknown> => {
     if (!isJobName(job.name)) {
       throw new UnrecoverableError(
-        `JOB_NAME_UNKNOWN: no job named ${JSON.stringify(job.name)}; expected dump, verify, prune or restore`,
+        `JOB_NAME_UNKNOWN: no job named ${JSON.stringify(job.name)}; expected dump, verify, copy, prune or restore`,
       );
     }
     const maxAttempts = job.opts.attempts ?? 1;

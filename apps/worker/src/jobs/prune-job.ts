@@ -10,6 +10,7 @@ import {
 import type { ParsedJobData, PruneJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from './job-run.js';
+import { pruneDestinations } from './prune-destinations.js';
 import { withTargetLock } from './with-target-lock.js';
 
 /**
@@ -43,7 +44,17 @@ export async function runPruneJob(
         { deleteBackup: (t, id) => deleteBackup(ctx.config.backupDir, t, id) },
         { dryRun: data.dryRun },
       );
-      const summary = `${data.dryRun ? 'dry run: would delete' : 'deleted'} ${plan.delete} backup(s), kept ${plan.keep}`;
+      const remote = await pruneDestinations(ctx, target, runLog, {
+        dryRun: data.dryRun,
+        signal: run.signal,
+      });
+      const remoteSummary = remote
+        .map(
+          (r) =>
+            `; ${r.destination}: ${data.dryRun ? 'would delete' : 'deleted'} ${r.planned}, kept ${r.kept}`,
+        )
+        .join('');
+      const summary = `${data.dryRun ? 'dry run: would delete' : 'deleted'} ${plan.delete} backup(s), kept ${plan.keep}${remoteSummary}`;
       await runLog.succeed(summary);
       await run.log(summary);
       return {
@@ -51,6 +62,7 @@ export async function runPruneJob(
         dryRun: data.dryRun,
         kept: plan.keep,
         deleted: result.deleted,
+        ...(remote.length === 0 ? {} : { destinations: remote }),
         decisions: plan.decisions.map((decision) => ({
           id: decision.id,
           createdAt: decision.createdAt,

@@ -1,6 +1,6 @@
 import { findBackup, RunLog, verifyBackup } from '@pgbackup/backup-core';
 import type { ParsedJobData } from '@pgbackup/queue';
-import { enqueuePrune, type VerifyJobResult } from '@pgbackup/queue';
+import { enqueueCopy, enqueuePrune, type VerifyJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from './job-run.js';
 
@@ -38,7 +38,19 @@ export async function runVerifyJob(
     );
     await ctx.alerts.targetSucceeded(targetName);
     let pruneJobId: string | undefined;
-    if (data.pruneAfter && target) {
+    if (data.pruneAfter && target && target.destinations.length > 0) {
+      // dump -> verify -> copy (one job per destination) -> prune: the last confirmed copy
+      // enqueues the prune (copy-job.ts).
+      for (const destination of target.destinations) {
+        const copyJob = await enqueueCopy(ctx.queue, {
+          backupId: data.backupId,
+          destination,
+          pruneAfter: true,
+          origin: 'chain',
+        });
+        await run.log(`copy job ${copyJob.id} enqueued for ${destination}`);
+      }
+    } else if (data.pruneAfter && target) {
       const pruneJob = await enqueuePrune(
         ctx.queue,
         { target: targetName, origin: 'chain' },

@@ -67,6 +67,46 @@ export class Alerts {
     }
   }
 
+  /**
+   * A copy that failed for good: its own event, since the backup itself is fine and only the
+   * offsite copy is missing (the local retention keeps it meanwhile).
+   */
+  async copyFailed(
+    target: string,
+    destination: string,
+    jobId: string | undefined,
+    reason: string,
+    attempts: number,
+  ): Promise<void> {
+    const code = failureCodeOf(reason);
+    await this.redis.hincrby(
+      `${this.config.redis.prefix}:copies:failures`,
+      `${target}\u0000${destination}\u0000${code ?? 'INTERNAL'}`,
+      1,
+    );
+    this.logger.error(
+      { target, destination, jobId, code },
+      `copy of ${target} to ${destination} failed for good`,
+    );
+    this.send({
+      event: 'copy_failed',
+      target,
+      destination,
+      ...(code ? { code } : {}),
+      ...(jobId ? { jobId } : {}),
+      text: `:red_circle: Offsite copy of ${target} to ${destination} failed after ${attempts} attempt(s): ${reason}. Retry with: backupctl retry ${jobId ?? '--all-failed'}`,
+    });
+  }
+
+  /** A confirmed copy: its time, for status and metrics (one key per target and destination). */
+  async copySucceeded(target: string, destination: string): Promise<void> {
+    await this.redis.hset(
+      `${this.config.redis.prefix}:copies:last-success`,
+      `${target}\u0000${destination}`,
+      new Date().toISOString(),
+    );
+  }
+
   /** Checks every target against the health rule (targetHealth): alerts once per stale spell. */
   async checkStaleness(now = new Date()): Promise<string[]> {
     const stale: string[] = [];

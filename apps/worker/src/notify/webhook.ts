@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@pgbackup/backup-core';
 
 export interface Notification {
-  event: 'failure' | 'recovery' | 'stale';
+  event: 'failure' | 'recovery' | 'stale' | 'copy_failed';
+  /** The destination of a copy_failed event. */
+  destination?: string;
   target: string;
   text: string;
   code?: string;

@@ -1,4 +1,5 @@
 import { hidden, redactUrl } from '../redact.js';
+import { targetDestinationsExpected, targetDestinationsValue } from './destinations.js';
 import { isMapping, unknownKey, valueAt } from './file-shape.js';
 import type { Parsed } from './parsed.js';
 import { formatPath, type ProblemList, quote } from './problems.js';
@@ -26,10 +27,12 @@ export interface FileTarget {
   name: string;
   connection: PgConnection;
   settings: TargetSettingValues;
+  /** Its own list of destination names; unset means every destination. */
+  destinations?: string[];
 }
 
 const tlsKeys = tlsFields.map((field) => tlsNames[field].file);
-const targetKeys = ['name', 'url', 'passwordFile', ...tlsKeys, ...targetSettingKeys] as const;
+const targetKeys = ['name', 'url', 'passwordFile', 'destinations', ...tlsKeys, ...targetSettingKeys] as const;
 const urlExpected = `a postgres URL with a database name, for example ${postgresUrlExpected}`;
 const passwordFileExpected = 'a readable file holding the password, for example /run/secrets/app_db_password';
 
@@ -137,6 +140,18 @@ export function fileTarget(entry: unknown, place: Place, problems: ProblemList):
       );
     }
   }
+  let destinations: string[] | undefined;
+  if (entry.destinations !== undefined) {
+    const parsed = targetDestinationsValue(entry.destinations);
+    if (parsed.ok) destinations = parsed.value;
+    else
+      problems.addIssues(parsed.issues, {
+        where: where('destinations'),
+        value: quote(entry.destinations),
+        source: 'file',
+        expected: targetDestinationsExpected,
+      });
+  }
   if (problems.count > before || parsedName === undefined || connection === undefined) return undefined;
   return {
     where: where(),
@@ -144,6 +159,7 @@ export function fileTarget(entry: unknown, place: Place, problems: ProblemList):
     name: parsedName,
     connection,
     settings: own,
+    ...(destinations === undefined ? {} : { destinations }),
   };
 }
 

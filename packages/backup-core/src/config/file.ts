@@ -16,10 +16,14 @@ export interface ConfigFile {
   /** Settings present in the file but invalid, so checks that combine values can skip them. */
   failed: Set<SettingKey>;
   targets: FileTarget[];
+  /** `destinations:` as written; read once the global retention (their default) is known. */
+  destinations?: unknown;
+  /** The config file's directory. */
+  base: string;
 }
 
 export const fileExpected = 'a .json, .yaml or .yml file';
-const topKeys = [...settingKeys, 'targets'];
+const topKeys = [...settingKeys, 'targets', 'destinations'];
 const keyOfVariable = new Map(settingKeys.map((key) => [settings[key].env, key]));
 
 /**
@@ -82,7 +86,7 @@ function parseYaml(text: string): Syntax {
 }
 
 function readRoot(root: unknown, label: string, base: string, problems: ProblemList): ConfigFile {
-  const config: ConfigFile = { label, settings: {}, failed: new Set(), targets: [] };
+  const config: ConfigFile = { label, settings: {}, failed: new Set(), targets: [], base };
   if (!isMapping(root)) {
     problems.add({
       where: label,
@@ -94,6 +98,8 @@ function readRoot(root: unknown, label: string, base: string, problems: ProblemL
   for (const [key, raw] of Object.entries(root)) {
     if (key === 'targets') {
       config.targets = readTargets(raw, label, base, problems);
+    } else if (key === 'destinations') {
+      config.destinations = raw;
     } else if (isSettingKey(key)) {
       const definition = settings[key];
       const parsed: Parsed<unknown> = settingFromFile<unknown>(definition, raw, base);

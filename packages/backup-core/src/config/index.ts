@@ -7,6 +7,7 @@ export { defaultRetentionText, parseRetention, type RetentionPolicy } from './re
 export { targetNamePattern } from './target-name.js';
 export {
   type BackupConfig,
+  type DestinationConfig,
   type LoadConfigOptions,
   type LogLevel,
   logLevels,

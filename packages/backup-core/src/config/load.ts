@@ -1,13 +1,14 @@
 import path from 'node:path';
 import { dashboardConfig, optional } from './dashboard.js';
+import { envDestinationName, readEnvDestination, readFileDestinations } from './destinations.js';
 import { readEnvTarget } from './env-target.js';
 import { readConfigFile } from './file.js';
-import { pick, readLayers } from './layers.js';
-import { ProblemList } from './problems.js';
+import { type AllLayers, pick, readLayers } from './layers.js';
+import { ProblemList, quote } from './problems.js';
 import { redisConfig } from './redis.js';
 import { checkAssembledConfig } from './schema.js';
 import { assembleTargets, required } from './targets.js';
-import type { BackupConfig, LoadConfigOptions } from './types.js';
+import type { BackupConfig, DestinationConfig, LoadConfigOptions } from './types.js';
 import { postgresUrlExpected } from './url.js';
 import { Variables } from './variables.js';
 
@@ -26,7 +27,14 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
   const file = configVariable && readConfigFile(configVariable, root, problems);
   const layers = readLayers(vars, file, root, problems);
   const envTarget = readEnvTarget(vars, root, problems);
-  const targets = assembleTargets(file, envTarget, layers, problems);
+  const destinations = readDestinations(vars, file, root, layers, problems);
+  const targets = assembleTargets(
+    file,
+    envTarget,
+    layers,
+    problems,
+    destinations.map((destination) => destination.name),
+  );
   const dashboard = dashboardConfig(layers, file, problems);
   const redis = redisConfig(layers, file, problems);
 
@@ -42,6 +50,7 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
 
   return checkAssembledConfig({
     targets,
+    destinations,
     backupDir: required(layers.backupDir),
     logDir: required(layers.logDir),
     ...optional('encryptionKeyFile', pick(layers.encryptionKeyFile)),
@@ -61,4 +70,32 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
     dashboard,
     logLevel: required(layers.logLevel),
   });
+}
+
+/** The file's `destinations:`, then the one the BACKUP_S3_* variables describe (named `s3`). */
+function readDestinations(
+  vars: Variables,
+  file: ReturnType<typeof readConfigFile>,
+  root: string,
+  layers: AllLayers,
+  problems: ProblemList,
+): DestinationConfig[] {
+  const retention = pick(layers.retention);
+  if (retention === undefined) return [];
+  const destinations =
+    file?.destinations === undefined
+      ? []
+      : readFileDestinations(file.destinations, file.label, file.base, retention, problems);
+  const fromEnv = readEnvDestination(vars, root, retention, problems);
+  if (fromEnv) {
+    if (destinations.some((destination) => destination.name === envDestinationName)) {
+      problems.add({
+        where: 'BACKUP_S3_BUCKET',
+        value: quote(fromEnv.bucket),
+        problem: `describes the destination ${envDestinationName}, which the config file also defines; expected one of them`,
+        source: 'env',
+      });
+    } else destinations.push(fromEnv);
+  }
+  return destinations;
 }

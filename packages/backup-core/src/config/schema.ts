@@ -67,6 +67,35 @@ export const targetConfigSchema = z.object({
   maxAgeMs: z.number().int().positive(),
   /** A dump smaller than this fraction of the previous verified one is suspicious; 0 disables. Default 0.5. */
   suspiciousRatio: z.number().min(0).max(1),
+  /** Names of the destinations every backup is copied to. Default: every configured destination. */
+  destinations: z.array(z.string()),
+});
+
+/**
+ * An S3-compatible bucket backups are copied to. Credentials: the SDK's default chain unless
+ * `credentials` is set (from an access key id and a secret file); the secret is never shown.
+ */
+export const destinationConfigSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/),
+  /** Unset for AWS. */
+  endpoint: z.string().optional(),
+  /** Default `us-east-1`. */
+  region: z.string().min(1),
+  bucket: z.string().min(3),
+  /** Without leading or trailing slash; '' puts targets at the bucket's root. Default ''. */
+  prefix: z.string(),
+  /** Default: true with a custom endpoint, false for AWS. */
+  forcePathStyle: z.boolean(),
+  storageClass: z.string().optional(),
+  serverSideEncryption: z.enum(['AES256', 'aws:kms']).optional(),
+  kmsKeyId: z.string().optional(),
+  /** Default: WHEN_REQUIRED with a custom endpoint, WHEN_SUPPORTED for AWS. */
+  checksums: z.enum(['WHEN_REQUIRED', 'WHEN_SUPPORTED']),
+  /** The provider's part limit for one multipart upload. Default 10,000. */
+  maxParts: z.number().int().min(1).max(10_000),
+  /** Default: the global retention. */
+  retention: retentionPolicySchema,
+  credentials: z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }).optional(),
 });
 
 /**
@@ -76,6 +105,8 @@ export const targetConfigSchema = z.object({
  */
 export const backupConfigSchema = z.object({
   targets: z.array(targetConfigSchema),
+  /** Offsite copies. Default []. */
+  destinations: z.array(destinationConfigSchema),
   /** Absolute. Default `./backups` against the working directory. */
   backupDir: z.string().startsWith('/'),
   /** Absolute. Default `./logs` against the working directory. */

@@ -19,6 +19,7 @@ export function assembleTargets(
   envTarget: EnvTarget | undefined,
   layers: AllLayers,
   problems: ProblemList,
+  destinationNames: readonly string[] = [],
 ): TargetConfig[] {
   const targets: TargetConfig[] = [];
   const entries = new Map<string, FileTarget>();
@@ -34,6 +35,15 @@ export function assembleTargets(
       continue;
     }
     entries.set(target.name, target);
+    for (const [index, name] of (target.destinations ?? []).entries()) {
+      if (destinationNames.includes(name)) continue;
+      problems.add({
+        where: `${target.where}.destinations[${index}]`,
+        value: quote(name),
+        problem: `is not a configured destination; expected one of: ${destinationNames.join(', ') || '(none configured)'}`,
+        source: 'file',
+      });
+    }
     const built = buildTarget(
       target.name,
       target.connection,
@@ -41,6 +51,7 @@ export function assembleTargets(
       layers,
       target.where,
       problems,
+      target.destinations ?? [...destinationNames],
     );
     if (built) targets.push(built);
   }
@@ -61,7 +72,9 @@ export function assembleTargets(
       existing.connection = tls.ok && tls.value ? { ...connection, tls: tls.value } : connection;
       existing.displayUrl = displayUrl(envTarget.connection);
     } else {
-      const built = buildTarget(envTarget.name, envTarget.connection, {}, layers, 'DATABASE_URL', problems);
+      const built = buildTarget(envTarget.name, envTarget.connection, {}, layers, 'DATABASE_URL', problems, [
+        ...destinationNames,
+      ]);
       if (built) targets.push(built);
     }
   }
@@ -75,6 +88,7 @@ function buildTarget(
   layers: AllLayers,
   where: string,
   problems: ProblemList,
+  destinations: string[],
 ): TargetConfig | undefined {
   const schedule = required(layers.schedule, own.schedule);
   const timeZone = required(layers.timeZone, own.timeZone);
@@ -103,6 +117,7 @@ function buildTarget(
     compression: required(layers.compression, own.compression),
     maxAgeMs,
     suspiciousRatio: required(layers.suspiciousRatio, own.suspiciousRatio),
+    destinations,
   };
 }
 

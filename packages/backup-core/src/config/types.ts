@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type {
   backupConfigSchema,
+  destinationConfigSchema,
   logLevels,
   pgConnectionSchema,
   pgTlsSchema,
@@ -16,6 +17,7 @@ export type PgConnection = z.infer<typeof pgConnectionSchema>;
 export type PgTls = z.infer<typeof pgTlsSchema>;
 export type SslMode = (typeof sslModes)[number];
 export type TargetConfig = z.infer<typeof targetConfigSchema>;
+export type DestinationConfig = z.infer<typeof destinationConfigSchema>;
 export type BackupConfig = z.infer<typeof backupConfigSchema>;
 
 export interface LoadConfigOptions {

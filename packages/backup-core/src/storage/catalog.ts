@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BackupError } from '../errors.js';
 import { parseBackupId, targetNamePattern } from '../ids.js';
-import { type Manifest, manifestSchema, type Verification } from '../manifest.js';
+import { type Copy, type Manifest, manifestSchema, type Verification } from '../manifest.js';
 import { fsyncDirectory, writeFileAtomic } from './durable-fs.js';
 import { MANIFEST_SUFFIX, manifestPathFor, targetDirectory } from './layout.js';
 
@@ -33,21 +33,26 @@ export async function readManifest(manifestPath: string): Promise<Manifest> {
     }
     throw error;
   }
+  return parseManifest(text, manifestPath);
+}
+
+/**
+ * Checks a manifest's text, read from a file or an object (`where` is its path or key, whose last
+ * segment must be `<id>.manifest.json`).
+ */
+export function parseManifest(text: string, where: string): Manifest {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new BackupError(
-      'MANIFEST_INVALID',
-      `${manifestPath} is not valid JSON: ${(error as Error).message}`,
-    );
+    throw new BackupError('MANIFEST_INVALID', `${where} is not valid JSON: ${(error as Error).message}`);
   }
   const result = manifestSchema.safeParse(parsed);
   if (!result.success) {
     const first = result.error.issues[0];
     throw new BackupError(
       'MANIFEST_INVALID',
-      `${manifestPath} is not a backup manifest: ${first?.path.join('.') || '(root)'}: ${first?.message}`,
+      `${where} is not a backup manifest: ${first?.path.join('.') || '(root)'}: ${first?.message}`,
     );
   }
   const manifest = result.data;
@@ -56,13 +61,13 @@ export async function readManifest(manifestPath: string): Promise<Manifest> {
   if (manifest.file !== path.basename(manifest.file) || !manifest.file.startsWith(`${manifest.id}.dump`)) {
     throw new BackupError(
       'MANIFEST_INVALID',
-      `${manifestPath} names an unexpected file ${JSON.stringify(manifest.file)}`,
+      `${where} names an unexpected file ${JSON.stringify(manifest.file)}`,
     );
   }
-  if (path.basename(manifestPath) !== `${manifest.id}${MANIFEST_SUFFIX}`) {
+  if (where.split('/').at(-1) !== `${manifest.id}${MANIFEST_SUFFIX}`) {
     throw new BackupError(
       'MANIFEST_INVALID',
-      `${manifestPath} holds the manifest of another backup (${manifest.id})`,
+      `${where} holds the manifest of another backup (${manifest.id})`,
     );
   }
   return manifest;
@@ -149,6 +154,15 @@ export async function recordVerification(
     ...entry.manifest,
     verifications: [...entry.manifest.verifications, verification],
   };
+  await writeManifest(backupDir, updated);
+  return updated;
+}
+
+/** Records a confirmed offsite copy in the manifest (replacing an older one for the destination). */
+export async function recordCopy(backupDir: string, id: string, copy: Copy): Promise<Manifest> {
+  const entry = await findBackup(backupDir, id);
+  const others = (entry.manifest.copies ?? []).filter((c) => c.destination !== copy.destination);
+  const updated: Manifest = { ...entry.manifest, copies: [...others, copy] };
   await writeManifest(backupDir, updated);
   return updated;
 }

@@ -1,0 +1,355 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { DestinationConfig } from '../config/types.js';
+import { BackupError } from '../errors.js';
+import { parseBackupId } from '../ids.js';
+import type { Copy, Manifest } from '../manifest.js';
+import { type CatalogEntry, parseManifest, writeManifest } from '../storage/catalog.js';
+import { ensurePrivateDirectory, FILE_MODE, fsyncDirectory } from '../storage/durable-fs.js';
+import { partialPathFor, targetDirectory } from '../storage/layout.js';
+import { pickPartSize } from './part-size.js';
+import { dataKey, isManifestKey, manifestKey, targetPrefix } from './remote-layout.js';
+import { createS3Client } from './s3-client.js';
+import { classifyS3Error, describeDestination } from './s3-errors.js';
+
+/** A backup as a destination's manifest object describes it. */
+export interface RemoteEntry {
+  manifest: Manifest;
+  destination: string;
+  manifestKey: string;
+  dataKey: string;
+}
+
+export interface RemoteListing {
+  /** Newest first. */
+  entries: RemoteEntry[];
+  /** Manifest objects that could not be read: listed, never silently skipped. */
+  problems: Array<{ key: string; message: string }>;
+}
+
+export interface UploadProgress {
+  loadedBytes: number;
+  totalBytes: number;
+  part: number | undefined;
+}
+
+export interface CopyResult {
+  copy: Copy;
+  partSize: number;
+  parts: number;
+  durationMs: number;
+}
+
+const MANIFEST_READ_CONCURRENCY = 8;
+/** Metadata keys (S3 lower-cases them): fixed at CreateMultipartUpload, checked by HeadObject. */
+const META_SHA256 = 'sha256';
+const META_SIZE = 'size-bytes';
+
+/**
+ * One destination: upload (data object, confirmed, then the manifest object), list, download and
+ * delete. Every SDK error leaves as a BackupError naming the destination (s3-errors.ts).
+ */
+export class RemoteStore {
+  readonly client: S3Client;
+
+  constructor(
+    readonly destination: DestinationConfig,
+    client?: S3Client,
+  ) {
+    this.client = client ?? createS3Client(destination);
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+
+  private fail(error: unknown, action: string): BackupError {
+    return classifyS3Error(error, this.destination, action);
+  }
+
+  /** Fails fast, before a long upload, on a missing bucket or refused credentials. */
+  async checkBucket(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.destination.bucket }));
+    } catch (error) {
+      throw this.fail(error, 'check the bucket');
+    }
+  }
+
+  /**
+   * Copies a local backup: the data object (multipart, part size from the file's size and the
+   * destination's part limit, SHA-256 and size as metadata), confirmed by HeadObject, and only
+   * then the manifest object with the copy recorded. A failed upload is aborted by lib-storage
+   * (AbortMultipartUpload), so no part and no manifest object is left visible.
+   */
+  async upload(
+    entry: CatalogEntry,
+    options: {
+      signal?: AbortSignal;
+      onProgress?: (progress: UploadProgress) => void;
+      queueSize?: number;
+    } = {},
+  ): Promise<CopyResult> {
+    const started = Date.now();
+    const { manifest } = entry;
+    const key = dataKey(this.destination, manifest.target, manifest.file);
+    const partSize = pickPartSize(manifest.sizeBytes, this.destination.maxParts);
+    await this.checkBucket();
+    options.signal?.throwIfAborted();
+    const body = createReadStream(entry.filePath);
+    const upload = new Upload({
+      client: this.client,
+      partSize,
+      queueSize: options.queueSize ?? 4,
+      leavePartsOnError: false,
+      params: {
+        Bucket: this.destination.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: manifest.sizeBytes,
+        ContentType: 'application/octet-stream',
+        Metadata: {
+          [META_SHA256]: manifest.sha256,
+          [META_SIZE]: String(manifest.sizeBytes),
+          'backup-id': manifest.id,
+        },
+        ...(this.destination.storageClass === undefined
+          ? {}
+          : { StorageClass: this.destination.storageClass as never }),
+        ...(this.destination.serverSideEncryption === undefined
+          ? {}
+          : { ServerSideEncryption: this.destination.serverSideEncryption }),
+        ...(this.destination.kmsKeyId === undefined ? {} : { SSEKMSKeyId: this.destination.kmsKeyId }),
+      },
+    });
+    let parts = 0;
+    upload.on('httpUploadProgress', (progress) => {
+      parts += 1;
+      options.onProgress?.({
+        loadedBytes: progress.loaded ?? 0,
+        totalBytes: manifest.sizeBytes,
+        part: progress.part,
+      });
+    });
+    const onAbort = () => void upload.abort().catch(() => undefined);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await upload.done();
+    } catch (error) {
+      body.destroy();
+      if (options.signal?.aborted)
+        throw new BackupError(
+          'ABORTED',
+          `upload to ${describeDestination(this.destination)} aborted: ${String(options.signal.reason)}`,
+        );
+      throw this.fail(error, `upload ${key}`);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    const copy = await this.confirm(manifest, key);
+    const remoteManifest: Manifest = {
+      ...manifest,
+      copies: [...(manifest.copies ?? []).filter((c) => c.destination !== copy.destination), copy],
+    };
+    await this.putManifest(remoteManifest);
+    return { copy, partSize, parts, durationMs: Date.now() - started };
+  }
+
+  /** The object exists, complete, with the size and the SHA-256 the manifest has. */
+  async confirm(manifest: Manifest, key: string): Promise<Copy> {
+    let head: { ContentLength?: number | undefined; Metadata?: Record<string, string> | undefined };
+    try {
+      head = await this.client.send(new HeadObjectCommand({ Bucket: this.destination.bucket, Key: key }));
+    } catch (error) {
+      throw this.fail(error, `confirm ${key}`);
+    }
+    const sha256 = head.Metadata?.[META_SHA256];
+    if (head.ContentLength !== manifest.sizeBytes || sha256 !== manifest.sha256) {
+      throw new BackupError(
+        'COPY_NOT_CONFIRMED',
+        `${describeDestination(this.destination)}: ${key} holds ${head.ContentLength} bytes with SHA-256 ${sha256 ?? '(none)'}, expected ${manifest.sizeBytes} bytes with ${manifest.sha256}`,
+      );
+    }
+    return {
+      destination: this.destination.name,
+      bucket: this.destination.bucket,
+      key,
+      sizeBytes: manifest.sizeBytes,
+      sha256: manifest.sha256,
+      confirmedAt: new Date().toISOString(),
+    };
+  }
+
+  async putManifest(manifest: Manifest): Promise<void> {
+    const key = manifestKey(this.destination, manifest.id);
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.destination.bucket,
+          Key: key,
+          Body: `${JSON.stringify(manifest, null, 2)}\n`,
+          ContentType: 'application/json',
+          ...(this.destination.serverSideEncryption === undefined
+            ? {}
+            : { ServerSideEncryption: this.destination.serverSideEncryption }),
+          ...(this.destination.kmsKeyId === undefined ? {} : { SSEKMSKeyId: this.destination.kmsKeyId }),
+        }),
+      );
+    } catch (error) {
+      throw this.fail(error, `write ${key}`);
+    }
+  }
+
+  /** The destination's catalog, from its manifest objects alone (no local file needed). */
+  async list(options: { target?: string } = {}): Promise<RemoteListing> {
+    const keys: string[] = [];
+    try {
+      const pages = paginateListObjectsV2(
+        { client: this.client, pageSize: 1000 },
+        { Bucket: this.destination.bucket, Prefix: targetPrefix(this.destination, options.target) },
+      );
+      for await (const page of pages) {
+        for (const object of page.Contents ?? [])
+          if (object.Key && isManifestKey(object.Key)) keys.push(object.Key);
+      }
+    } catch (error) {
+      throw this.fail(error, 'list backups');
+    }
+    const entries: RemoteEntry[] = [];
+    const problems: RemoteListing['problems'] = [];
+    for (let start = 0; start < keys.length; start += MANIFEST_READ_CONCURRENCY) {
+      const batch = keys.slice(start, start + MANIFEST_READ_CONCURRENCY);
+      const results = await Promise.allSettled(batch.map((key) => this.readManifestObject(key)));
+      results.forEach((result, index) => {
+        const key = batch[index]!;
+        if (result.status === 'fulfilled') entries.push(result.value);
+        else problems.push({ key, message: (result.reason as Error).message });
+      });
+    }
+    entries.sort((a, b) =>
+      a.manifest.createdAt === b.manifest.createdAt
+        ? b.manifest.id.localeCompare(a.manifest.id)
+        : b.manifest.createdAt.localeCompare(a.manifest.createdAt),
+    );
+    return { entries, problems };
+  }
+
+  /** One backup's manifest object; BACKUP_NOT_FOUND when the destination has none. */
+  async find(id: string): Promise<RemoteEntry> {
+    parseBackupId(id);
+    const key = manifestKey(this.destination, id);
+    try {
+      return await this.readManifestObject(key);
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      if (name === 'NoSuchKey' || name === 'NotFound') {
+        throw new BackupError(
+          'BACKUP_NOT_FOUND',
+          `no backup ${id} in ${describeDestination(this.destination)}`,
+        );
+      }
+      throw error instanceof BackupError ? error : this.fail(error, `read ${key}`);
+    }
+  }
+
+  private async readManifestObject(key: string): Promise<RemoteEntry> {
+    const answer = await this.client.send(
+      new GetObjectCommand({ Bucket: this.destination.bucket, Key: key }),
+    );
+    const text = (await answer.Body?.transformToString('utf8')) ?? '';
+    const manifest = parseManifest(text, key);
+    if (key !== manifestKey(this.destination, manifest.id)) {
+      throw new BackupError('MANIFEST_INVALID', `${key} is not where the manifest of ${manifest.id} belongs`);
+    }
+    return {
+      manifest,
+      destination: this.destination.name,
+      manifestKey: key,
+      dataKey: dataKey(this.destination, manifest.target, manifest.file),
+    };
+  }
+
+  /**
+   * Downloads a backup into `<backupDir>/<target>/` with its manifest, checking size and SHA-256
+   * while streaming (a partial file, renamed only once it matches): afterwards the local engine
+   * verifies and restores it as if it had been dumped there.
+   */
+  async download(entry: RemoteEntry, backupDir: string, signal?: AbortSignal): Promise<CatalogEntry> {
+    const { manifest } = entry;
+    const dir = targetDirectory(backupDir, manifest.target);
+    await ensurePrivateDirectory(backupDir);
+    await ensurePrivateDirectory(dir);
+    const finalPath = path.join(dir, manifest.file);
+    const partial = partialPathFor(finalPath);
+    let body: Readable;
+    try {
+      const answer = await this.client.send(
+        new GetObjectCommand({ Bucket: this.destination.bucket, Key: entry.dataKey }),
+        signal ? { abortSignal: signal } : {},
+      );
+      body = answer.Body as Readable;
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      if (name === 'NoSuchKey') {
+        throw new BackupError(
+          'BACKUP_FILE_MISSING',
+          `${describeDestination(this.destination)} has the manifest of ${manifest.id} but no ${entry.dataKey}`,
+        );
+      }
+      throw this.fail(error, `download ${entry.dataKey}`);
+    }
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      body.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        size += chunk.length;
+      });
+      await pipeline(body, createWriteStream(partial, { mode: FILE_MODE }), signal ? { signal } : {});
+      const sha256 = hash.digest('hex');
+      if (size !== manifest.sizeBytes)
+        throw new BackupError(
+          'SIZE_MISMATCH',
+          `${entry.dataKey} has ${size} bytes, the manifest says ${manifest.sizeBytes}`,
+        );
+      if (sha256 !== manifest.sha256)
+        throw new BackupError(
+          'CHECKSUM_MISMATCH',
+          `${entry.dataKey} has SHA-256 ${sha256}, the manifest says ${manifest.sha256}`,
+        );
+      const handle = await fs.open(partial, 'r');
+      await handle.sync().finally(() => handle.close());
+      await fs.rename(partial, finalPath);
+      await fsyncDirectory(dir);
+    } catch (error) {
+      await fs.rm(partial, { force: true });
+      throw error instanceof BackupError ? error : this.fail(error, `download ${entry.dataKey}`);
+    }
+    return writeManifest(backupDir, manifest);
+  }
+
+  /** Deletes a backup: the manifest object first, so no manifest ever names a missing object. */
+  async delete(entry: RemoteEntry): Promise<void> {
+    for (const key of [entry.manifestKey, entry.dataKey]) {
+      try {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.destination.bucket, Key: key }));
+      } catch (error) {
+        throw this.fail(error, `delete ${key}`);
+      }
+    }
+  }
+}
