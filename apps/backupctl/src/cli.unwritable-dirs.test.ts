@@ -4,7 +4,7 @@ import { createTestDatabase, freePort, waitFor } from '@pgbackup/testkit';
 import { startWorkerService } from '@pgbackup/worker';
 import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
 import { afterEach, expect, it } from 'vitest';
-import { jsonOf, runCli } from './test-support/run-cli.js';
+import { jsonOf, runCli, spawnCli } from './test-support/run-cli.js';
 
 // A directory the worker cannot write must fail the job with WRITE_FAILED and the path, and must
 // never keep the target's lock: a lock held by a failed step blocks every later run of the target
@@ -123,4 +123,14 @@ it('backupctl status names a target whose jobs fail to write while they still wa
   expect(text.stdout).toMatch(
     new RegExp(`app: RETRYING: dump job ${dump.id}: attempt 1/3 failed: WRITE_FAILED`),
   );
+
+  // dump --wait joins the waiting job and says why it waits, and until when.
+  const follower = spawnCli(fixture.env, ['dump', '--target', 'app', '--wait']);
+  try {
+    await waitFor('the follower to show the retry', async () =>
+      /dump app {2}attempt 1\/3 WRITE_FAILED, next at \d\d:\d\d:\d\dZ/.test(follower.stderr()),
+    );
+  } finally {
+    follower.child.kill('SIGKILL');
+  }
 });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { targetOfJob } from '@pgbackup/queue';
+import { failureCodeOf, targetOfJob } from '@pgbackup/queue';
 import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { CliError, exitCodes, Interrupted } from './exit-codes.js';
 import { createProgress, type ProgressReporter, type ProgressView } from './progress.js';
 
@@ -10,6 +11,8 @@ export interface FollowOptions {
   signal: AbortSignal;
   /** Polling period. Default 300 ms. */
   intervalMs?: number;
+  /** The queue's connection: with it, a job waiting to retry says when its next attempt runs. */
+  redis?: Redis;
 }
 
 export interface FollowOutcome {
@@ -58,13 +61,33 @@ export async function followJob(queue: Queue, jobId: string, options: FollowOpti
       checkedWorkers = true;
       await warnIfNoWorker(queue, options.progress);
     }
-    options.progress.update(viewOf(job, state, label));
+    options.progress.update(
+      state === 'delayed' && job.attemptsMade > 0 && job.failedReason
+        ? retryView(job, label, options.redis ? await nextAttemptAt(options.redis, queue, jobId) : undefined)
+        : viewOf(job, state, label),
+    );
     try {
       await sleep(intervalMs, undefined, { signal: options.signal });
     } catch {
       throw new Interrupted(jobId);
     }
   }
+}
+
+/**
+ * A job put back after a failed attempt: the phase names the failure's code and when the next
+ * attempt runs (a stable text, so a log gets one line per attempt, not one per poll).
+ */
+function retryView(job: Job, label: string, nextAt: Date | undefined): ProgressView {
+  const code = failureCodeOf(job.failedReason) ?? 'failed';
+  const when = nextAt ? ` at ${nextAt.toISOString().slice(11, 19)}Z` : '';
+  return { label, phase: `attempt ${job.attemptsMade}/${job.opts.attempts ?? 1} ${code}, next${when}` };
+}
+
+/** When a delayed job runs: BullMQ keeps it in a sorted set scored by `timestamp * 0x1000 + n`. */
+async function nextAttemptAt(redis: Redis, queue: Queue, jobId: string): Promise<Date | undefined> {
+  const score = await redis.zscore(queue.toKey('delayed'), jobId).catch(() => null);
+  return score === null ? undefined : new Date(Math.floor(Number(score) / 0x1000));
 }
 
 /** A job still not taken after this long makes the follower check that a worker is connected. */
@@ -131,12 +154,13 @@ export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
  * Follows one job with the progress display on stderr until it finishes. Ctrl-C stops the
  * following (Interrupted), never the job.
  */
-export async function followOneJob(queue: Queue, jobId: string): Promise<FollowOutcome> {
+export async function followOneJob(queue: Queue, jobId: string, redis?: Redis): Promise<FollowOutcome> {
   const interrupt = interruptSignal();
   try {
     return await followJob(queue, jobId, {
       progress: createProgress(process.stderr),
       signal: interrupt.signal,
+      ...(redis ? { redis } : {}),
     });
   } finally {
     interrupt.dispose();

@@ -75,7 +75,7 @@ async function runCopy(ctx: CliContext, backupId: string, options: CopyOptions):
       });
       continue;
     }
-    const outcome = await followOneJob(queue, job.id!);
+    const outcome = await followOneJob(queue, job.id!, await ctx.redis());
     if (outcome.state === 'failed') {
       failed = true;
       const failure = failureOf(job.id!, 'copy', outcome.job.failedReason);

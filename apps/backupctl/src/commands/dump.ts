@@ -75,7 +75,11 @@ async function runDump(ctx: CliContext, options: DumpOptions): Promise<number> {
   const results: ChainResult[] = [];
   try {
     for (const job of jobs) {
-      const result = await followDumpChain(queue, job.id, job.target, { progress, signal: interrupt.signal });
+      const result = await followDumpChain(queue, job.id, job.target, {
+        progress,
+        signal: interrupt.signal,
+        redis: await ctx.redis(),
+      });
       results.push(result);
       ctx.out.text(describeChain(result));
       if (ctx.json && result.failure)

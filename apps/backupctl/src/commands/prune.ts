@@ -103,7 +103,11 @@ async function runPrune(ctx: CliContext, options: PruneOptions): Promise<number>
   const failures: JobFailure[] = [];
   try {
     for (const job of jobs) {
-      const outcome = await followJob(queue, job.id, { progress, signal: interrupt.signal });
+      const outcome = await followJob(queue, job.id, {
+        progress,
+        signal: interrupt.signal,
+        redis: await ctx.redis(),
+      });
       if (outcome.state === 'failed') {
         const failure = failureOf(job.id, 'prune', outcome.job.failedReason);
         failures.push(failure);

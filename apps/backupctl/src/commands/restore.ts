@@ -113,7 +113,7 @@ async function runRestore(ctx: CliContext, backupId: string, options: RestoreOpt
     } satisfies RestoreDocument);
     return exitCodes.ok;
   }
-  const outcome = await followOneJob(queue, job.id!);
+  const outcome = await followOneJob(queue, job.id!, await ctx.redis());
   if (outcome.state === 'failed') {
     const failure = failureOf(job.id!, 'restore', outcome.job.failedReason);
     ctx.out.text(`FAILED  restore of ${backupId} into ${database}: ${failure.reason}`);

@@ -147,7 +147,7 @@ async function runRetry(ctx: CliContext, ids: string[], options: RetryOptions): 
   const results: RetryResult[] = [];
   try {
     for (const entry of retried) {
-      const follow = { progress, signal: interrupt.signal };
+      const follow = { progress, signal: interrupt.signal, redis: await ctx.redis() };
       if (entry.name === 'dump' && entry.target) {
         const chain: ChainResult = await followDumpChain(queue, entry.id, entry.target, follow);
         ctx.out.text(describeChain(chain));

@@ -67,7 +67,7 @@ async function runVerify(ctx: CliContext, backupId: string, options: VerifyOptio
     } satisfies VerifyDocument);
     return exitCodes.ok;
   }
-  const outcome = await followOneJob(queue, job.id!);
+  const outcome = await followOneJob(queue, job.id!, await ctx.redis());
   if (outcome.state === 'failed') {
     const failure = failureOf(job.id!, 'verify', outcome.job.failedReason);
     ctx.out.text(`FAILED  ${backupId}: ${failure.reason}`);
