@@ -3,7 +3,6 @@ import {
   type DestinationConfig,
   findBackup,
   RemoteStore,
-  RunLog,
   recordCopy,
 } from '@pgbackup/backup-core';
 import { type CopyJobResult, enqueuePrune, type ParsedJobData } from '@pgbackup/queue';
@@ -23,7 +22,7 @@ export async function runCopyJob(
   const destination = findDestination(ctx, data.destination);
   const entry = await findBackup(ctx.config.backupDir, data.backupId);
   const targetName = entry.manifest.target;
-  const runLog = await RunLog.open(ctx.config.logDir, targetName, 'copy');
+  const runLog = await run.openRunLog(targetName);
   const store = new RemoteStore(destination);
   try {
     await runLog.line(
@@ -66,7 +65,7 @@ export async function runCopyJob(
     }
     const updated = await recordCopy(ctx.config.backupDir, data.backupId, copy);
     const summary = `backup ${data.backupId} ${reused ? 'already' : 'now'} in ${destination.name} as ${copy.key} (confirmed ${copy.sizeBytes} bytes, SHA-256 ${copy.sha256.slice(0, 12)}…)`;
-    await runLog.succeed(summary);
+    run.summary(summary);
     await run.log(summary);
     await ctx.alerts.copySucceeded(targetName, destination.name);
 
@@ -99,9 +98,6 @@ export async function runCopyJob(
       durationMs: Date.now() - started,
       pruneJobId,
     };
-  } catch (error) {
-    await runLog.fail(error).catch(() => undefined);
-    throw error;
   } finally {
     store.close();
   }

@@ -1,4 +1,4 @@
-import { type DumpProgress, findTarget, RunLog, runDump, sweepOrphans } from '@pgbackup/backup-core';
+import { type DumpProgress, findTarget, runDump, sweepOrphans } from '@pgbackup/backup-core';
 import type { ParsedJobData } from '@pgbackup/queue';
 import { backupIdForJob, type DumpJobResult, enqueueVerify } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
@@ -20,41 +20,36 @@ export async function runDumpJob(
     run.signal.addEventListener('abort', onAbort, { once: true });
     lock.onLost(() => guard.abort('the target lock was lost (Redis unreachable for longer than the lock?)'));
     try {
-      const runLog = await RunLog.open(ctx.config.logDir, target.name, 'dump');
-      try {
-        // Holding the target's lock, any partial file of this target belongs to a dead run (another
-        // worker that crashed mid-dump): remove it now rather than at that worker's next start.
-        const swept = await sweepOrphans(ctx.config.backupDir, { target: target.name, foreignAfterMs: 0 });
-        for (const file of swept.removed) await run.log(`removed ${file}, left by a dead run`);
-        await runLog.line(
-          `job ${run.job.id} (${data.origin}) attempt ${run.attempt}/${run.maxAttempts} on ${process.pid}`,
-        );
-        await run.log(`dumping ${target.displayUrl} as ${backupId} (run log ${runLog.path})`);
-        let lastProgressAt = 0;
-        const dumped = await runDump({
-          target,
-          backupDir: ctx.config.backupDir,
-          logDir: ctx.config.logDir,
-          ...(ctx.encryptionKey ? { encryptionKey: ctx.encryptionKey } : {}),
-          backupId,
-          jobId: run.job.id!,
-          signal: guard.signal,
-          stallTimeoutMs: ctx.config.worker.stallTimeoutMs,
-          logger: run.logger,
-          runLog,
-          onProgress: (progress: DumpProgress) => {
-            const now = Date.now();
-            if (progress.phase === 'dumping' && now - lastProgressAt < 1_000) return;
-            lastProgressAt = now;
-            void run.job.updateProgress({ ...progress }).catch(() => undefined);
-          },
-        });
-        await runLog.succeed(`job ${run.job.id}: backup ${dumped.manifest.id} complete`);
-        return { result: dumped, runLogPath: runLog.path };
-      } catch (error) {
-        await runLog.fail(error).catch(() => undefined);
-        throw error;
-      }
+      const runLog = await run.openRunLog(target.name);
+      // Holding the target's lock, any partial file of this target belongs to a dead run (another
+      // worker that crashed mid-dump): remove it now rather than at that worker's next start.
+      const swept = await sweepOrphans(ctx.config.backupDir, { target: target.name, foreignAfterMs: 0 });
+      for (const file of swept.removed) await run.log(`removed ${file}, left by a dead run`);
+      await runLog.line(
+        `job ${run.job.id} (${data.origin}) attempt ${run.attempt}/${run.maxAttempts} on ${process.pid}`,
+      );
+      await run.log(`dumping ${target.displayUrl} as ${backupId} (run log ${runLog.path})`);
+      let lastProgressAt = 0;
+      const dumped = await runDump({
+        target,
+        backupDir: ctx.config.backupDir,
+        logDir: ctx.config.logDir,
+        ...(ctx.encryptionKey ? { encryptionKey: ctx.encryptionKey } : {}),
+        backupId,
+        jobId: run.job.id!,
+        signal: guard.signal,
+        stallTimeoutMs: ctx.config.worker.stallTimeoutMs,
+        logger: run.logger,
+        runLog,
+        onProgress: (progress: DumpProgress) => {
+          const now = Date.now();
+          if (progress.phase === 'dumping' && now - lastProgressAt < 1_000) return;
+          lastProgressAt = now;
+          void run.job.updateProgress({ ...progress }).catch(() => undefined);
+        },
+      });
+      run.summary(`job ${run.job.id}: backup ${dumped.manifest.id} complete`);
+      return { result: dumped, runLogPath: runLog.path };
     } finally {
       run.signal.removeEventListener('abort', onAbort);
     }

@@ -11,6 +11,7 @@ import {
 } from '@pgbackup/queue';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
+import { AttemptRunLog } from './attempt-run-log.js';
 import { runCopyJob } from './copy-job.js';
 import { runDumpJob } from './dump-job.js';
 import type { JobRun } from './job-run.js';
@@ -77,10 +78,22 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
     const onCancel = () => controller.abort(String(cancelSignal?.reason ?? 'cancelled'));
     cancelSignal?.addEventListener('abort', onCancel, { once: true });
     active.set(job.id!, controller);
-    const run: JobRun = { job, token, signal: controller.signal, logger, attempt, maxAttempts, log };
+    const runLog = new AttemptRunLog(ctx.config.logDir, job.name);
+    const run: JobRun = {
+      job,
+      token,
+      signal: controller.signal,
+      logger,
+      attempt,
+      maxAttempts,
+      log,
+      openRunLog: (target) => runLog.open(target),
+      summary: (text) => runLog.summary(text),
+    };
     await log(`attempt ${attempt}/${maxAttempts} started on ${os.hostname()} (pid ${process.pid})`);
     try {
       const result = await handlers[job.name](ctx, run, data as never);
+      await runLog.succeed(`job ${job.id}: ${job.name} done`);
       await log(`attempt ${attempt}/${maxAttempts} succeeded`);
       return result;
     } catch (error) {
@@ -90,6 +103,7 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
         controller.signal.aborted && !(error instanceof BackupError && error.code === 'ABORTED')
           ? new BackupError('ABORTED', `aborted: ${String(controller.signal.reason)}`, { cause: error })
           : error;
+      await runLog.fail(cause);
       const jobError = toJobError(cause);
       // BullMQ counts this attempt once the processor throws: decide as its `failed` event will.
       const final = isFinalFailure({ attemptsMade: attempt, opts: job.opts }, jobError);

@@ -5,7 +5,6 @@ import {
   findTarget,
   listBackups,
   planPrune,
-  RunLog,
 } from '@pgbackup/backup-core';
 import type { ParsedJobData, PruneJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
@@ -24,55 +23,49 @@ export async function runPruneJob(
 ): Promise<PruneJobResult> {
   const target = findTarget(ctx.config, data.target);
   return withTargetLock(ctx, run, target.name, async () => {
-    const runLog = await RunLog.open(ctx.config.logDir, target.name, 'prune');
-    try {
-      const listing = await listBackups(ctx.config.backupDir, { target: target.name });
-      const plan = planPrune({
-        target: target.name,
-        manifests: listing.entries.map((entry) => entry.manifest),
-        policy: target.retention,
-        now: new Date(),
-        timeZone: target.timeZone,
-      });
-      for (const decision of plan.decisions) {
-        await runLog.line(
-          `${decision.action} ${decision.id}: ${decision.reasons.map(describeReason).join(', ')}`,
-        );
-      }
-      const result = await executePrune(
-        plan,
-        { deleteBackup: (t, id) => deleteBackup(ctx.config.backupDir, t, id) },
-        { dryRun: data.dryRun },
+    const runLog = await run.openRunLog(target.name);
+    const listing = await listBackups(ctx.config.backupDir, { target: target.name });
+    const plan = planPrune({
+      target: target.name,
+      manifests: listing.entries.map((entry) => entry.manifest),
+      policy: target.retention,
+      now: new Date(),
+      timeZone: target.timeZone,
+    });
+    for (const decision of plan.decisions) {
+      await runLog.line(
+        `${decision.action} ${decision.id}: ${decision.reasons.map(describeReason).join(', ')}`,
       );
-      const remote = await pruneDestinations(ctx, target, runLog, {
-        dryRun: data.dryRun,
-        signal: run.signal,
-      });
-      const remoteSummary = remote
-        .map(
-          (r) =>
-            `; ${r.destination}: ${data.dryRun ? 'would delete' : 'deleted'} ${r.planned}, kept ${r.kept}`,
-        )
-        .join('');
-      const summary = `${data.dryRun ? 'dry run: would delete' : 'deleted'} ${plan.delete} backup(s), kept ${plan.keep}${remoteSummary}`;
-      await runLog.succeed(summary);
-      await run.log(summary);
-      return {
-        target: target.name,
-        dryRun: data.dryRun,
-        kept: plan.keep,
-        deleted: result.deleted,
-        ...(remote.length === 0 ? {} : { destinations: remote }),
-        decisions: plan.decisions.map((decision) => ({
-          id: decision.id,
-          createdAt: decision.createdAt,
-          action: decision.action,
-          reasons: decision.reasons.map(describeReason),
-        })),
-      };
-    } catch (error) {
-      await runLog.fail(error).catch(() => undefined);
-      throw error;
     }
+    const result = await executePrune(
+      plan,
+      { deleteBackup: (t, id) => deleteBackup(ctx.config.backupDir, t, id) },
+      { dryRun: data.dryRun },
+    );
+    const remote = await pruneDestinations(ctx, target, runLog, {
+      dryRun: data.dryRun,
+      signal: run.signal,
+    });
+    const remoteSummary = remote
+      .map(
+        (r) => `; ${r.destination}: ${data.dryRun ? 'would delete' : 'deleted'} ${r.planned}, kept ${r.kept}`,
+      )
+      .join('');
+    const summary = `${data.dryRun ? 'dry run: would delete' : 'deleted'} ${plan.delete} backup(s), kept ${plan.keep}${remoteSummary}`;
+    run.summary(summary);
+    await run.log(summary);
+    return {
+      target: target.name,
+      dryRun: data.dryRun,
+      kept: plan.keep,
+      deleted: result.deleted,
+      ...(remote.length === 0 ? {} : { destinations: remote }),
+      decisions: plan.decisions.map((decision) => ({
+        id: decision.id,
+        createdAt: decision.createdAt,
+        action: decision.action,
+        reasons: decision.reasons.map(describeReason),
+      })),
+    };
   });
 }

@@ -1,4 +1,4 @@
-import { findTarget, parseBackupId, RunLog, restoreBackup, targetDatabases } from '@pgbackup/backup-core';
+import { findTarget, parseBackupId, restoreBackup, targetDatabases } from '@pgbackup/backup-core';
 import type { ParsedJobData, RestoreJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from './job-run.js';
@@ -13,42 +13,37 @@ export async function runRestoreJob(
   data: ParsedJobData<'restore'>,
 ): Promise<RestoreJobResult> {
   const server = findTarget(ctx.config, data.server ?? parseBackupId(data.backupId).target);
-  const runLog = await RunLog.open(ctx.config.logDir, server.name, 'restore');
-  try {
-    await runLog.line(
-      `job ${run.job.id}: restore ${data.backupId} into ${data.database} on ${server.displayUrl} (force: ${data.force}, confirm: ${data.confirm ?? 'none'})`,
-    );
-    const result = await restoreBackup({
-      backupDir: ctx.config.backupDir,
-      logDir: ctx.config.logDir,
-      id: data.backupId,
-      to: { ...server.connection, database: data.database },
-      force: data.force,
-      // Every configured target's database: the engine picks those on this server.
-      protectedDatabases: targetDatabases(ctx.config.targets),
-      ...(data.confirm === undefined ? {} : { confirm: data.confirm }),
-      noOwner: data.noOwner,
-      keyring: ctx.keyring,
-      ...(ctx.encryptionKey ? { encryptionKey: ctx.encryptionKey } : {}),
-      signal: run.signal,
-      logger: run.logger,
-      onPhase: (phase) => {
-        void run.job.updateProgress({ phase: `restore:${phase}` }).catch(() => undefined);
-        void run.log(`restore phase: ${phase}`).catch(() => undefined);
-      },
-    });
-    const summary = `restored ${data.backupId} into ${data.database} in ${result.durationMs} ms${result.safetyBackupId ? ` (safety backup ${result.safetyBackupId})` : ''}`;
-    await runLog.succeed(summary);
-    return {
-      backupId: data.backupId,
-      database: data.database,
-      server: server.name,
-      durationMs: result.durationMs,
-      safetyBackupId: result.safetyBackupId,
-      replacedExisting: result.replacedExisting,
-    };
-  } catch (error) {
-    await runLog.fail(error).catch(() => undefined);
-    throw error;
-  }
+  const runLog = await run.openRunLog(server.name);
+  await runLog.line(
+    `job ${run.job.id}: restore ${data.backupId} into ${data.database} on ${server.displayUrl} (force: ${data.force}, confirm: ${data.confirm ?? 'none'})`,
+  );
+  const result = await restoreBackup({
+    backupDir: ctx.config.backupDir,
+    logDir: ctx.config.logDir,
+    id: data.backupId,
+    to: { ...server.connection, database: data.database },
+    force: data.force,
+    // Every configured target's database: the engine picks those on this server.
+    protectedDatabases: targetDatabases(ctx.config.targets),
+    ...(data.confirm === undefined ? {} : { confirm: data.confirm }),
+    noOwner: data.noOwner,
+    keyring: ctx.keyring,
+    ...(ctx.encryptionKey ? { encryptionKey: ctx.encryptionKey } : {}),
+    signal: run.signal,
+    logger: run.logger,
+    onPhase: (phase) => {
+      void run.job.updateProgress({ phase: `restore:${phase}` }).catch(() => undefined);
+      void run.log(`restore phase: ${phase}`).catch(() => undefined);
+    },
+  });
+  const summary = `restored ${data.backupId} into ${data.database} in ${result.durationMs} ms${result.safetyBackupId ? ` (safety backup ${result.safetyBackupId})` : ''}`;
+  run.summary(summary);
+  return {
+    backupId: data.backupId,
+    database: data.database,
+    server: server.name,
+    durationMs: result.durationMs,
+    safetyBackupId: result.safetyBackupId,
+    replacedExisting: result.replacedExisting,
+  };
 }

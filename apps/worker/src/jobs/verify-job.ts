@@ -1,4 +1,4 @@
-import { findBackup, RunLog, verifyBackup } from '@pgbackup/backup-core';
+import { findBackup, verifyBackup } from '@pgbackup/backup-core';
 import type { ParsedJobData } from '@pgbackup/queue';
 import { enqueueCopy, enqueuePrune, type VerifyJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
@@ -15,60 +15,53 @@ export async function runVerifyJob(
   // verified; only the restore level needs a configured server for its scratch database.
   const target = ctx.config.targets.find((t) => t.name === targetName);
   const level = data.level ?? target?.verify ?? 'read';
-  const runLog = await RunLog.open(ctx.config.logDir, targetName, 'verify');
-  try {
-    await runLog.line(
-      `job ${run.job.id} attempt ${run.attempt}/${run.maxAttempts}: verify ${data.backupId} at level ${level}`,
-    );
-    await run.log(`verifying ${data.backupId} at level ${level}`);
-    const result = await verifyBackup({
-      backupDir: ctx.config.backupDir,
-      id: data.backupId,
-      level,
-      keyring: ctx.keyring,
-      ...(target ? { scratchServer: target.connection } : {}),
-      signal: run.signal,
-      logger: run.logger,
-      onPhase: (phase) => {
-        void run.job.updateProgress({ phase: `verify:${phase}` }).catch(() => undefined);
-      },
-    });
-    await runLog.succeed(
-      `backup ${data.backupId} verified at level ${level} in ${result.verification.durationMs} ms`,
-    );
-    await ctx.alerts.targetSucceeded(targetName);
-    let pruneJobId: string | undefined;
-    if (data.pruneAfter && target && target.destinations.length > 0) {
-      // dump -> verify -> copy (one job per destination) -> prune: the last confirmed copy
-      // enqueues the prune (copy-job.ts).
-      for (const destination of target.destinations) {
-        const copyJob = await enqueueCopy(ctx.queue, {
-          backupId: data.backupId,
-          destination,
-          pruneAfter: true,
-          origin: 'chain',
-        });
-        await run.log(`copy job ${copyJob.id} enqueued for ${destination}`);
-      }
-    } else if (data.pruneAfter && target) {
-      const pruneJob = await enqueuePrune(
-        ctx.queue,
-        { target: targetName, origin: 'chain' },
-        { jobId: `prune-after-${data.backupId}` },
-      );
-      pruneJobId = pruneJob.id;
-      await run.log(`prune job ${pruneJobId} enqueued for ${targetName}`);
+  const runLog = await run.openRunLog(targetName);
+  await runLog.line(
+    `job ${run.job.id} attempt ${run.attempt}/${run.maxAttempts}: verify ${data.backupId} at level ${level}`,
+  );
+  await run.log(`verifying ${data.backupId} at level ${level}`);
+  const result = await verifyBackup({
+    backupDir: ctx.config.backupDir,
+    id: data.backupId,
+    level,
+    keyring: ctx.keyring,
+    ...(target ? { scratchServer: target.connection } : {}),
+    signal: run.signal,
+    logger: run.logger,
+    onPhase: (phase) => {
+      void run.job.updateProgress({ phase: `verify:${phase}` }).catch(() => undefined);
+    },
+  });
+  run.summary(`backup ${data.backupId} verified at level ${level} in ${result.verification.durationMs} ms`);
+  await ctx.alerts.targetSucceeded(targetName);
+  let pruneJobId: string | undefined;
+  if (data.pruneAfter && target && target.destinations.length > 0) {
+    // dump -> verify -> copy (one job per destination) -> prune: the last confirmed copy
+    // enqueues the prune (copy-job.ts).
+    for (const destination of target.destinations) {
+      const copyJob = await enqueueCopy(ctx.queue, {
+        backupId: data.backupId,
+        destination,
+        pruneAfter: true,
+        origin: 'chain',
+      });
+      await run.log(`copy job ${copyJob.id} enqueued for ${destination}`);
     }
-    return {
-      backupId: data.backupId,
-      target: targetName,
-      level,
-      ok: true,
-      durationMs: result.verification.durationMs,
-      pruneJobId,
-    };
-  } catch (error) {
-    await runLog.fail(error).catch(() => undefined);
-    throw error;
+  } else if (data.pruneAfter && target) {
+    const pruneJob = await enqueuePrune(
+      ctx.queue,
+      { target: targetName, origin: 'chain' },
+      { jobId: `prune-after-${data.backupId}` },
+    );
+    pruneJobId = pruneJob.id;
+    await run.log(`prune job ${pruneJobId} enqueued for ${targetName}`);
   }
+  return {
+    backupId: data.backupId,
+    target: targetName,
+    level,
+    ok: true,
+    durationMs: result.verification.durationMs,
+    pruneJobId,
+  };
 }
