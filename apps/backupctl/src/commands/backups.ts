@@ -52,10 +52,10 @@ export function registerBackups(program: Command): void {
       "a destination's catalog, from the bucket alone (no local files needed)",
     )
     .addHelpText('after', examples(['backupctl backups', 'backupctl backups --target app --json']))
-    .action(action(runBackups));
+    .action(action(backupsCommand));
 }
 
-async function runBackups(ctx: CliContext, options: BackupsOptions): Promise<number> {
+async function backupsCommand(ctx: CliContext, options: BackupsOptions): Promise<number> {
   if (options.destination !== undefined) return runRemoteBackups(ctx, options.destination, options.target);
   // Never Redis: the files and their manifests are the record of backups.
   const config = ctx.config({ requireTargets: false });

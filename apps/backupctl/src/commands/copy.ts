@@ -36,10 +36,10 @@ export function registerCopy(program: Command): void {
     .option('-d, --destination <name>', 'only this destination')
     .option('-w, --wait', 'follow the copies; exit 1 if one fails')
     .addHelpText('after', examples(['backupctl copy 20261125T020000123Z-app-1a2b3c --destination s3 --wait']))
-    .action(action(runCopy));
+    .action(action(copyCommand));
 }
 
-async function runCopy(ctx: CliContext, backupId: string, options: CopyOptions): Promise<number> {
+async function copyCommand(ctx: CliContext, backupId: string, options: CopyOptions): Promise<number> {
   const config = ctx.config({ requireTargets: false });
   const entry = await resolveBackup(config.backupDir, backupId);
   const target = config.targets.find((t) => t.name === entry.manifest.target);

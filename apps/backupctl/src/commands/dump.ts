@@ -39,10 +39,10 @@ export function registerDump(program: Command): void {
         'backupctl dump --wait --json | jq .results[0].backupId',
       ]),
     )
-    .action(action(runDump));
+    .action(action(dumpCommand));
 }
 
-async function runDump(ctx: CliContext, options: DumpOptions): Promise<number> {
+async function dumpCommand(ctx: CliContext, options: DumpOptions): Promise<number> {
   const config = ctx.config();
   if (options.all && options.target !== undefined) {
     throw new CliError('USAGE', '--target and --all exclude each other', exitCodes.usage);

@@ -54,7 +54,7 @@ export function registerJobs(program: Command): void {
       'after',
       examples(['backupctl jobs --state failed', 'backupctl jobs --target app --limit 5 --json']),
     )
-    .action(action(runJobs));
+    .action(action(jobsCommand));
 }
 
 /** Jobs in `states`, newest first; when filtering by target, looks this far back per state. */
@@ -103,7 +103,7 @@ function toRow(job: Job, state: ListedState, target: string | null): JobRow {
   };
 }
 
-async function runJobs(ctx: CliContext, options: JobsOptions): Promise<number> {
+async function jobsCommand(ctx: CliContext, options: JobsOptions): Promise<number> {
   const limit = Number(options.limit);
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new CliError(

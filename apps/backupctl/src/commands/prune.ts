@@ -48,10 +48,10 @@ export function registerPrune(program: Command): void {
       'after',
       examples(['backupctl prune --target app --dry-run', 'backupctl prune --wait --json']),
     )
-    .action(action(runPrune));
+    .action(action(pruneCommand));
 }
 
-async function runPrune(ctx: CliContext, options: PruneOptions): Promise<number> {
+async function pruneCommand(ctx: CliContext, options: PruneOptions): Promise<number> {
   const config = ctx.config();
   const targets = selectTargets(config, options.target);
   if (options.dryRun) {

@@ -72,10 +72,10 @@ export function registerRestore(program: Command): void {
         'backupctl restore 20261125T020000123Z-app-1a2b3c --to postgresql://db2.internal:5432/app --direct',
       ]),
     )
-    .action(action(runRestore));
+    .action(action(restoreCommand));
 }
 
-async function runRestore(ctx: CliContext, backupId: string, options: RestoreOptions): Promise<number> {
+async function restoreCommand(ctx: CliContext, backupId: string, options: RestoreOptions): Promise<number> {
   const config = ctx.config();
   const entry = await resolveBackup(config.backupDir, backupId);
   const { server, database } = restoreDestination(config, entry, options.to);

@@ -74,10 +74,10 @@ export function registerRetry(program: Command): void {
       'after',
       examples(['backupctl retry 42 --wait', 'backupctl retry --all-failed --target app']),
     )
-    .action(action(runRetry));
+    .action(action(retryCommand));
 }
 
-async function runRetry(ctx: CliContext, ids: string[], options: RetryOptions): Promise<number> {
+async function retryCommand(ctx: CliContext, ids: string[], options: RetryOptions): Promise<number> {
   if (ids.length === 0 && !options.allFailed) {
     throw new CliError(
       'USAGE',

@@ -36,7 +36,7 @@ export function registerSchedules(program: Command): void {
       "each target's cron, time zone and next runs; flags targets with no scheduler in Redis (no worker has started with them)",
     )
     .addHelpText('after', examples(['backupctl schedules', 'backupctl schedules --json']))
-    .action(action(runSchedules));
+    .action(action(schedulesCommand));
 }
 
 /** The dump schedulers in Redis, by target name. */
@@ -80,7 +80,7 @@ export function scheduleRow(
   };
 }
 
-async function runSchedules(ctx: CliContext): Promise<number> {
+async function schedulesCommand(ctx: CliContext): Promise<number> {
   const config = ctx.config();
   let schedulers: Map<string, JobSchedulerJson> | undefined;
   let redisError: CliError | undefined;

@@ -76,10 +76,10 @@ Exit status: 0 all targets fine, 1 a target is stale or failing, 3 Redis unreach
 manifests' view is still printed).
 `,
     )
-    .action(action(runStatus));
+    .action(action(statusCommand));
 }
 
-async function runStatus(ctx: CliContext): Promise<number> {
+async function statusCommand(ctx: CliContext): Promise<number> {
   const config = ctx.config();
   const now = Date.now();
   const listing = await listBackups(config.backupDir);

@@ -40,10 +40,10 @@ export function registerVerify(program: Command): void {
       'after',
       examples(['backupctl verify 20261125T020000123Z-app-1a2b3c --level restore --wait']),
     )
-    .action(action(runVerify));
+    .action(action(verifyCommand));
 }
 
-async function runVerify(ctx: CliContext, backupId: string, options: VerifyOptions): Promise<number> {
+async function verifyCommand(ctx: CliContext, backupId: string, options: VerifyOptions): Promise<number> {
   const config = ctx.config({ requireTargets: false });
   await resolveBackup(config.backupDir, backupId);
   const queue = await ctx.queue();
