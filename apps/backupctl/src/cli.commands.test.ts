@@ -405,6 +405,7 @@ describe('usage and configuration errors exit 2', () => {
     expect(names).toEqual([
       'dump',
       'verify',
+      'copy',
       'prune',
       'restore',
       'backups',
