@@ -49,6 +49,11 @@ export async function enqueuePrune(queue: Queue, data: PruneJobData, options: Jo
   return queue.add(jobNames.prune, data, options);
 }
 
+/** The prune that ends a backup's chain: one per backup, so a re-run enqueues the same job. */
+export async function enqueueChainPrune(queue: Queue, target: string, backupId: string) {
+  return enqueuePrune(queue, { target, origin: 'chain' }, { jobId: `prune-after-${backupId}` });
+}
+
 export async function enqueueRestore(queue: Queue, data: RestoreJobData, options: JobsOptions = {}) {
   return queue.add(jobNames.restore, data, { ...options, ...restoreJobOptions });
 }

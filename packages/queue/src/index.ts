@@ -7,6 +7,7 @@ export {
   copyJobId,
   createBackupQueue,
   dumpDeduplicationId,
+  enqueueChainPrune,
   enqueueCopy,
   enqueueDump,
   enqueuePrune,

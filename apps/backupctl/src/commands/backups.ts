@@ -70,16 +70,7 @@ async function backupsCommand(ctx: CliContext, options: BackupsOptions): Promise
     findTarget(config, options.target);
   }
   const rows: BackupRow[] = listing.entries.map(({ manifest, filePath }) => ({
-    id: manifest.id,
-    target: manifest.target,
-    database: manifest.database,
-    createdAt: manifest.createdAt,
-    completedAt: manifest.completedAt,
-    sizeBytes: manifest.sizeBytes,
-    compression: manifest.compression,
-    encrypted: manifest.encryption !== null,
-    status: manifest.status,
-    verification: verificationState(manifest),
+    ...backupFacts(manifest),
     file: filePath,
   }));
   for (const problem of listing.problems)
@@ -108,6 +99,22 @@ async function backupsCommand(ctx: CliContext, options: BackupsOptions): Promise
     ),
   );
   return exitCodes.ok;
+}
+
+/** What a listing shows of a backup, wherever its manifest was read (a directory or a bucket). */
+export function backupFacts(manifest: Manifest): Omit<BackupRow, 'file'> {
+  return {
+    id: manifest.id,
+    target: manifest.target,
+    database: manifest.database,
+    createdAt: manifest.createdAt,
+    completedAt: manifest.completedAt,
+    sizeBytes: manifest.sizeBytes,
+    compression: manifest.compression,
+    encrypted: manifest.encryption !== null,
+    status: manifest.status,
+    verification: verificationState(manifest),
+  };
 }
 
 export function describeVerification(row: Pick<BackupRow, 'verification' | 'status'>): string {

@@ -1,8 +1,8 @@
-import { BackupError, RemoteStore, verificationState } from '@pgbackup/backup-core';
+import { BackupError, RemoteStore } from '@pgbackup/backup-core';
 import type { CliContext } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
 import { humanAge, humanBytes, shortTime, table } from '../output.js';
-import { type BackupRow, describeVerification } from './backups.js';
+import { type BackupRow, backupFacts, describeVerification } from './backups.js';
 
 /** `backups --destination NAME --json`: the catalog of one bucket, from its manifest objects alone. */
 export interface RemoteBackupsDocument {
@@ -33,16 +33,7 @@ export async function runRemoteBackups(
   try {
     const listing = await store.list(target === undefined ? {} : { target });
     const backups: RemoteBackupsDocument['backups'] = listing.entries.map(({ manifest, dataKey }) => ({
-      id: manifest.id,
-      target: manifest.target,
-      database: manifest.database,
-      createdAt: manifest.createdAt,
-      completedAt: manifest.completedAt,
-      sizeBytes: manifest.sizeBytes,
-      compression: manifest.compression,
-      encrypted: manifest.encryption !== null,
-      status: manifest.status,
-      verification: verificationState(manifest),
+      ...backupFacts(manifest),
       key: dataKey,
       copies: (manifest.copies ?? []).map((c) => ({
         destination: c.destination,

@@ -5,7 +5,7 @@ import {
   RemoteStore,
   recordCopy,
 } from '@pgbackup/backup-core';
-import { type CopyJobResult, enqueuePrune, type ParsedJobData } from '@pgbackup/queue';
+import { type CopyJobResult, enqueueChainPrune, type ParsedJobData } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from './job-run.js';
 
@@ -75,11 +75,7 @@ export async function runCopyJob(
     if (data.pruneAfter && target?.destinations.every((name) => copied.has(name))) {
       // The last destination to confirm starts the prune: a local retention of 0 ("keep only
       // until copied") must not remove the file while another destination still reads it.
-      const pruneJob = await enqueuePrune(
-        ctx.queue,
-        { target: targetName, origin: 'chain' },
-        { jobId: `prune-after-${data.backupId}` },
-      );
+      const pruneJob = await enqueueChainPrune(ctx.queue, targetName, data.backupId);
       pruneJobId = pruneJob.id;
       await run.log(`prune job ${pruneJobId} enqueued for ${targetName}`);
     }

@@ -1,6 +1,6 @@
 import { findBackup, verifyBackup } from '@pgbackup/backup-core';
 import type { ParsedJobData } from '@pgbackup/queue';
-import { enqueueCopy, enqueuePrune, type VerifyJobResult } from '@pgbackup/queue';
+import { enqueueChainPrune, enqueueCopy, type VerifyJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from './job-run.js';
 
@@ -48,11 +48,7 @@ export async function runVerifyJob(
       await run.log(`copy job ${copyJob.id} enqueued for ${destination}`);
     }
   } else if (data.pruneAfter && target) {
-    const pruneJob = await enqueuePrune(
-      ctx.queue,
-      { target: targetName, origin: 'chain' },
-      { jobId: `prune-after-${data.backupId}` },
-    );
+    const pruneJob = await enqueueChainPrune(ctx.queue, targetName, data.backupId);
     pruneJobId = pruneJob.id;
     await run.log(`prune job ${pruneJobId} enqueued for ${targetName}`);
   }
