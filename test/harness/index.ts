@@ -6,6 +6,7 @@ export { createTestDatabase, harness, type TestDatabase, uniqueName, uniquePrefi
 export { freePort } from './free-port.js';
 export { PostgresServer, type PostgresServerOptions } from './postgres-server.js';
 export type { HarnessContext } from './provided.js';
+export { SentinelTopology, type SentinelTopologyOptions } from './redis-sentinel.js';
 export { RedisServer, type RedisServerOptions } from './redis-server.js';
 export type { TlsFiles } from './tls-certificates.js';
 export { exited, waitFor } from './wait.js';
