@@ -9,7 +9,7 @@ it('starts a Sentinel group (1 primary, 1 replica, 3 sentinels, passwords on bot
     await topology.node(first).kill();
     const second = topology.nodes.find((n) => n.port !== first)!.port;
     await topology.waitForPrimary(second);
-    await topology.node(first).restart();
+    await topology.node(first).restart({ replicaOf: second });
     await topology.healthy();
     expect((await topology.replication(first)).role).toBe('slave');
   } catch (error) {

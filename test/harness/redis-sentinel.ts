@@ -247,11 +247,8 @@ export class SentinelTopology {
             const info = Object.fromEntries(
               fields.flatMap((v, i) => (i % 2 === 0 ? [[v, fields[i + 1]]] : [])),
             );
-            return (
-              Number(info.port) === replicaPort &&
-              info.flags === 'slave' &&
-              info['master-link-status'] === 'ok'
-            );
+            // Only the flags: master-link-status comes from an INFO a sentinel refreshes every 10 s.
+            return Number(info.port) === replicaPort && info.flags === 'slave';
           });
           if (!healthy) return false;
         }

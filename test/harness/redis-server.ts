@@ -137,8 +137,13 @@ export class RedisServer {
     await this.process.signalAndWait('SIGKILL');
   }
 
-  async restart(): Promise<void> {
+  /**
+   * Stops (if running) and starts again on the same port and directory. `replicaOf` changes what
+   * the server replicates from, as an operator restarting a failed-over primary would do.
+   */
+  async restart(change: Pick<RedisServerOptions, 'replicaOf'> = {}): Promise<void> {
     if (this.process.running) await this.stop();
+    if ('replicaOf' in change) this.options.replicaOf = change.replicaOf;
     await this.startProcess();
   }
 
