@@ -17,6 +17,7 @@ import {
   targetOfJob,
 } from '@pgbackup/queue';
 import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { WorkerContext } from './context.js';
 import { directoryChecks } from './health/directory-checks.js';
 import { startHealthServer } from './health/health-server.js';
@@ -63,6 +64,29 @@ async function loadKeys(
     : undefined;
   const older = await Promise.all(config.decryptionKeyFiles.map((file) => loadOperatorKey(file)));
   return { encryptionKey, keyring: encryptionKey ? [encryptionKey, ...older] : older };
+}
+
+/**
+ * The connection waits for Redis for ever (maxRetriesPerRequest null), so a bare PING would hold
+ * /healthz open through a Redis restart or a Sentinel failover, past any probe's timeout; bounded,
+ * the check answers 503 meanwhile and 200 again once the connection has found the primary.
+ */
+const healthPingTimeoutMs = 2_000;
+
+async function pingWithin(redis: Redis, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const answered = redis.ping().then(
+    (reply) => reply === 'PONG',
+    () => false,
+  );
+  try {
+    return await Promise.race([answered, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Starts the worker: checks, sweep, schedules, the BullMQ worker, alerts and /healthz. */
@@ -150,10 +174,7 @@ export async function startWorkerService(
     config.worker.healthPort === 0
       ? undefined
       : await startHealthServer(config.worker.healthHost, config.worker.healthPort, async (kind) => {
-          const redisOk = await redis
-            .ping()
-            .then(() => true)
-            .catch(() => false);
+          const redisOk = await pingWithin(redis, healthPingTimeoutMs);
           const running = worker.isRunning();
           const directories = kind === 'ready' ? await directoryChecks(config) : {};
           const checks = { redis: { ok: redisOk }, worker: { ok: running }, ...directories };
@@ -163,6 +184,8 @@ export async function startWorkerService(
     {
       targets: config.targets.map((t) => t.name),
       concurrency: config.worker.concurrency,
+      // The Sentinel group (sentinel://host:port,.../name) or the URL, never a password.
+      redis: redactUrl(config.redis.url),
       health: health?.url,
     },
     'worker started',
