@@ -76,8 +76,11 @@ async function dashboardUp(base: string): Promise<boolean> {
   return /^pgbackup_redis_up 1$/m.test(metrics.body);
 }
 
+const lastHealth = new Map<string, string>();
+
 async function workerHealthy(url: string): Promise<boolean> {
-  const health = await get(`${url}/healthz`).catch(() => ({ status: 0, body: '' }));
+  const health = await get(`${url}/healthz`).catch((error: Error) => ({ status: 0, body: error.message }));
+  lastHealth.set(url, `${health.status} ${health.body}`);
   return health.status === 200;
 }
 
@@ -187,7 +190,11 @@ it(`Sentinel: the primary is SIGKILLed ${ROUNDS} times under load; workers, back
     );
     const workersMs = await timeUntil('both workers /healthz to follow the new primary', killedAt, async () =>
       (await Promise.all(healthUrls.map(workerHealthy))).every(Boolean),
-    );
+    ).catch((error: Error) => {
+      throw new Error(
+        `${error.message}; last answers: ${JSON.stringify([...lastHealth])}; worker output: ${workers.map((w) => w.output().slice(-1500)).join('\n---\n')}`,
+      );
+    });
 
     // backupctl, started after the failover with the same configuration, finds the new primary.
     const status = await runBackupctl(['status', '--json'], stack.env);
