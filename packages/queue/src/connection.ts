@@ -1,5 +1,6 @@
 import { type BackupConfig, BackupError, redactUrl } from '@pgbackup/backup-core';
 import { Redis, type RedisOptions } from 'ioredis';
+import { SentinelRedis } from './sentinel-redis.js';
 
 /**
  * Where Redis is and how to log in: `config.redis` (the password is REDIS_PASSWORD[_FILE]; with
@@ -36,7 +37,7 @@ function sentinelOptions(sentinel: NonNullable<RedisAddress['sentinel']>): Redis
 
 function connect(address: RedisAddress, options: RedisOptions): Redis {
   const connection = address.sentinel
-    ? new Redis(withPassword(address, { ...sentinelOptions(address.sentinel), ...options }))
+    ? new SentinelRedis(withPassword(address, { ...sentinelOptions(address.sentinel), ...options }))
     : new Redis(address.url, withPassword(address, options));
   // Connection errors are reported by the health checks and BullMQ's own events; without a
   // listener ioredis would print each reconnect attempt as an unhandled error.
