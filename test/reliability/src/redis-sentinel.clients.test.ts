@@ -38,7 +38,7 @@ it(`${CLIENTS} Sentinel clients of the connection factory (half of them BullMQ-s
     clients.push(client, duplicate);
   }
   const ended = new Set<number>();
-  clients.forEach((client, i) => client.on('end', () => ended.add(i)));
+  for (const [i, client] of clients.entries()) client.on('end', () => ended.add(i));
   await waitFor('every client ready', async () => clients.every((client) => client.status === 'ready'));
   const rows: Array<Record<string, unknown>> = [];
   for (let round = 0; round < 2; round++) {
