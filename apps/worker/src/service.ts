@@ -106,11 +106,23 @@ export async function startWorkerService(
     () => logger.warn({ redis: redactUrl(config.redis.url) }, 'waiting for Redis to answer'),
     3_000,
   );
+  // A refused login to the sentinels never fails a command: ioredis only reports it as a
+  // connection error ("All sentinels are unreachable ... Last error: WRONGPASS ...") and retries,
+  // so the PING would wait for ever. Such an error ends the wait instead.
+  let onError: ((error: Error) => void) | undefined;
+  const refused = new Promise<never>((_, reject) => {
+    onError = (error) => {
+      if (redisAuthFailure(error, config.redis.url)) reject(error);
+    };
+    redis.on('error', onError);
+  });
   try {
-    await redis.ping();
+    await Promise.race([redis.ping(), refused]);
+    redis.off('error', onError!);
     clearTimeout(waiting);
     await checkRedisSettings(redis, logger);
   } catch (error) {
+    redis.off('error', onError!);
     clearTimeout(waiting);
     redis.disconnect();
     // A wrong password is not a Redis that is still starting: waiting would wait for ever.
