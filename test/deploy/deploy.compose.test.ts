@@ -97,7 +97,7 @@ function interpolate(value: unknown, env: Map<string, string>): unknown {
 
 /** The secret files of the compose files, as test files: /run/secrets/<name> holds test-<name with - for _>. */
 const testSecretsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-secrets-'));
-for (const name of ['redis_password', 'postgres_password', 'dashboard_password'])
+for (const name of ['redis_password', 'postgres_password', 'dashboard_password', 'redis_sentinel_password'])
   fs.writeFileSync(path.join(testSecretsDir, name), `test-${name.replace('_', '-')}\n`);
 const withTestSecrets = (value: string) => value.replace(/^\/run\/secrets\//, `${testSecretsDir}/`);
 
@@ -218,6 +218,7 @@ function composeValidator() {
 const appFile = 'docker-compose.yml';
 const backupFile = 'docker-compose.backup.yml';
 const standaloneFile = 'docker-compose.backup.standalone.yml';
+const sentinelFile = 'docker-compose.sentinel.yml';
 const merged = () => deepMerge(loadCompose(appFile), loadCompose(backupFile)) as Mapping;
 /** `-f docker-compose.backup.yml -f docker-compose.backup.standalone.yml`, next to a separate app project. */
 const standalone = (env = deployEnv()) => {
@@ -266,6 +267,45 @@ describe('compose files', () => {
     const document = merged();
     expect(validate(document)).toEqual([]);
     expect(Object.keys(servicesOf(document)).sort()).toEqual(['dashboard', 'postgres', 'redis', 'worker']);
+  });
+
+  it('the Sentinel override validates, merged as `-f docker-compose.yml -f docker-compose.backup.yml -f docker-compose.sentinel.yml`, and gives worker and dashboard a Sentinel configuration', () => {
+    const document = deepMerge(merged(), loadCompose(sentinelFile)) as Mapping;
+    expect(validate(document)).toEqual([]);
+    const services = servicesOf(document);
+    expect(Object.keys(services).sort()).toEqual([
+      'dashboard',
+      'postgres',
+      'redis',
+      'redis-replica',
+      'sentinel-1',
+      'sentinel-2',
+      'sentinel-3',
+      'worker',
+    ]);
+    const containerEnv = (service: Mapping) =>
+      Object.fromEntries(
+        [...deployEnv(), ...environmentOf(service)].map(([key, value]) => [key, withTestSecrets(value)]),
+      );
+    for (const [name, requireTargets] of [
+      ['worker', true],
+      ['dashboard', false],
+    ] as const) {
+      const config = loadConfig({ env: containerEnv(services[name]!), cwd: '/app', requireTargets });
+      expect(config.redis.url, name).toBe(
+        'sentinel://sentinel-1:26379,sentinel-2:26379,sentinel-3:26379/pgbackup',
+      );
+      expect(config.redis.password).toBe('test-redis-password');
+      expect(config.redis.sentinel?.password).toBe('test-redis-sentinel_password');
+      expect(asList(services[name]!.secrets).sort()).toEqual(['redis_password', 'redis_sentinel_password']);
+    }
+    // Every data node keeps the queue's settings: either may be the primary.
+    for (const name of ['redis', 'redis-replica']) {
+      const command = asList(services[name]!.command).join(' ');
+      expect(command).toContain('--appendonly yes');
+      expect(command).toContain('--maxmemory-policy noeviction');
+      expect(command).toContain('masterauth');
+    }
   });
 
   it('refuses to start without POSTGRES_PASSWORD (compose interpolation fails)', () => {

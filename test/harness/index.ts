@@ -6,6 +6,7 @@ export { createTestDatabase, harness, type TestDatabase, uniqueName, uniquePrefi
 export { freePort } from './free-port.js';
 export { PostgresServer, type PostgresServerOptions } from './postgres-server.js';
 export type { HarnessContext } from './provided.js';
+export { SentinelTopology, type SentinelTopologyOptions } from './redis-sentinel.js';
 export { RedisServer, type RedisServerOptions } from './redis-server.js';
 export { S3Server, type S3ServerOptions } from './s3-server.js';
 export type { TlsFiles } from './tls-certificates.js';

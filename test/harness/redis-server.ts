@@ -21,6 +21,11 @@ export interface RedisServerOptions {
    * Default: no password.
    */
   password?: string;
+  /**
+   * Start as a replica of the primary on 127.0.0.1 and this port (with `password` as its
+   * masterauth). Default: a primary.
+   */
+  replicaOf?: number;
 }
 
 let serial = 0;
@@ -63,7 +68,15 @@ export class RedisServer {
       ? ['--appendonly', 'yes', '--appendfsync', 'everysec']
       : ['--appendonly', 'no'];
     const extra = Object.entries(this.options.settings ?? {}).flatMap(([key, value]) => [`--${key}`, value]);
-    const auth = this.options.password === undefined ? [] : ['--requirepass', this.options.password];
+    // masterauth too: any node may become a replica after a failover and must log in to the primary.
+    const auth =
+      this.options.password === undefined
+        ? []
+        : ['--requirepass', this.options.password, '--masterauth', this.options.password];
+    const replica =
+      this.options.replicaOf === undefined
+        ? []
+        : ['--replicaof', '127.0.0.1', String(this.options.replicaOf)];
     const log = openSync(path.join(this.dir, 'redis.log'), 'a');
     const child = spawn(
       findBinary('redis-server'),
@@ -82,6 +95,7 @@ export class RedisServer {
         'noeviction',
         ...persistence,
         ...auth,
+        ...replica,
         ...extra,
       ],
       { stdio: ['ignore', log, log] },
@@ -123,8 +137,13 @@ export class RedisServer {
     await this.process.signalAndWait('SIGKILL');
   }
 
-  async restart(): Promise<void> {
+  /**
+   * Stops (if running) and starts again on the same port and directory. `replicaOf` changes what
+   * the server replicates from, as an operator restarting a failed-over primary would do.
+   */
+  async restart(change: Pick<RedisServerOptions, 'replicaOf'> = {}): Promise<void> {
     if (this.process.running) await this.stop();
+    if ('replicaOf' in change) this.options.replicaOf = change.replicaOf;
     await this.startProcess();
   }
 

@@ -17,6 +17,7 @@ import {
   targetOfJob,
 } from '@pgbackup/queue';
 import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { WorkerContext } from './context.js';
 import { directoryChecks } from './health/directory-checks.js';
 import { startHealthServer } from './health/health-server.js';
@@ -57,6 +58,29 @@ export interface WorkerService {
   close(options?: { force?: boolean; deadlineMs?: number }): Promise<void>;
 }
 
+/**
+ * The connection waits for Redis for ever (maxRetriesPerRequest null), so a bare PING would hold
+ * /healthz open through a Redis restart or a Sentinel failover, past any probe's timeout; bounded,
+ * the check answers 503 meanwhile and 200 again once the connection has found the primary.
+ */
+const healthPingTimeoutMs = 2_000;
+
+async function pingWithin(redis: Redis, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const answered = redis.ping().then(
+    (reply) => reply === 'PONG',
+    () => false,
+  );
+  try {
+    return await Promise.race([answered, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Starts the worker: checks, sweep, schedules, the BullMQ worker, alerts and /healthz. */
 export async function startWorkerService(
   config: BackupConfig,
@@ -74,11 +98,23 @@ export async function startWorkerService(
     () => logger.warn({ redis: redactUrl(config.redis.url) }, 'waiting for Redis to answer'),
     3_000,
   );
+  // A refused login to the sentinels never fails a command: ioredis only reports it as a
+  // connection error ("All sentinels are unreachable ... Last error: WRONGPASS ...") and retries,
+  // so the PING would wait for ever. Such an error ends the wait instead.
+  let onError: ((error: Error) => void) | undefined;
+  const refused = new Promise<never>((_, reject) => {
+    onError = (error) => {
+      if (redisAuthFailure(error, config.redis.url)) reject(error);
+    };
+    redis.on('error', onError);
+  });
   try {
-    await redis.ping();
+    await Promise.race([redis.ping(), refused]);
+    redis.off('error', onError!);
     clearTimeout(waiting);
     await checkRedisSettings(redis, logger);
   } catch (error) {
+    redis.off('error', onError!);
     clearTimeout(waiting);
     redis.disconnect();
     // A wrong password is not a Redis that is still starting: waiting would wait for ever.
@@ -156,10 +192,7 @@ export async function startWorkerService(
     config.worker.healthPort === 0
       ? undefined
       : await startHealthServer(config.worker.healthHost, config.worker.healthPort, async (kind) => {
-          const redisOk = await redis
-            .ping()
-            .then(() => true)
-            .catch(() => false);
+          const redisOk = await pingWithin(redis, healthPingTimeoutMs);
           const running = worker.isRunning();
           const directories = kind === 'ready' ? await directoryChecks(config) : {};
           const checks = { redis: { ok: redisOk }, worker: { ok: running }, ...directories };
@@ -169,6 +202,8 @@ export async function startWorkerService(
     {
       targets: config.targets.map((t) => t.name),
       concurrency: config.worker.concurrency,
+      // The Sentinel group (sentinel://host:port,.../name) or the URL, never a password.
+      redis: redactUrl(config.redis.url),
       health: health?.url,
     },
     'worker started',

@@ -1,9 +1,10 @@
 import { optional } from './dashboard.js';
 import type { ConfigFile } from './file.js';
-import { type AllLayers, pickedLayer } from './layers.js';
+import { type AllLayers, pick, pickedLayer } from './layers.js';
 import type { ProblemList } from './problems.js';
 import { eitherOf } from './secret-pair.js';
-import { settings } from './settings.js';
+import { sentinelDisplay, sentinelListExpected } from './sentinel-values.js';
+import { type SettingKey, settings } from './settings.js';
 import { required } from './targets.js';
 import type { BackupConfig } from './types.js';
 
@@ -36,5 +37,68 @@ export function redisConfig(
       source: layer ?? 'env',
     });
   }
-  return { url, prefix: required(layers.queuePrefix), ...optional('password', password) };
+  const sentinel = sentinelConfig(layers, file, problems);
+  return {
+    url: sentinel ? sentinelDisplay(sentinel.nodes, sentinel.name) : url,
+    prefix: required(layers.queuePrefix),
+    ...optional('password', password),
+    ...optional('sentinel', sentinel),
+  };
+}
+
+/**
+ * REDIS_SENTINELS and REDIS_SENTINEL_NAME come together. REDIS_URL next to them is refused
+ * rather than ranked: one of the two would be ignored in silence, and a service that quietly
+ * talks to a fixed node instead of the current primary works until the first failover. (An ACL
+ * user name, which REDIS_URL could carry, has no Sentinel form here yet.)
+ */
+function sentinelConfig(
+  layers: AllLayers,
+  file: ConfigFile | undefined,
+  problems: ProblemList,
+): NonNullable<BackupConfig['redis']['sentinel']> | undefined {
+  const nodes = pick(layers.redisSentinels);
+  const name = pick(layers.redisSentinelName);
+  const password = eitherOf('redisSentinelPassword', 'redisSentinelPasswordFile', layers, file, problems);
+  const tls = pick(layers.redisSentinelTls) ?? false;
+  const where = (key: SettingKey) => {
+    const layer = pickedLayer<unknown>(layers[key]);
+    return {
+      where: layer === 'file' ? `${file?.label ?? 'config file'}: ${key}` : settings[key].env,
+      source: layer === 'file' || layer === 'override' ? layer : ('env' as const),
+    };
+  };
+  if (layers.redisSentinels.failed || layers.redisSentinelName.failed) return undefined;
+  if (nodes === undefined) {
+    const stray = (['redisSentinelName', 'redisSentinelTls'] as const).find(
+      (key) => !['fallback', undefined].includes(pickedLayer<unknown>(layers[key])),
+    );
+    const passwordKey =
+      pickedLayer(layers.redisSentinelPasswordFile) === undefined
+        ? 'redisSentinelPassword'
+        : 'redisSentinelPasswordFile';
+    if (stray !== undefined || password !== undefined) {
+      problems.add({
+        ...where(stray ?? passwordKey),
+        problem: `is set without ${settings.redisSentinels.env}; expected ${settings.redisSentinels.env} (${sentinelListExpected}) as well, or neither`,
+      });
+    }
+    return undefined;
+  }
+  if (name === undefined) {
+    problems.add({
+      ...where('redisSentinels'),
+      problem: `is set without ${settings.redisSentinelName.env}; expected the master group name as well (the <name> of \`sentinel monitor <name> <host> <port> <quorum>\`)`,
+    });
+    return undefined;
+  }
+  const urlLayer = pickedLayer(layers.redisUrl);
+  if (urlLayer !== undefined && urlLayer !== 'fallback') {
+    problems.add({
+      ...where('redisUrl'),
+      problem: `is set together with ${settings.redisSentinels.env}; expected only one of them (with Sentinel, the sentinels name the primary: remove ${settings.redisUrl.env})`,
+    });
+    return undefined;
+  }
+  return { nodes, name, tls, ...optional('password', password) };
 }

@@ -119,7 +119,29 @@ export const backupConfigSchema = z.object({
    * Defaults `redis://127.0.0.1:6379` and `pgbackup`. `password` (REDIS_PASSWORD or
    * REDIS_PASSWORD_FILE) is given apart from the URL, never together with a password in it.
    */
-  redis: z.object({ url: z.string(), prefix: z.string().min(1), password: z.string().optional() }),
+  redis: z.object({
+    /**
+     * What clients dial, and what logs and errors show (redacted). With Sentinel it only names
+     * the group, `sentinel://host:port,host:port/<name>`: the factory dials `sentinel` instead.
+     */
+    url: z.string(),
+    prefix: z.string().min(1),
+    password: z.string().optional(),
+    /**
+     * REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_SENTINEL_PASSWORD[_FILE], REDIS_SENTINEL_TLS
+     * (default no): ask these sentinels for the primary of group `name`. Unset: REDIS_URL.
+     */
+    sentinel: z
+      .object({
+        nodes: z
+          .array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65_535) }))
+          .min(1),
+        name: z.string().min(1),
+        password: z.string().optional(),
+        tls: z.boolean(),
+      })
+      .optional(),
+  }),
   /**
    * Defaults: concurrency 2, attempts 5, backoff 30s, timeout 6h, stall timeout 10m,
    * shutdown timeout 60s, health port 3001 (0 disables), health host 127.0.0.1.

@@ -4,8 +4,16 @@ import type { ProblemList } from './problems.js';
 import { type SettingKey, settings } from './settings.js';
 
 /** The settings that come as a password and its file form. */
-export type PasswordKey = 'dashboardPassword' | 'dashboardViewerPassword' | 'redisPassword';
-export type PasswordFileKey = 'dashboardPasswordFile' | 'dashboardViewerPasswordFile' | 'redisPasswordFile';
+export type PasswordKey =
+  | 'dashboardPassword'
+  | 'dashboardViewerPassword'
+  | 'redisPassword'
+  | 'redisSentinelPassword';
+export type PasswordFileKey =
+  | 'dashboardPasswordFile'
+  | 'dashboardViewerPasswordFile'
+  | 'redisPasswordFile'
+  | 'redisSentinelPasswordFile';
 
 /**
  * A password and its file form are one setting: the strongest layer that sets either wins, and

@@ -4,6 +4,13 @@ import { cronExpected, cronValue, timeZoneExpected, timeZoneValue } from './cron
 import { durationExpected, durationIn, maxTimerMs } from './duration.js';
 import { describeType, fail, failMany, type Issue, ok, type Parsed } from './parsed.js';
 import { defaultRetentionText, retentionExpected, retentionFromFile, retentionValue } from './retention.js';
+import {
+  sentinelListExpected,
+  sentinelListFromFile,
+  sentinelListValue,
+  sentinelNameValue,
+  yesNoValue,
+} from './sentinel-values.js';
 import { logLevels } from './types.js';
 import {
   anyText,
@@ -150,6 +157,44 @@ export const settings = {
     expected: 'a readable file holding the password, for example /run/secrets/redis_password',
     show: 'plain',
     parse: secretFileValue,
+  }),
+  // Sentinel instead of REDIS_URL (refused together, redis.ts): every client asks the sentinels
+  // which node is the primary, at start and after each failover.
+  redisSentinels: setting({
+    env: 'REDIS_SENTINELS',
+    expected: sentinelListExpected,
+    show: 'plain',
+    parse: sentinelListValue,
+    fromFile: sentinelListFromFile,
+  }),
+  redisSentinelName: setting({
+    env: 'REDIS_SENTINEL_NAME',
+    expected:
+      'the master group name of `sentinel monitor`, 1 to 64 of A-Z a-z 0-9 . _ -, for example mymaster',
+    show: 'plain',
+    parse: sentinelNameValue,
+  }),
+  // The sentinels' own password (their requirepass); the data nodes take REDIS_PASSWORD[_FILE].
+  redisSentinelPassword: setting({
+    env: 'REDIS_SENTINEL_PASSWORD',
+    expected: 'a password',
+    show: 'secret',
+    parse: anyText,
+  }),
+  redisSentinelPasswordFile: setting({
+    env: 'REDIS_SENTINEL_PASSWORD_FILE',
+    expected: 'a readable file holding the password, for example /run/secrets/redis_sentinel_password',
+    show: 'plain',
+    parse: secretFileValue,
+  }),
+  // With Sentinel there is no rediss:// to say "TLS": this says it, for sentinels and data nodes alike.
+  redisSentinelTls: setting({
+    env: 'REDIS_SENTINEL_TLS',
+    expected: 'yes or no',
+    show: 'plain',
+    parse: yesNoValue,
+    fromFile: (raw) => (typeof raw === 'boolean' ? ok(raw) : fail(`is ${describeType(raw)}`)),
+    defaultText: 'no',
   }),
   queuePrefix: setting({
     env: 'BACKUP_QUEUE_PREFIX',
