@@ -2,13 +2,14 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliEntry } from '@pgbackup/backupctl/testing';
 import { exited } from '@pgbackup/testkit';
 import type { WorkerProcess } from './worker-process.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** The built dashboard and backupctl (turbo builds before `test`). */
 export const dashboardEntry = path.join(repoRoot, 'apps/dashboard/dist/main.js');
-export const backupctlEntry = path.join(repoRoot, 'apps/worker/dist/cli/main.js');
+export const backupctlEntry = cliEntry;
 
 function assertBuilt(entry: string): void {
   if (!existsSync(entry))
