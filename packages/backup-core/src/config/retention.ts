@@ -1,19 +1,9 @@
+import type { RetentionPolicy } from '../prune/policy.js';
 import { closest } from './levenshtein.js';
 import { describeType, fail, failMany, type Issue, ok, type Parsed } from './parsed.js';
 import { invalidValue, quote } from './problems.js';
 
-/**
- * How many backups of each kind of period to keep. Structurally identical to the prune
- * module's type; declared here so configuration does not depend on the pruner's file.
- */
-export interface RetentionPolicy {
-  daily: number;
-  weekly: number;
-  monthly: number;
-  yearly: number;
-  /** This many newest verified backups survive pruning whatever their age. */
-  minVerified: number;
-}
+export type { RetentionPolicy };
 
 export const defaultRetentionText = 'daily=7,weekly=4,monthly=12';
 export const retentionExpected = 'daily=N,weekly=N,monthly=N (for example daily=7,weekly=4,monthly=12)';
