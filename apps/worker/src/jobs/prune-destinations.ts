@@ -1,13 +1,7 @@
-import {
-  describeReason,
-  executePrune,
-  planPrune,
-  RemoteStore,
-  type RunLog,
-  type TargetConfig,
-} from '@pgbackup/backup-core';
+import { executePrune, RemoteStore, type RunLog, type TargetConfig } from '@pgbackup/backup-core';
 import type { WorkerContext } from '../context.js';
 import { findDestination } from './copy-job.js';
+import { planAndRecord } from './prune-plan.js';
 
 export interface DestinationPruneResult {
   destination: string;
@@ -38,18 +32,13 @@ export async function pruneDestinations(
       for (const problem of listing.problems)
         await runLog.line(`${name}: unreadable manifest object ${problem.key}: ${problem.message}`);
       const byId = new Map(listing.entries.map((entry) => [entry.manifest.id, entry]));
-      const plan = planPrune({
-        target: target.name,
-        manifests: listing.entries.map((entry) => entry.manifest),
-        policy: destination.retention,
-        now: new Date(),
-        timeZone: target.timeZone,
-      });
-      for (const decision of plan.decisions) {
-        await runLog.line(
-          `${name}: ${decision.action} ${decision.id}: ${decision.reasons.map(describeReason).join(', ')}`,
-        );
-      }
+      const plan = await planAndRecord(
+        target,
+        listing.entries.map((entry) => entry.manifest),
+        destination.retention,
+        runLog,
+        `${name}: `,
+      );
       const result = await executePrune(
         plan,
         {

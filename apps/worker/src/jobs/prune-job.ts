@@ -1,15 +1,9 @@
-import {
-  deleteBackup,
-  describeReason,
-  executePrune,
-  findTarget,
-  listBackups,
-  planPrune,
-} from '@pgbackup/backup-core';
+import { deleteBackup, describeReason, executePrune, findTarget, listBackups } from '@pgbackup/backup-core';
 import type { ParsedJobData, PruneJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from './job-run.js';
 import { pruneDestinations } from './prune-destinations.js';
+import { planAndRecord } from './prune-plan.js';
 import { withTargetLock } from './with-target-lock.js';
 
 /**
@@ -25,18 +19,12 @@ export async function runPruneJob(
   return withTargetLock(ctx, run, target.name, async () => {
     const runLog = await run.openRunLog(target.name);
     const listing = await listBackups(ctx.config.backupDir, { target: target.name });
-    const plan = planPrune({
-      target: target.name,
-      manifests: listing.entries.map((entry) => entry.manifest),
-      policy: target.retention,
-      now: new Date(),
-      timeZone: target.timeZone,
-    });
-    for (const decision of plan.decisions) {
-      await runLog.line(
-        `${decision.action} ${decision.id}: ${decision.reasons.map(describeReason).join(', ')}`,
-      );
-    }
+    const plan = await planAndRecord(
+      target,
+      listing.entries.map((entry) => entry.manifest),
+      target.retention,
+      runLog,
+    );
     const result = await executePrune(
       plan,
       { deleteBackup: (t, id) => deleteBackup(ctx.config.backupDir, t, id) },

@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliEntry } from '@pgbackup/backupctl/testing';
-import { exited } from '@pgbackup/testkit';
-import type { WorkerProcess } from './worker-process.js';
+import { trackProcess, type WorkerProcess } from './worker-process.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** The built dashboard and backupctl (turbo builds before `test`). */
@@ -27,27 +26,7 @@ export function spawnDashboardProcess(env: Record<string, string>): WorkerProces
     env: baseEnv({ LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let all = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
-    all += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    all += chunk;
-  });
-  const done = exited(child);
-  return {
-    pid: child.pid!,
-    child,
-    output: () => all,
-    stdout: () => stdout,
-    exited: done,
-    async kill(signal = 'SIGKILL') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await done;
-    },
-  };
+  return trackProcess(child);
 }
 
 export interface CliRun {

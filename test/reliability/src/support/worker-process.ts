@@ -61,6 +61,11 @@ export function spawnWorkerProcess(env: Record<string, string>, options: SpawnOp
           ],
           { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] },
         );
+  return trackProcess(child);
+}
+
+/** A started service process (worker, dashboard): its output kept, killed and awaited on demand. */
+export function trackProcess(child: ChildProcess): WorkerProcess {
   let stdout = '';
   let all = '';
   child.stdout?.on('data', (chunk) => {
