@@ -6,20 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// No target default here: when nothing is configured, the worker, the dashboard and backupctl all
+// apply the same local default (packages/backup-core/src/config/local-default.ts) and say so.
 const env = { ...process.env };
-const hasTarget = [
-  'DATABASE_URL',
-  'BACKUP_CONFIG',
-  'PGDATABASE',
-  'POSTGRES_DB',
-  'PGHOST',
-  'POSTGRES_HOST',
-].some((name) => env[name]);
-if (!hasTarget) {
-  // Local defaults: the machine's own PostgreSQL `postgres` database.
-  env.DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
-  console.error('start: no target configured, backing up the local default %s', env.DATABASE_URL);
-}
 
 const apps = [
   ['worker', path.join(root, 'apps/worker/dist/main.js')],

@@ -3,6 +3,7 @@ import {
   type ConfigProblem,
   isBackupError,
   loadConfig,
+  localDefaultNotice,
   redactUrl,
 } from '@pgbackup/backup-core';
 import type { Queue } from 'bullmq';
@@ -70,11 +71,13 @@ export class CliContext {
     }
     let config: BackupConfig;
     try {
-      config = loadConfig({ env: this.env, overrides, requireTargets });
+      config = loadConfig({ env: this.env, overrides, requireTargets, localDefault: true });
     } catch (error) {
       if (isBackupError(error, 'CONFIG_INVALID')) throw configError(error.message, error.details?.problems);
       throw error;
     }
+    // On stderr, never in the --json document: said once per command, like the worker says it.
+    if (config.localDefault && this.configs.size === 0) this.out.note(`backupctl: ${localDefaultNotice}`);
     this.configs.set(requireTargets, config);
     return config;
   }

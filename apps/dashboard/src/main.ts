@@ -1,4 +1,10 @@
-import { createLogger, isBackupError, loadConfig, redactSecrets } from '@pgbackup/backup-core';
+import {
+  createLogger,
+  isBackupError,
+  loadConfig,
+  localDefaultNotice,
+  redactSecrets,
+} from '@pgbackup/backup-core';
 import { startDashboard } from './server.js';
 
 /**
@@ -10,7 +16,7 @@ async function main(): Promise<void> {
   try {
     // The dashboard also serves a deployment whose targets are not configured yet (the catalog
     // on disk and the queue are still worth seeing).
-    config = loadConfig({ requireTargets: false });
+    config = loadConfig({ requireTargets: false, localDefault: true });
   } catch (error) {
     if (isBackupError(error, 'CONFIG_INVALID')) {
       process.stderr.write(`dashboard: ${redactSecrets(error.message)}\n`);
@@ -19,6 +25,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel, name: 'pgbackup-dashboard' });
+  if (config.localDefault) logger.warn(localDefaultNotice);
   const dashboard = await startDashboard(config, { logger });
 
   let signals = 0;

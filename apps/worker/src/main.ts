@@ -1,5 +1,11 @@
 #!/usr/bin/env node
-import { BackupError, createLogger, loadConfig, redactSecrets } from '@pgbackup/backup-core';
+import {
+  BackupError,
+  createLogger,
+  loadConfig,
+  localDefaultNotice,
+  redactSecrets,
+} from '@pgbackup/backup-core';
 import { startWorkerService } from './service.js';
 
 /**
@@ -10,7 +16,7 @@ import { startWorkerService } from './service.js';
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig();
+    config = loadConfig({ localDefault: true });
   } catch (error) {
     process.stderr.write(
       `pgbackup worker: configuration error\n${redactSecrets((error as Error).message)}\n`,
@@ -18,16 +24,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger({ level: config.logLevel, name: 'pgbackup-worker' });
-  // Test and advanced knobs: how fast a dead worker's job is taken over.
-  const lockDurationMs = Number(process.env.BACKUP_JOB_LOCK_MS) || undefined;
-  const stalledIntervalMs = Number(process.env.BACKUP_STALLED_INTERVAL_MS) || undefined;
+  if (config.localDefault) logger.warn(localDefaultNotice);
   let service: Awaited<ReturnType<typeof startWorkerService>>;
   try {
-    service = await startWorkerService(config, {
-      logger,
-      ...(lockDurationMs ? { lockDurationMs } : {}),
-      ...(stalledIntervalMs ? { stalledIntervalMs } : {}),
-    });
+    service = await startWorkerService(config, { logger });
   } catch (error) {
     const code = error instanceof BackupError ? error.code : 'STARTUP_FAILED';
     logger.fatal({ code }, (error as Error).message);

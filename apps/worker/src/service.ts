@@ -30,12 +30,9 @@ import { syncSchedules } from './schedules.js';
 
 export interface WorkerServiceOptions {
   logger?: Logger;
-  /**
-   * BullMQ job lock duration: a worker that dies is noticed (and its job re-run elsewhere) within
-   * about this long. Identical on every worker. Default 30 s.
-   */
+  /** Overrides BACKUP_JOB_LOCK_MS (tests). */
   lockDurationMs?: number;
-  /** How often a check for stalled jobs runs. Default 15 s. */
+  /** Overrides BACKUP_STALLED_INTERVAL_MS (tests). */
   stalledIntervalMs?: number;
   /** How often targets are checked for a missing verified backup. Default 60 s. */
   staleCheckIntervalMs?: number;
@@ -146,7 +143,11 @@ export async function startWorkerService(
     queue,
     redis,
     // The target lock expires like a job lock: a dead worker's target is free when its job is taken over.
-    locks: new TargetLocks(redis, config.redis.prefix, options.lockDurationMs ?? 30_000),
+    locks: new TargetLocks(
+      redis,
+      config.redis.prefix,
+      options.lockDurationMs ?? config.worker.lockDurationMs,
+    ),
     alerts,
     logger,
     encryptionKey,
@@ -158,8 +159,8 @@ export async function startWorkerService(
     connection: createRedisConnection(config.redis),
     prefix: config.redis.prefix,
     concurrency: config.worker.concurrency,
-    lockDuration: options.lockDurationMs ?? 30_000,
-    stalledInterval: options.stalledIntervalMs ?? 15_000,
+    lockDuration: options.lockDurationMs ?? config.worker.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs ?? config.worker.stalledIntervalMs,
     // One crash is survived (the job re-runs on another worker); a job that keeps killing its
     // workers fails instead of looping for ever.
     maxStalledCount: 2,

@@ -9,6 +9,8 @@ export {
   type LoadConfigOptions,
   type LogLevel,
   loadConfig,
+  localDefaultNotice,
+  localDefaultUrl,
   logLevels,
   nextRuns,
   parseDuration,

@@ -29,6 +29,8 @@ describe('loadConfig defaults', () => {
       timeoutMs: 6 * 3_600_000,
       stallTimeoutMs: 600_000,
       shutdownTimeoutMs: 60_000,
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 15_000,
       healthPort: 3001,
       healthHost: '127.0.0.1',
     });
@@ -51,6 +53,49 @@ describe('loadConfig defaults', () => {
 
   it('allows no target at all when requireTargets is false', () => {
     expect(loadConfig({ env: {}, cwd: dir, requireTargets: false }).targets).toEqual([]);
+  });
+
+  it('reads the job lock and stalled-check intervals from their variables (bare numbers are ms)', () => {
+    const config = load({
+      DATABASE_URL: 'postgresql://h/app',
+      BACKUP_JOB_LOCK_MS: '2000',
+      BACKUP_STALLED_INTERVAL_MS: '1s',
+    });
+    expect(config.worker).toMatchObject({ lockDurationMs: 2_000, stalledIntervalMs: 1_000 });
+    expect(() => load({ DATABASE_URL: 'postgresql://h/app', BACKUP_JOB_LOCK_MS: '10' })).toThrow(
+      /BACKUP_JOB_LOCK_MS="10": is too short; expected .*from 1s to 10m/,
+    );
+  });
+});
+
+describe('the local default target', () => {
+  it('is the local postgres database when the caller asks for it and nothing configures a target', () => {
+    const config = loadConfig({ env: {}, cwd: dir, localDefault: true });
+    expect(config.localDefault).toBe(true);
+    expect(config.targets.map((target) => [target.name, target.connection])).toEqual([
+      [
+        'postgres',
+        expect.objectContaining({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' }),
+      ],
+    ]);
+  });
+
+  it('never replaces a configured target, whichever variable configures it', () => {
+    for (const [env, database] of [
+      [{ DATABASE_URL: 'postgresql://h/app' }, 'app'],
+      [{ PGHOST: 'db.internal', PGUSER: 'app' }, 'app'],
+      [{ PGDATABASE: 'shop' }, 'shop'],
+      [{ POSTGRES_DB: 'shop' }, 'shop'],
+      [{ POSTGRES_HOST: 'db.internal', POSTGRES_USER: 'app' }, 'app'],
+    ] as const) {
+      const config = loadConfig({ env, cwd: dir, localDefault: true });
+      expect(config.localDefault, JSON.stringify(env)).toBeUndefined();
+      expect(config.targets.map((target) => target.connection.database)).toEqual([database]);
+    }
+  });
+
+  it('is not applied for a caller that did not ask (no target stays an error)', () => {
+    expect(() => loadConfig({ env: {}, cwd: dir })).toThrow(/no database to back up is configured/);
   });
 
   it('treats empty variables as unset', () => {

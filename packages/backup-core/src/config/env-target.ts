@@ -17,7 +17,14 @@ export interface EnvTarget {
 }
 
 /** Any of these makes the environment describe a target; PGUSER alone does not. */
-const triggers = ['DATABASE_URL', 'PGDATABASE', 'POSTGRES_DB', 'PGHOST', 'POSTGRES_HOST'];
+/** Any of these makes the variables describe a target. */
+export const envTargetTriggers = [
+  'DATABASE_URL',
+  'PGDATABASE',
+  'POSTGRES_DB',
+  'PGHOST',
+  'POSTGRES_HOST',
+] as const;
 const portExpected = 'a port from 1 to 65535, for example 5432';
 const passwordFileExpected =
   'a readable file holding the password, for example /run/secrets/postgres_password';
@@ -30,7 +37,7 @@ const port = wholeNumberIn(1, 65535);
  */
 export function readEnvTarget(vars: Variables, cwd: string, problems: ProblemList): EnvTarget | undefined {
   const nameVariable = vars.get('BACKUP_TARGET_NAME');
-  if (!triggers.some((name) => vars.get(name) !== undefined)) {
+  if (!envTargetTriggers.some((name) => vars.get(name) !== undefined)) {
     if (nameVariable) {
       problems.add({
         ...at(nameVariable),

@@ -4,6 +4,7 @@ import { envDestinationName, readEnvDestination, readFileDestinations } from './
 import { readEnvTarget } from './env-target.js';
 import { readConfigFile } from './file.js';
 import { type AllLayers, pick, readLayers } from './layers.js';
+import { localDefaultUrl, usesLocalDefault } from './local-default.js';
 import { ProblemList, quote } from './problems.js';
 import { redisConfig } from './redis.js';
 import { checkAssembledConfig } from './schema.js';
@@ -18,8 +19,11 @@ import { Variables } from './variables.js';
  * a line each, so a deployment is fixed in one round rather than one variable per restart.
  */
 export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
-  const { env = process.env, overrides = {}, cwd = process.cwd(), requireTargets = true } = options;
+  const { overrides = {}, cwd = process.cwd(), requireTargets = true } = options;
   const root = path.resolve(cwd);
+  let env = options.env ?? process.env;
+  const localDefault = options.localDefault === true && usesLocalDefault(new Variables(env, overrides));
+  if (localDefault) env = { ...env, DATABASE_URL: localDefaultUrl };
   const vars = new Variables(env, overrides);
   const problems = new ProblemList();
 
@@ -63,12 +67,15 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
       timeoutMs: required(layers.timeout),
       stallTimeoutMs: required(layers.stallTimeout),
       shutdownTimeoutMs: required(layers.shutdownTimeout),
+      lockDurationMs: required(layers.jobLockDuration),
+      stalledIntervalMs: required(layers.stalledInterval),
       healthPort: required(layers.healthPort),
       healthHost: required(layers.healthHost),
       ...optional('webhookUrl', pick(layers.webhookUrl)),
     },
     dashboard,
     logLevel: required(layers.logLevel),
+    ...(localDefault ? { localDefault: true as const } : {}),
   });
 }
 

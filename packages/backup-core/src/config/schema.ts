@@ -153,6 +153,10 @@ export const backupConfigSchema = z.object({
     timeoutMs: positiveMs,
     stallTimeoutMs: positiveMs,
     shutdownTimeoutMs: positiveMs,
+    /** BullMQ's job lock: a dead worker's job is taken over within about this long. Default 30 s. */
+    lockDurationMs: positiveMs,
+    /** How often BullMQ looks for stalled jobs. Default 15 s. */
+    stalledIntervalMs: positiveMs,
     healthPort: z.number().int().min(0).max(65_535),
     healthHost: z.string(),
     webhookUrl: z.string().optional(),
@@ -171,6 +175,8 @@ export const backupConfigSchema = z.object({
   }),
   /** Default `info`. */
   logLevel: z.enum(logLevels),
+  /** Present when nothing configured a target and the local `postgres` database is the target. */
+  localDefault: z.literal(true).optional(),
 });
 
 /**

@@ -251,6 +251,22 @@ export const settings = {
     numbers: true,
     defaultText: '60s',
   }),
+  jobLockDuration: setting({
+    env: 'BACKUP_JOB_LOCK_MS',
+    expected: `${durationExpected}, from 1s to 10m, identical on every worker (for example 30000)`,
+    show: 'plain',
+    parse: durationIn(1_000, 600_000),
+    numbers: true,
+    defaultText: '30000',
+  }),
+  stalledInterval: setting({
+    env: 'BACKUP_STALLED_INTERVAL_MS',
+    expected: `${durationExpected}, from 500ms to 10m, identical on every worker (for example 15000)`,
+    show: 'plain',
+    parse: durationIn(500, 600_000),
+    numbers: true,
+    defaultText: '15000',
+  }),
   healthPort: setting({
     env: 'BACKUP_HEALTH_PORT',
     expected: 'a port from 1 to 65535, or 0 to disable the health endpoint, for example 3001',

@@ -29,4 +29,9 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** When true, a configuration without any target is an error. Default true. */
   requireTargets?: boolean;
+  /**
+   * When nothing configures a target, back up the local `postgres` database (local-default.ts).
+   * The worker, backupctl and the dashboard pass true; the default, false, suits libraries and tests.
+   */
+  localDefault?: boolean;
 }
