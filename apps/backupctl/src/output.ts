@@ -1,4 +1,7 @@
-import { redactSecrets } from '@pgbackup/backup-core';
+import { humanDuration, redactSecrets } from '@pgbackup/backup-core';
+
+// One format on every surface: backup-core's human-format.ts.
+export { humanBytes, humanDuration } from '@pgbackup/backup-core';
 
 /**
  * What backupctl prints. Results go to stdout (a table or text, or exactly one JSON document
@@ -36,38 +39,6 @@ export function createOutput(
       stderr.write(`${redactSecrets(line)}\n`);
     },
   };
-}
-
-const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** 1536 -> "1.5 KiB". */
-export function humanBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
-/** 1_250 -> "1.3s", 90_000 -> "1m30s", 3_600_000 * 50 -> "2d2h". Two units at most: enough to read at a glance. */
-export function humanDuration(ms: number): string {
-  if (ms < 10_000) return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
-  const total = Math.round(ms / 1000);
-  if (total < 60) return `${total}s`;
-  const parts: Array<[number, string]> = [
-    [Math.floor(total / 86_400), 'd'],
-    [Math.floor((total % 86_400) / 3600), 'h'],
-    [Math.floor((total % 3600) / 60), 'm'],
-    [total % 60, 's'],
-  ];
-  const first = parts.findIndex(([value]) => value > 0);
-  return parts
-    .slice(first, first + 2)
-    .filter(([value]) => value > 0)
-    .map(([value, unit]) => `${value}${unit}`)
-    .join('');
 }
 
 /** "3h ago" / "in 5m", from an ISO string or epoch ms. */

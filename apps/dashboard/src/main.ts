@@ -3,6 +3,7 @@ import {
   isBackupError,
   loadConfig,
   localDefaultNotice,
+  onStopSignals,
   redactSecrets,
 } from '@pgbackup/backup-core';
 import { startDashboard } from './server.js';
@@ -28,17 +29,7 @@ async function main(): Promise<void> {
   if (config.localDefault) logger.warn(localDefaultNotice);
   const dashboard = await startDashboard(config, { logger });
 
-  let signals = 0;
-  let firstSignalAt = 0;
   const stop = (signal: NodeJS.Signals) => {
-    // Ctrl-C reaches the whole process group and `npm start` forwards it too: one keypress, one signal.
-    if (signals > 0 && Date.now() - firstSignalAt < 1_000) return;
-    if (signals === 0) firstSignalAt = Date.now();
-    signals++;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
     logger.info({ signal }, 'stopping the dashboard');
     const force = setTimeout(() => {
       logger.error('the dashboard did not stop within 15 s; exiting');
@@ -56,8 +47,13 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  onStopSignals({
+    graceful: stop,
+    immediate: (signal) => {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    },
+  });
 }
 
 main().catch((error: unknown) => {

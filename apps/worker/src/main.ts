@@ -4,6 +4,7 @@ import {
   createLogger,
   loadConfig,
   localDefaultNotice,
+  onStopSignals,
   redactSecrets,
 } from '@pgbackup/backup-core';
 import { startWorkerService } from './service.js';
@@ -36,15 +37,8 @@ async function main(): Promise<void> {
     );
     process.exit(error instanceof BackupError && error.code === 'CONFIG_INVALID' ? 2 : 1);
   }
-  let signals = 0;
-  let firstSignalAt = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    // Ctrl-C reaches the whole process group, and a parent (pnpm start) may forward it too: the
-    // same keypress arriving twice must not turn a graceful stop into a forced one.
-    if (signals > 0 && Date.now() - firstSignalAt < 1_000) return;
-    if (signals === 0) firstSignalAt = Date.now();
-    signals += 1;
-    if (signals === 1) {
+  onStopSignals({
+    graceful: (signal) => {
       logger.info(
         { signal },
         'stopping: no new jobs, running ones may finish (send the signal again to abort them)',
@@ -56,14 +50,13 @@ async function main(): Promise<void> {
           process.exit(1);
         },
       );
-    } else {
+    },
+    immediate: (signal) => {
       logger.warn({ signal }, 'second signal: aborting running jobs');
       service.close({ force: true });
       setTimeout(() => process.exit(1), 5_000).unref();
-    }
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+    },
+  });
 }
 
 void main();

@@ -89,7 +89,7 @@ it('graceful shutdown mid-dump: the deadline aborts the dump, no partial file an
   const worker = spawnWorker(fixture.env);
   processes.push(worker);
   const job = await enqueueDump(fixture.queue, { target: 'big' });
-  await waitFor('pg_dump to run', async () => worker.descendants().length > 0, 30_000);
+  await waitFor('pg_dump to run', async () => worker.descendants().length > 0, 90_000); // a worker's start on a busy two-core machine
   const children = worker.descendants();
   worker.child.kill('SIGTERM');
   await worker.exited;

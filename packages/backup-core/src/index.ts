@@ -53,6 +53,7 @@ export {
   type TargetHealthState,
   targetHealth,
 } from './health/target-health.js';
+export { humanBytes, humanDuration } from './human-format.js';
 export { isBackupId, newBackupId, type ParsedBackupId, parseBackupId, targetNamePattern } from './ids.js';
 export { createLogger, type Logger, redactedPaths, silentLogger } from './logger.js';
 export {
@@ -86,6 +87,7 @@ export {
   reservedDatabaseNames,
 } from './postgres/database-name.js';
 export { findPgTool, type ToolInfo } from './postgres/tools.js';
+export { onStopSignals, type StopHandlers } from './process/stop-signals.js';
 export {
   defaultRetentionPolicy,
   describeReason,

@@ -1,8 +1,14 @@
-import { type CatalogListing, type Manifest, verificationState } from '@pgbackup/backup-core';
+import {
+  type CatalogListing,
+  humanBytes,
+  humanDuration,
+  type Manifest,
+  verificationState,
+} from '@pgbackup/backup-core';
 import type { Principal } from '../auth/basic-auth.js';
 import { backupState, healthLabels, type TargetStatus } from '../catalog-status.js';
 import type { DashboardPaths } from '../paths.js';
-import { humanBytes, humanDuration, utcTime } from './format.js';
+import { utcTime } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
 
