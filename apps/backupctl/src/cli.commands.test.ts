@@ -291,7 +291,7 @@ describe('restore', () => {
     expect(jsonOf<RestoreDocument>(result)).toMatchObject({
       mode: 'queue',
       state: 'completed',
-      result: { backupId: backupIds[0], database, server: 'app', replacedExisting: false },
+      result: { backupId: backupIds[0], database, serverTarget: 'app', replacedExisting: false },
       failure: null,
     });
     expect(await rowCount(database)).toBe(2000);
@@ -335,7 +335,7 @@ describe('restore', () => {
       mode: 'direct',
       job: null,
       state: 'completed',
-      result: { backupId: backupIds[1], database, server: 'app' },
+      result: { backupId: backupIds[1], database, serverTarget: 'app' },
     });
     expect(await rowCount(database)).toBe(2000);
   });

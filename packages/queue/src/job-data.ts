@@ -63,12 +63,12 @@ export const pruneJobData = z.strictObject({
 export const restoreJobData = z.strictObject({
   backupId,
   /**
-   * Database name to restore into, on the server of `server` (a target name; default: the backup's
-   * target). Checked here too so that a job written into Redis directly (Bull Board's add/edit)
+   * Database name to restore into, on the server of the target `serverTarget` (default: the
+   * backup's target). Checked here too so that a job written into Redis directly (Bull Board's add/edit)
    * fails as JOB_DATA_INVALID before the restore starts; the engine checks again.
    */
   database: z.string().refine(isPlainDatabaseName, { message: databaseNameRule }),
-  server: targetName.optional(),
+  serverTarget: targetName.optional(),
   force: z.boolean().default(false),
   /** The name of the target whose own database this replaces, typed again (backupctl --confirm). */
   confirm: z.string().max(63).optional(),

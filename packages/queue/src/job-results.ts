@@ -78,7 +78,7 @@ export const restoreJobResult = z.object({
   backupId: z.string(),
   database: z.string(),
   /** The configured target on whose server the database was restored. */
-  server: z.string(),
+  serverTarget: z.string(),
   durationMs: z.number(),
   safetyBackupId: z.string().optional(),
   replacedExisting: z.boolean(),

@@ -4,7 +4,7 @@ import type { Job } from 'bullmq';
 
 /** The target a job is about, from its data (a backup id names its target). */
 export function targetOfJob(job: Pick<Job, 'data'>): string | undefined {
-  const data = (job.data ?? {}) as { target?: unknown; server?: unknown; backupId?: unknown };
+  const data = (job.data ?? {}) as { target?: unknown; serverTarget?: unknown; backupId?: unknown };
   if (typeof data.target === 'string') return data.target;
   if (typeof data.backupId === 'string') {
     try {
@@ -13,7 +13,7 @@ export function targetOfJob(job: Pick<Job, 'data'>): string | undefined {
       return undefined;
     }
   }
-  return typeof data.server === 'string' ? data.server : undefined;
+  return typeof data.serverTarget === 'string' ? data.serverTarget : undefined;
 }
 
 /**

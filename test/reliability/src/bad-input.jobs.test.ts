@@ -106,9 +106,9 @@ const payloads: Array<[string, string, unknown, string]> = [
     'JOB_DATA_INVALID',
   ],
   [
-    'restore: server with a path',
+    'restore: serverTarget with a path',
     'restore',
-    { backupId: validButMissing, database: 'd', server: '../../etc' },
+    { backupId: validButMissing, database: 'd', serverTarget: '../../etc' },
     'JOB_DATA_INVALID',
   ],
   [
@@ -118,9 +118,9 @@ const payloads: Array<[string, string, unknown, string]> = [
     'JOB_DATA_INVALID',
   ],
   [
-    'restore: unknown server',
+    'restore: unknown serverTarget',
     'restore',
-    { backupId: validButMissing, database: 'd', server: 'nope' },
+    { backupId: validButMissing, database: 'd', serverTarget: 'nope' },
     'TARGET_UNKNOWN',
   ],
   ['unknown job name', 'rm-rf', { target: 'app' }, 'JOB_NAME_UNKNOWN'],

@@ -62,7 +62,7 @@ export async function restoreCommand(
   const job = await enqueueRestore(queue, {
     backupId,
     database,
-    server: server.name,
+    serverTarget: server.name,
     force,
     ...(confirm === undefined ? {} : { confirm }),
     noOwner,
@@ -144,7 +144,7 @@ async function restoreDirect(
     const report: RestoreJobResult = {
       backupId,
       database,
-      server: server.name,
+      serverTarget: server.name,
       durationMs: result.durationMs,
       safetyBackupId: result.safetyBackupId,
       replacedExisting: result.replacedExisting,
@@ -174,7 +174,7 @@ function printResult(ctx: CliContext, result: RestoreJobResult): void {
     ? `; safety backup of the replaced database: ${result.safetyBackupId}`
     : '';
   ctx.out.text(
-    `OK  restored ${result.backupId} into ${result.database} on ${result.server} in ${humanDuration(result.durationMs)}${replaced}${safety}`,
+    `OK  restored ${result.backupId} into ${result.database} on ${result.serverTarget} in ${humanDuration(result.durationMs)}${replaced}${safety}`,
   );
 }
 

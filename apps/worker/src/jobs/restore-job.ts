@@ -12,16 +12,16 @@ export async function runRestoreJob(
   run: JobRun,
   data: ParsedJobData<'restore'>,
 ): Promise<RestoreJobResult> {
-  const server = findTarget(ctx.config, data.server ?? parseBackupId(data.backupId).target);
-  const runLog = await run.openRunLog(server.name);
+  const serverTarget = findTarget(ctx.config, data.serverTarget ?? parseBackupId(data.backupId).target);
+  const runLog = await run.openRunLog(serverTarget.name);
   await runLog.line(
-    `job ${run.job.id}: restore ${data.backupId} into ${data.database} on ${server.displayUrl} (force: ${data.force}, confirm: ${data.confirm ?? 'none'})`,
+    `job ${run.job.id}: restore ${data.backupId} into ${data.database} on ${serverTarget.displayUrl} (force: ${data.force}, confirm: ${data.confirm ?? 'none'})`,
   );
   const result = await restoreBackup({
     backupDir: ctx.config.backupDir,
     logDir: ctx.config.logDir,
     id: data.backupId,
-    to: { ...server.connection, database: data.database },
+    to: { ...serverTarget.connection, database: data.database },
     force: data.force,
     // Every configured target's database: the engine picks those on this server.
     protectedDatabases: targetDatabases(ctx.config.targets),
@@ -41,7 +41,7 @@ export async function runRestoreJob(
   return {
     backupId: data.backupId,
     database: data.database,
-    server: server.name,
+    serverTarget: serverTarget.name,
     durationMs: result.durationMs,
     safetyBackupId: result.safetyBackupId,
     replacedExisting: result.replacedExisting,
