@@ -751,11 +751,12 @@ function cliCommands(): Map<string, Set<string>> {
     }
     return flags;
   };
-  const global = new Set([...flagsIn(read(`${cliDir}/main.ts`)), '--help', '--version']);
+  const global = new Set([...flagsIn(read(`${cliDir}/program.ts`)), '--help', '--version']);
   const commands = new Map<string, Set<string>>();
-  for (const file of fs.readdirSync(path.join(repoRoot, cliDir, 'commands'))) {
+  // One file per command definition (the implementations, in commands/, load only when run).
+  for (const file of fs.readdirSync(path.join(repoRoot, cliDir, 'specs'))) {
     if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
-    const source = read(`${cliDir}/commands/${file}`);
+    const source = read(`${cliDir}/specs/${file}`);
     for (const command of source.matchAll(/\.command\('([a-z][a-z-]*)'\)/g)) {
       commands.set(command[1]!, new Set([...global, ...flagsIn(source)]));
     }
