@@ -29,6 +29,8 @@ export {
   readEncryptionHeader,
   rewrapFile,
 } from './crypto/index.js';
+export { type DrillOptions, type DrillPhase, type DrillResult, runDrill } from './drill/drill.js';
+export { checkDrillServer, drillServerLabel } from './drill/drill-server.js';
 export {
   type DumpOptions,
   type DumpPhase,
@@ -58,6 +60,8 @@ export {
   type Copy,
   compressionKinds,
   copySchema,
+  type Drill,
+  drillSchema,
   isVerified,
   levelRank,
   type Manifest,
@@ -131,6 +135,7 @@ export {
   listBackups,
   readManifest,
   recordCopy,
+  recordDrill,
   recordVerification,
   writeManifest,
 } from './storage/catalog.js';
