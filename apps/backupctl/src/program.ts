@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBackups } from './commands/backups.js';
 import { registerCopy } from './commands/copy.js';
+import { registerDrill } from './commands/drill.js';
 import { registerDump } from './commands/dump.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerPrune } from './commands/prune.js';
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerCopy(program);
   registerPrune(program);
   registerRestore(program);
+  registerDrill(program);
   registerBackups(program);
   registerJobs(program);
   registerRetry(program);

@@ -31,6 +31,7 @@ export {
 } from './crypto/index.js';
 export { type DrillOptions, type DrillPhase, type DrillResult, runDrill } from './drill/drill.js';
 export { checkDrillServer, drillServerLabel } from './drill/drill-server.js';
+export { type DrillOfBackup, type DrillStatus, drillStatus } from './drill/drill-status.js';
 export {
   type DumpOptions,
   type DumpPhase,

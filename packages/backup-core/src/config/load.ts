@@ -68,6 +68,11 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
       ...optional('webhookUrl', pick(layers.webhookUrl)),
     },
     dashboard,
+    drill: {
+      concurrency: required(layers.drillConcurrency),
+      ...optional('maxRtoMs', pick(layers.drillMaxRto)),
+      allowTargetServer: required(layers.drillAllowTargetServer),
+    },
     logLevel: required(layers.logLevel),
   });
 }
