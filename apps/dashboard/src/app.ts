@@ -25,6 +25,8 @@ import { withTimeout } from './timeout.js';
 export interface DashboardDeps {
   config: Pick<BackupConfig, 'targets' | 'backupDir'> & {
     dashboard: Pick<BackupConfig['dashboard'], 'basePath' | 'trustProxy'>;
+    /** For the drill gauges (BACKUP_DRILL_MAX_RTO). */
+    drill?: BackupConfig['drill'];
   };
   /** The backup queue (createBackupQueue); the caller owns it and closes it. */
   queue: Queue;
