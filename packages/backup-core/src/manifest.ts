@@ -68,6 +68,8 @@ export const drillSchema = z.object({
   rows: z.number().int().nonnegative(),
   /** `host:port` of the drill server (never a password). */
   server: z.string(),
+  /** pg_restore jobs used (1: the archive was streamed). Absent in drills recorded before it. */
+  jobs: z.number().int().positive().optional(),
   /** BackupError code when ok is false. */
   errorCode: z.string().optional(),
   message: z.string().optional(),

@@ -47,6 +47,7 @@ export async function runDrillJob(
       targets: ctx.config.targets,
       allowTargetServer: ctx.config.drill.allowTargetServer,
       keyring: ctx.keyring,
+      jobs: ctx.config.restoreJobs,
       signal: run.signal,
       logger: run.logger,
       onPhase: (phase) => {

@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupError } from '../errors.js';
@@ -78,6 +78,12 @@ describe('drill settings', () => {
       ['shop', 7432, 'maint', '0 5 1 * *'],
       ['crm', 8432, 'postgres', '0 4 * * 0'],
     ]);
+  });
+
+  it('restores with as many pg_restore jobs as cores by default, or BACKUP_RESTORE_JOBS', () => {
+    expect(load({}).restoreJobs).toBe(Math.min(64, availableParallelism()));
+    expect(load({ BACKUP_RESTORE_JOBS: '3' }).restoreJobs).toBe(3);
+    expect(problemsOf(() => load({ BACKUP_RESTORE_JOBS: '0' }))).toContain('BACKUP_RESTORE_JOBS');
   });
 
   it('names each bad drill variable, hiding the password', () => {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { dashboardConfig, optional } from './dashboard.js';
 import { envDestinationName, readEnvDestination, readFileDestinations } from './destinations.js';
@@ -73,6 +74,7 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
       ...optional('maxRtoMs', pick(layers.drillMaxRto)),
       allowTargetServer: required(layers.drillAllowTargetServer),
     },
+    restoreJobs: pick(layers.restoreJobs) ?? Math.min(64, os.availableParallelism()),
     logLevel: required(layers.logLevel),
   });
 }

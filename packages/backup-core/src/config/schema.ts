@@ -185,6 +185,11 @@ export const backupConfigSchema = z.object({
     maxRtoMs: positiveMs.optional(),
     allowTargetServer: z.boolean(),
   }),
+  /**
+   * pg_restore --jobs for restores and drills of backups large enough that it pays
+   * (BACKUP_RESTORE_JOBS). Default: the number of cores.
+   */
+  restoreJobs: z.number().int().min(1).max(64),
   /** Default `info`. */
   logLevel: z.enum(logLevels),
 });

@@ -319,6 +319,14 @@ export const settings = {
     fromFile: (raw) => (typeof raw === 'boolean' ? ok(raw) : fail(`is ${describeType(raw)}`)),
     defaultText: 'no',
   }),
+  // No defaultText: the default is the machine's core count, known only at load (load.ts).
+  restoreJobs: setting({
+    env: 'BACKUP_RESTORE_JOBS',
+    expected: 'a whole number from 1 to 64, for example 4 (default: the number of cores)',
+    show: 'plain',
+    parse: wholeNumberIn(1, 64),
+    numbers: true,
+  }),
   dashboardPort: setting({
     env: 'DASHBOARD_PORT',
     expected: 'a port from 1 to 65535, for example 3000',

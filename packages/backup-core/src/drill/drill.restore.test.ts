@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { createTestDatabase, freePort, PostgresServer, type TestDatabase } from '@pgbackup/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDump } from '../dump/dump.js';
@@ -7,7 +9,7 @@ import type { PgConnection } from '../postgres/connection.js';
 import { findBackup } from '../storage/catalog.js';
 import { connectionOf, dumpTarget, type Workspace, workspace } from '../test-support/fixtures.js';
 import { withClient } from '../test-support/sample-database.js';
-import { flipBit } from '../test-support/tamper.js';
+import { editManifest, flipBit } from '../test-support/tamper.js';
 import { verifyBackup } from '../verify/verify.js';
 import { runDrill } from './drill.js';
 
@@ -150,6 +152,48 @@ describe('runDrill', () => {
       allowTargetServer: true,
     });
     expect(allowed.drill.ok).toBe(true);
+  });
+
+  it('restores with pg_restore --jobs from a decoded temporary file, as a real restore of a large backup does', async () => {
+    const { ws, id } = await verifiedBackup();
+    const tempDir = await fs.mkdtemp(path.join(ws.root, 'tmp-'));
+    const result = await runDrill({
+      backupDir: ws.backupDir,
+      target: 'app',
+      server: drillConnection,
+      jobs: 2,
+      parallelMinBytes: 0,
+      tempDir,
+    });
+    expect(result.drill).toMatchObject({ ok: true, jobs: 2, tables: 2, rows: 2300 });
+    expect((await findBackup(ws.backupDir, id)).manifest.drills?.at(-1)?.jobs).toBe(2);
+    expect(await fs.readdir(tempDir)).toEqual([]);
+    expect(await drillDatabasesLeft()).toEqual([]);
+  });
+
+  it('fails a parallel drill whose restored rows differ from the manifest, records it, and cleans up', async () => {
+    const { ws, id } = await verifiedBackup();
+    await editManifest(ws.backupDir, id, (manifest) => ({
+      ...manifest,
+      tables: manifest.tables.map((table) =>
+        table.name === 'accounts' ? { ...table, rows: table.rows + 1 } : table,
+      ),
+    }));
+    const tempDir = await fs.mkdtemp(path.join(ws.root, 'tmp-'));
+    const error = await runDrill({
+      backupDir: ws.backupDir,
+      target: 'app',
+      server: drillConnection,
+      jobs: 2,
+      parallelMinBytes: 0,
+      tempDir,
+    }).catch((e: unknown) => e);
+    expect(isBackupError(error, 'ROW_COUNT_MISMATCH')).toBe(true);
+    const { manifest } = await findBackup(ws.backupDir, id);
+    expect(manifest.drills?.at(-1)).toMatchObject({ ok: false, errorCode: 'ROW_COUNT_MISMATCH', jobs: 2 });
+    expect(isVerified(manifest)).toBe(false);
+    expect(await fs.readdir(tempDir)).toEqual([]);
+    expect(await drillDatabasesLeft()).toEqual([]);
   });
 
   it('fails with BACKUP_NOT_FOUND when the target has no verified backup', async () => {

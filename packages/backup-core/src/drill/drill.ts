@@ -3,9 +3,11 @@ import { BackupError, isBackupError, provesBackupDefect } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { type Drill, isVerified, type Manifest, type Verification } from '../manifest.js';
 import type { PgConnection } from '../postgres/connection.js';
+import { parallelRestorePays } from '../restore/seekable-archive.js';
 import { type CatalogEntry, findBackup, listBackups, recordDrill } from '../storage/catalog.js';
 import { verifyBackup } from '../verify/verify.js';
 import { checkDrillServer, drillServerLabel } from './drill-server.js';
+import { parallelScratchRestore } from './parallel-restore.js';
 
 export type DrillPhase = 'restoring' | 'recording';
 
@@ -25,6 +27,15 @@ export interface DrillOptions {
   /** Drill this backup (of `target`) instead of the newest verified one. */
   id?: string;
   keyring?: readonly OperatorKey[];
+  /**
+   * pg_restore --jobs when the backup is large enough that it pays (parallelRestorePays), as a
+   * real restore would run (BACKUP_RESTORE_JOBS). Default 1: streamed.
+   */
+  jobs?: number;
+  /** Table data from which --jobs pays. Default 64 MiB. */
+  parallelMinBytes?: number;
+  /** Where a parallel drill decodes the archive. Default the system's (TMPDIR). */
+  tempDir?: string;
   signal?: AbortSignal;
   logger?: Logger;
   onPhase?: (phase: DrillPhase) => void;
@@ -60,19 +71,31 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const started = new Date();
   options.onPhase?.('restoring');
   let failure: unknown;
+  const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
+  const parallel = parallelRestorePays(manifest, jobs, options.parallelMinBytes);
   try {
-    await verifyBackup({
-      backupDir: options.backupDir,
-      id: manifest.id,
-      level: 'restore',
-      keyring: options.keyring ?? [],
-      scratchServer: options.server,
-      scratchPrefix: 'pgbackup_drill',
-      // Recorded below as a drill, with the verification it implies.
-      record: false,
-      logger,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    if (parallel) {
+      await parallelScratchRestore(entry, {
+        backupDir: options.backupDir,
+        server: options.server,
+        jobs,
+        keyring: options.keyring ?? [],
+        ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } else
+      await verifyBackup({
+        backupDir: options.backupDir,
+        id: manifest.id,
+        level: 'restore',
+        keyring: options.keyring ?? [],
+        scratchServer: options.server,
+        scratchPrefix: 'pgbackup_drill',
+        // Recorded below as a drill, with the verification it implies.
+        record: false,
+        logger,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
   } catch (error) {
     failure = error;
   }
@@ -98,6 +121,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     tables: manifest.tableCount,
     rows: manifest.tables.reduce((sum, table) => sum + table.rows, 0),
     server: drillServerLabel(options.server),
+    jobs: parallel ? jobs : 1,
     ...errorFields,
   };
   const verification: Verification | undefined =

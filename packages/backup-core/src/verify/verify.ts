@@ -252,7 +252,7 @@ async function judgeIntegrity(entry: CatalogEntry, outcome: DecodeOutcome): Prom
  * pg_restore errors that come from the scratch server rather than from the archive: its disk,
  * memory or connection slots, or an extension the backup needs but this server lacks.
  */
-function classifyScratchServerError(stderr: string): BackupErrorCode | undefined {
+export function classifyScratchServerError(stderr: string): BackupErrorCode | undefined {
   return /No space left on device|could not extend file|out of memory|too many connections|remaining connection slots|could not open extension control file|extension "[^"]*" is not available/i.test(
     stderr,
   )
