@@ -19,6 +19,14 @@ export function sharedTestConfig(): ViteUserConfig {
           find: /^@pgbackup\/backup-core$/,
           replacement: path.join(repoRoot, 'packages/backup-core/src/index.ts'),
         },
+        {
+          find: /^@pgbackup\/backup-core\/offsite$/,
+          replacement: path.join(repoRoot, 'packages/backup-core/src/offsite/index.ts'),
+        },
+        {
+          find: /^@pgbackup\/backup-core\/verify-levels$/,
+          replacement: path.join(repoRoot, 'packages/backup-core/src/verify/levels.ts'),
+        },
         { find: /^@pgbackup\/dashboard$/, replacement: path.join(repoRoot, 'apps/dashboard/src/index.ts') },
         { find: /^@pgbackup\/queue$/, replacement: path.join(repoRoot, 'packages/queue/src/index.ts') },
         { find: /^@pgbackup\/worker$/, replacement: path.join(repoRoot, 'apps/worker/src/index.ts') },

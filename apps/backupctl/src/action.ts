@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { classifyError } from './classify-error.js';
 import { CliContext, type GlobalOptions } from './context.js';
-import { classifyError, Interrupted } from './exit-codes.js';
+import { Interrupted } from './exit-codes.js';
 import type { Output } from './output.js';
 
 /** A command's body: returns its exit status (0 when it returns nothing). */
@@ -55,9 +56,4 @@ export function reportError(out: Output, error: unknown): number {
   };
   out.document(document);
   return reported.exitCode;
-}
-
-/** The `Examples:` block every command's --help ends with. */
-export function examples(lines: string[]): string {
-  return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
 }

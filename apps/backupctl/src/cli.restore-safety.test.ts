@@ -68,7 +68,10 @@ async function restoreJobs(): Promise<number> {
 }
 
 describe('backupctl restore refuses database names libpq could read as connection settings', () => {
-  it('--direct, queued, and inside a URL: exit 2 RESTORE_DATABASE_INVALID, no job, no connection', async () => {
+  // 18 backupctl processes one after the other: minutes on a two-core machine that runs other suites.
+  it('--direct, queued, and inside a URL: exit 2 RESTORE_DATABASE_INVALID, no job, no connection', {
+    timeout: 360_000,
+  }, async () => {
     const { host, port, user } = fixture.config.targets[0]!.connection;
     const deadRedis = `redis://127.0.0.1:${await freePort()}`;
     const outcomes: string[] = [];

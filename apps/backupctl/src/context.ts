@@ -5,7 +5,6 @@ import {
   loadConfig,
   redactUrl,
 } from '@pgbackup/backup-core';
-import { createBackupQueue, createCommandConnection, redisAuthFailure } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CliError, exitCodes } from './exit-codes.js';
@@ -94,6 +93,9 @@ export class CliContext {
 
   private async openQueue(): Promise<Queue> {
     const config = this.config({ requireTargets: false });
+    // Loaded here, not at the top: BullMQ and ioredis are most of backupctl's start-up time, and
+    // `backups`, `prune --dry-run` and `restore --direct` never open the queue.
+    const { createBackupQueue, createCommandConnection, redisAuthFailure } = await import('@pgbackup/queue');
     const connection = createCommandConnection(config.redis);
     this.connection = connection;
     let lastError: Error | undefined;

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { registerBackups } from './commands/backups.js';
-import { registerCopy } from './commands/copy.js';
-import { registerDrill } from './commands/drill.js';
-import { registerDump } from './commands/dump.js';
-import { registerJobs } from './commands/jobs.js';
-import { registerPrune } from './commands/prune.js';
-import { registerRestore } from './commands/restore.js';
-import { registerRetry } from './commands/retry.js';
-import { registerSchedules } from './commands/schedules.js';
-import { registerStatus } from './commands/status.js';
-import { registerVerify } from './commands/verify.js';
+import { registerBackups } from './specs/backups.js';
+import { registerCopy } from './specs/copy.js';
+import { registerDrill } from './specs/drill.js';
+import { registerDump } from './specs/dump.js';
+import { registerJobs } from './specs/jobs.js';
+import { registerPrune } from './specs/prune.js';
+import { registerRestore } from './specs/restore.js';
+import { registerRetry } from './specs/retry.js';
+import { registerSchedules } from './specs/schedules.js';
+import { registerStatus } from './specs/status.js';
+import { registerVerify } from './specs/verify.js';
 
 const epilog = `
 Configuration is the worker's: flags > variables (DATABASE_URL, BACKUP_DIR, REDIS_URL, ...) >

@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { findBackup, RemoteStore } from '@pgbackup/backup-core';
+import { findBackup } from '@pgbackup/backup-core';
+import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { copyJobId, enqueueDump, parseJobResult } from '@pgbackup/queue';
 import { createTestDatabase, S3Server, waitFor } from '@pgbackup/testkit';
 import { afterEach, expect, it } from 'vitest';

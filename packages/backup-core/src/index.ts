@@ -74,16 +74,6 @@ export {
   verificationState,
   verifyLevels,
 } from './manifest.js';
-export { pickPartSize } from './offsite/part-size.js';
-export {
-  type CopyResult,
-  type RemoteEntry,
-  type RemoteListing,
-  RemoteStore,
-  type UploadProgress,
-} from './offsite/remote-store.js';
-export { createS3Client } from './offsite/s3-client.js';
-export { classifyS3Error, describeDestination } from './offsite/s3-errors.js';
 export {
   classifyPostgresError,
   connect,

@@ -1,15 +1,10 @@
 import { z } from 'zod';
+import { type VerifyLevel, verifyLevels } from './verify/levels.js';
 
 export const compressionKinds = ['zstd', 'gzip', 'none'] as const;
 export type Compression = (typeof compressionKinds)[number];
 
-/** Verification levels, weakest first; each includes every check of the ones before it. */
-export const verifyLevels = ['checksum', 'list', 'read', 'restore'] as const;
-export type VerifyLevel = (typeof verifyLevels)[number];
-
-export function levelRank(level: VerifyLevel): number {
-  return verifyLevels.indexOf(level);
-}
+export { levelRank, type VerifyLevel, verifyLevels } from './verify/levels.js';
 
 export const verificationSchema = z.object({
   level: z.enum(verifyLevels),

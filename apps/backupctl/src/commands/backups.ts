@@ -5,12 +5,9 @@ import {
   targetNamePattern,
   verificationState,
 } from '@pgbackup/backup-core';
-import type { Command } from 'commander';
-import { action, examples } from '../action.js';
 import type { CliContext } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
 import { humanAge, humanBytes, shortTime, table } from '../output.js';
-import { runRemoteBackups } from './remote-backups.js';
 
 interface BackupsOptions {
   target?: string;
@@ -41,22 +38,12 @@ export interface BackupsDocument {
   problems: Array<{ path: string; message: string }>;
 }
 
-export function registerBackups(program: Command): void {
-  program
-    .command('backups')
-    .summary('list the backups (from the manifests, no Redis)')
-    .description('list the backups, newest first, from the manifests on disk (works with Redis down)')
-    .option('-t, --target <name>', 'only this target')
-    .option(
-      '-d, --destination <name>',
-      "a destination's catalog, from the bucket alone (no local files needed)",
-    )
-    .addHelpText('after', examples(['backupctl backups', 'backupctl backups --target app --json']))
-    .action(action(backupsCommand));
-}
-
-async function backupsCommand(ctx: CliContext, options: BackupsOptions): Promise<number> {
-  if (options.destination !== undefined) return runRemoteBackups(ctx, options.destination, options.target);
+export async function backupsCommand(ctx: CliContext, options: BackupsOptions): Promise<number> {
+  if (options.destination !== undefined) {
+    // The AWS SDK loads only for a bucket's catalog: listing local backups must start fast.
+    const { runRemoteBackups } = await import('./remote-backups.js');
+    return runRemoteBackups(ctx, options.destination, options.target);
+  }
   // Never Redis: the files and their manifests are the record of backups.
   const config = ctx.config({ requireTargets: false });
   if (options.target !== undefined && !targetNamePattern.test(options.target))

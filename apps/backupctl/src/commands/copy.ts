@@ -1,7 +1,5 @@
 import { BackupError } from '@pgbackup/backup-core';
 import { type CopyJobResult, enqueueCopy, parseJobResult } from '@pgbackup/queue';
-import type { Command } from 'commander';
-import { action, examples } from '../action.js';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
@@ -25,21 +23,7 @@ interface CopyOptions {
   wait?: boolean;
 }
 
-export function registerCopy(program: Command): void {
-  program
-    .command('copy')
-    .summary('copy a backup to its destinations (S3-compatible buckets)')
-    .description(
-      "copy a local backup to a destination, or to every destination of its target; a copy counts once the object's size and SHA-256 are confirmed",
-    )
-    .argument('<backup-id>', 'a backup id, as `backupctl backups` lists them')
-    .option('-d, --destination <name>', 'only this destination')
-    .option('-w, --wait', 'follow the copies; exit 1 if one fails')
-    .addHelpText('after', examples(['backupctl copy 20261125T020000123Z-app-1a2b3c --destination s3 --wait']))
-    .action(action(copyCommand));
-}
-
-async function copyCommand(ctx: CliContext, backupId: string, options: CopyOptions): Promise<number> {
+export async function copyCommand(ctx: CliContext, backupId: string, options: CopyOptions): Promise<number> {
   const config = ctx.config({ requireTargets: false });
   const entry = await resolveBackup(config.backupDir, backupId);
   const target = config.targets.find((t) => t.name === entry.manifest.target);

@@ -1,6 +1,4 @@
 import { type DrillJobResult, drillDeduplicationId, enqueueDrill, parseJobResult } from '@pgbackup/queue';
-import type { Command } from 'commander';
-import { action, examples } from '../action.js';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
@@ -25,21 +23,7 @@ interface DrillOptions {
   wait?: boolean;
 }
 
-export function registerDrill(program: Command): void {
-  program
-    .command('drill')
-    .summary("restore a target's newest verified backup on the drill server, measuring RTO and RPO")
-    .description(
-      "restore drill: restore a target's newest verified backup into a scratch database on the drill server (BACKUP_DRILL_DATABASE_URL), compare row counts, drop it, and record the restore time (RTO) and the backup's age (RPO) in its manifest",
-    )
-    .option('-t, --target <name>', 'the target to drill (optional when only one is configured)')
-    .option('-a, --all', 'drill every target that has a drill server')
-    .option('-w, --wait', 'follow the drills; exit 1 if one fails')
-    .addHelpText('after', examples(['backupctl drill --target app --wait', 'backupctl drill --all']))
-    .action(action(drillCommand));
-}
-
-async function drillCommand(ctx: CliContext, options: DrillOptions): Promise<number> {
+export async function drillCommand(ctx: CliContext, options: DrillOptions): Promise<number> {
   const config = ctx.config();
   if (options.all && options.target !== undefined) {
     throw new CliError('USAGE', '--target and --all exclude each other', exitCodes.usage);

@@ -1,6 +1,4 @@
 import { dumpDeduplicationId, enqueueDump } from '@pgbackup/queue';
-import type { Command } from 'commander';
-import { action, examples } from '../action.js';
 import { type ChainResult, describeChain, followDumpChain } from '../chain.js';
 import type { CliContext } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
@@ -20,29 +18,7 @@ interface DumpOptions {
   wait?: boolean;
 }
 
-export function registerDump(program: Command): void {
-  program
-    .command('dump')
-    .summary('back up a target now (dump, verify, prune)')
-    .description('back up a target now: dump, then verify, then prune (the chain a scheduled run follows)')
-    .option('-t, --target <name>', 'the target to back up (optional when only one is configured)')
-    .option('-a, --all', 'back up every configured target')
-    .option(
-      '-w, --wait',
-      'follow the dump, its verification and the prune; exit 0 once the backup is verified',
-    )
-    .addHelpText(
-      'after',
-      examples([
-        'backupctl dump --target app --wait',
-        'backupctl dump --all',
-        'backupctl dump --wait --json | jq .results[0].backupId',
-      ]),
-    )
-    .action(action(dumpCommand));
-}
-
-async function dumpCommand(ctx: CliContext, options: DumpOptions): Promise<number> {
+export async function dumpCommand(ctx: CliContext, options: DumpOptions): Promise<number> {
   const config = ctx.config();
   if (options.all && options.target !== undefined) {
     throw new CliError('USAGE', '--target and --all exclude each other', exitCodes.usage);

@@ -1,14 +1,12 @@
 import { findTarget } from '@pgbackup/backup-core';
 import { targetOfJob } from '@pgbackup/queue';
 import type { Job } from 'bullmq';
-import { type Command, Option } from 'commander';
-import { action, examples } from '../action.js';
 import type { CliContext } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 import { humanAge, table } from '../output.js';
+import { listedStates } from '../specs/jobs.js';
 
 /** The states `jobs --state` accepts (prioritized and waiting-children are shown as waiting). */
-export const listedStates = ['failed', 'active', 'waiting', 'delayed', 'completed'] as const;
 type ListedState = (typeof listedStates)[number];
 
 interface JobsOptions {
@@ -38,23 +36,6 @@ export interface JobRow {
 /** `jobs --json`. */
 export interface JobsDocument {
   jobs: JobRow[];
-}
-
-export function registerJobs(program: Command): void {
-  program
-    .command('jobs')
-    .summary("list the queue's jobs")
-    .description("list the queue's jobs, newest first, with the failure reason and attempts made")
-    .addOption(
-      new Option('-s, --state <state>', 'only jobs in this state (default: all)').choices(listedStates),
-    )
-    .option('-t, --target <name>', 'only jobs of this target')
-    .option('-n, --limit <n>', 'at most this many jobs', '20')
-    .addHelpText(
-      'after',
-      examples(['backupctl jobs --state failed', 'backupctl jobs --target app --limit 5 --json']),
-    )
-    .action(action(jobsCommand));
 }
 
 /** Jobs in `states`, newest first; when filtering by target, looks this far back per state. */
@@ -103,7 +84,7 @@ function toRow(job: Job, state: ListedState, target: string | null): JobRow {
   };
 }
 
-async function jobsCommand(ctx: CliContext, options: JobsOptions): Promise<number> {
+export async function jobsCommand(ctx: CliContext, options: JobsOptions): Promise<number> {
   const limit = Number(options.limit);
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new CliError(

@@ -1,7 +1,5 @@
 import { describeReason, listBackups, planPrune } from '@pgbackup/backup-core';
 import { enqueuePrune, type PruneJobResult, parseJobResult } from '@pgbackup/queue';
-import type { Command } from 'commander';
-import { action, examples } from '../action.js';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
@@ -31,27 +29,7 @@ export interface PruneDocument {
   failures: JobFailure[];
 }
 
-export function registerPrune(program: Command): void {
-  program
-    .command('prune')
-    .summary('apply the retention policy (or show its plan)')
-    .description(
-      "apply the retention policy: delete the backups that fill no slot (by default every target's)",
-    )
-    .option('-t, --target <name>', 'only this target')
-    .option(
-      '-n, --dry-run',
-      'print the plan (keep or delete, and why) and change nothing; computed from the manifests, works with Redis down',
-    )
-    .option('-w, --wait', 'follow the prune job and print what it deleted')
-    .addHelpText(
-      'after',
-      examples(['backupctl prune --target app --dry-run', 'backupctl prune --wait --json']),
-    )
-    .action(action(pruneCommand));
-}
-
-async function pruneCommand(ctx: CliContext, options: PruneOptions): Promise<number> {
+export async function pruneCommand(ctx: CliContext, options: PruneOptions): Promise<number> {
   const config = ctx.config();
   const targets = selectTargets(config, options.target);
   if (options.dryRun) {

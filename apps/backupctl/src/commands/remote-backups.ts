@@ -1,4 +1,5 @@
-import { BackupError, RemoteStore } from '@pgbackup/backup-core';
+import { BackupError } from '@pgbackup/backup-core';
+import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import type { CliContext } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
 import { humanAge, humanBytes, shortTime, table } from '../output.js';

@@ -1,7 +1,5 @@
 import { targetOfJob } from '@pgbackup/queue';
 import type { Job } from 'bullmq';
-import type { Command } from 'commander';
-import { action, examples } from '../action.js';
 import { type ChainResult, describeChain, failureOf, followDumpChain, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
@@ -55,29 +53,7 @@ export interface RetryDocument {
   results: RetryResult[];
 }
 
-export function registerRetry(program: Command): void {
-  program
-    .command('retry')
-    .summary('retry failed jobs')
-    .description(
-      'retry failed jobs (attempts start again from zero), once their cause is fixed; restore jobs are ' +
-        'never retried (run a new `backupctl restore`), and --all-failed skips and lists them',
-    )
-    .argument('[job-ids...]', 'ids of failed jobs, as `backupctl jobs --state failed` lists them')
-    .option('--all-failed', 'every failed job (of --target, if given)')
-    .option('-t, --target <name>', 'with --all-failed: only jobs of this target')
-    .option(
-      '-w, --wait',
-      'follow the retried jobs (a dump: through its verification); exit 1 if one fails again',
-    )
-    .addHelpText(
-      'after',
-      examples(['backupctl retry 42 --wait', 'backupctl retry --all-failed --target app']),
-    )
-    .action(action(retryCommand));
-}
-
-async function retryCommand(ctx: CliContext, ids: string[], options: RetryOptions): Promise<number> {
+export async function retryCommand(ctx: CliContext, ids: string[], options: RetryOptions): Promise<number> {
   if (ids.length === 0 && !options.allFailed) {
     throw new CliError(
       'USAGE',

@@ -1,10 +1,9 @@
 import { nextRuns, type TargetConfig } from '@pgbackup/backup-core';
 import { dumpSchedulerId, targetOfSchedulerId } from '@pgbackup/queue';
 import type { JobSchedulerJson } from 'bullmq';
-import type { Command } from 'commander';
-import { action, examples } from '../action.js';
+import { classifyError } from '../classify-error.js';
 import type { CliContext, RedisState } from '../context.js';
-import { CliError, classifyError, exitCodes } from '../exit-codes.js';
+import { CliError, exitCodes } from '../exit-codes.js';
 import { humanAge, shortTime, table } from '../output.js';
 
 /** One target's schedule as `schedules --json` prints it. */
@@ -26,17 +25,6 @@ export interface SchedulesDocument {
   schedules: ScheduleRow[];
   /** Dump schedulers in Redis whose target is not configured here. */
   orphanSchedulers: string[];
-}
-
-export function registerSchedules(program: Command): void {
-  program
-    .command('schedules')
-    .summary("show each target's schedule and next runs")
-    .description(
-      "each target's cron, time zone and next runs; flags targets with no scheduler in Redis (no worker has started with them)",
-    )
-    .addHelpText('after', examples(['backupctl schedules', 'backupctl schedules --json']))
-    .action(action(schedulesCommand));
 }
 
 /** The dump schedulers in Redis, by target name. */
@@ -80,7 +68,7 @@ export function scheduleRow(
   };
 }
 
-async function schedulesCommand(ctx: CliContext): Promise<number> {
+export async function schedulesCommand(ctx: CliContext): Promise<number> {
   const config = ctx.config();
   let schedulers: Map<string, JobSchedulerJson> | undefined;
   let redisError: CliError | undefined;

@@ -7,10 +7,9 @@ import {
 } from '@pgbackup/backup-core';
 import { watchedSince } from '@pgbackup/queue';
 import type { JobSchedulerJson } from 'bullmq';
-import type { Command } from 'commander';
-import { action, examples } from '../action.js';
+import { classifyError } from '../classify-error.js';
 import type { CliContext, RedisState } from '../context.js';
-import { CliError, classifyError, exitCodes } from '../exit-codes.js';
+import { CliError, exitCodes } from '../exit-codes.js';
 import { humanAge, humanDuration, table } from '../output.js';
 import { fetchJobs, type JobRow } from './jobs.js';
 import { dumpSchedulers, scheduleRow } from './schedules.js';
@@ -58,28 +57,7 @@ export interface StatusDocument {
   targets: TargetStatus[];
 }
 
-export function registerStatus(program: Command): void {
-  program
-    .command('status')
-    .summary('health of each target (a monitoring check)')
-    .description(
-      'per target: last backup, last verified backup, next run, failed jobs. Exits 1 when a target is stale or failing (a monitoring check)',
-    )
-    .addHelpText(
-      'after',
-      `${examples(['backupctl status', 'backupctl status --json || page-oncall'])}
-A target is stale when it has no verified backup younger than its BACKUP_MAX_AGE (never backed up
-counts as stale, except for a new target during its first BACKUP_MAX_AGE after a worker first saw
-it: MISSING, grace), and failing when one of its dump, verify or prune jobs failed after its last
-verified backup (a failed restore is listed, but does not make the target failing).
-Exit status: 0 all targets fine, 1 a target is stale or failing, 3 Redis unreachable (the
-manifests' view is still printed).
-`,
-    )
-    .action(action(statusCommand));
-}
-
-async function statusCommand(ctx: CliContext): Promise<number> {
+export async function statusCommand(ctx: CliContext): Promise<number> {
   const config = ctx.config();
   const now = Date.now();
   const listing = await listBackups(config.backupDir);

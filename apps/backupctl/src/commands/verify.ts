@@ -1,7 +1,5 @@
-import { type VerifyLevel, verifyLevels } from '@pgbackup/backup-core';
+import type { VerifyLevel } from '@pgbackup/backup-core';
 import { enqueueVerify, parseJobResult, type VerifyJobResult } from '@pgbackup/queue';
-import { type Command, Option } from 'commander';
-import { action, examples } from '../action.js';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
@@ -23,27 +21,11 @@ interface VerifyOptions {
   wait?: boolean;
 }
 
-export function registerVerify(program: Command): void {
-  program
-    .command('verify')
-    .summary('verify a backup again, at a chosen level')
-    .description("check a backup again, at a level (default: its target's BACKUP_VERIFY level)")
-    .argument('<backup-id>', 'a backup id, as `backupctl backups` lists them')
-    .addOption(
-      new Option(
-        '-l, --level <level>',
-        'checksum (file intact), list (archive readable), read (every byte decoded), restore (restored into a scratch database, row counts compared)',
-      ).choices(verifyLevels),
-    )
-    .option('-w, --wait', 'follow the verification; exit 1 if it fails')
-    .addHelpText(
-      'after',
-      examples(['backupctl verify 20261125T020000123Z-app-1a2b3c --level restore --wait']),
-    )
-    .action(action(verifyCommand));
-}
-
-async function verifyCommand(ctx: CliContext, backupId: string, options: VerifyOptions): Promise<number> {
+export async function verifyCommand(
+  ctx: CliContext,
+  backupId: string,
+  options: VerifyOptions,
+): Promise<number> {
   const config = ctx.config({ requireTargets: false });
   await resolveBackup(config.backupDir, backupId);
   const queue = await ctx.queue();

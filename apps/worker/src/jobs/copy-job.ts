@@ -1,10 +1,5 @@
-import {
-  BackupError,
-  type DestinationConfig,
-  findBackup,
-  RemoteStore,
-  recordCopy,
-} from '@pgbackup/backup-core';
+import { BackupError, type DestinationConfig, findBackup, recordCopy } from '@pgbackup/backup-core';
+import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { type CopyJobResult, enqueueChainPrune, type ParsedJobData } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from './job-run.js';

@@ -1,4 +1,5 @@
-import { executePrune, RemoteStore, type RunLog, type TargetConfig } from '@pgbackup/backup-core';
+import { executePrune, type RunLog, type TargetConfig } from '@pgbackup/backup-core';
+import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import type { WorkerContext } from '../context.js';
 import { findDestination } from './copy-job.js';
 import { planAndRecord } from './prune-plan.js';

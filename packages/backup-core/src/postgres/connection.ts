@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { PgConnection } from '../config/types.js';
 import { BackupError, type BackupErrorCode } from '../errors.js';
 import { connectWithTls, tlsErrorPattern } from './tls.js';
@@ -117,8 +117,10 @@ export function postgresError(
 
 /** A connected client; connection errors come back classified. */
 export async function connect(connection: PgConnection): Promise<pg.Client> {
+  // Loaded on first connection: backupctl's commands that read only the manifests never pay for it.
+  const { default: driver } = await import('pg');
   const open = async (ssl: pg.ClientConfig['ssl']): Promise<pg.Client> => {
-    const client = new pg.Client({
+    const client = new driver.Client({
       host: connection.host,
       port: connection.port,
       user: connection.user,

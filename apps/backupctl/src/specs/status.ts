@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { examples } from '../help.js';
+import { lazyAction } from '../lazy-action.js';
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .summary('health of each target (a monitoring check)')
+    .description(
+      'per target: last backup, last verified backup, next run, failed jobs. Exits 1 when a target is stale or failing (a monitoring check)',
+    )
+    .addHelpText(
+      'after',
+      `${examples(['backupctl status', 'backupctl status --json || page-oncall'])}
+A target is stale when it has no verified backup younger than its BACKUP_MAX_AGE (never backed up
+counts as stale, except for a new target during its first BACKUP_MAX_AGE after a worker first saw
+it: MISSING, grace), and failing when one of its dump, verify or prune jobs failed after its last
+verified backup (a failed restore is listed, but does not make the target failing).
+Exit status: 0 all targets fine, 1 a target is stale or failing, 3 Redis unreachable (the
+manifests' view is still printed).
+`,
+    )
+    .action(lazyAction(async () => (await import('../commands/status.js')).statusCommand));
+}

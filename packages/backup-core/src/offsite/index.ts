@@ -1,0 +1,13 @@
+// Offsite copies, a subpath of its own (`@pgbackup/backup-core/offsite`): the AWS SDK takes longer
+// to load than the rest of the package together, and most processes (backupctl listing local
+// backups, the dashboard's pages) never talk to a bucket.
+export { pickPartSize } from './part-size.js';
+export {
+  type CopyResult,
+  type RemoteEntry,
+  type RemoteListing,
+  RemoteStore,
+  type UploadProgress,
+} from './remote-store.js';
+export { createS3Client } from './s3-client.js';
+export { classifyS3Error, describeDestination } from './s3-errors.js';
