@@ -408,6 +408,7 @@ describe('usage and configuration errors exit 2', () => {
       'copy',
       'prune',
       'restore',
+      'drill',
       'backups',
       'jobs',
       'retry',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBackups } from './specs/backups.js';
 import { registerCopy } from './specs/copy.js';
+import { registerDrill } from './specs/drill.js';
 import { registerDump } from './specs/dump.js';
 import { registerJobs } from './specs/jobs.js';
 import { registerPrune } from './specs/prune.js';
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerCopy(program);
   registerPrune(program);
   registerRestore(program);
+  registerDrill(program);
   registerBackups(program);
   registerJobs(program);
   registerRetry(program);

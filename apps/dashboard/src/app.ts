@@ -8,6 +8,7 @@ import {
 import type { Queue } from 'bullmq';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
+import { CsrfTokens } from './actions/csrf.js';
 import type { Accounts } from './auth/accounts.js';
 import { basicAuth, principalOf } from './auth/basic-auth.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
@@ -20,11 +21,14 @@ import { renderBackupsPage } from './pages/backups-page.js';
 import { DashboardPaths } from './paths.js';
 import { replayGuard } from './replay-guard.js';
 import { securityHeaders } from './security-headers.js';
+import { targetRoutes } from './target-routes.js';
 import { withTimeout } from './timeout.js';
 
 export interface DashboardDeps {
   config: Pick<BackupConfig, 'targets' | 'backupDir'> & {
     dashboard: Pick<BackupConfig['dashboard'], 'basePath' | 'trustProxy'>;
+    /** For the drill gauges (BACKUP_DRILL_MAX_RTO). */
+    drill?: BackupConfig['drill'];
   };
   /** The backup queue (createBackupQueue); the caller owns it and closes it. */
   queue: Queue;
@@ -41,6 +45,8 @@ export interface DashboardDeps {
    * Default: unknown, so a target without a verified backup counts as stale at once.
    */
   watchedSince?: () => Promise<Map<string, Date>>;
+  /** Signs the forms' tokens. Default: a random secret per process. */
+  csrf?: CsrfTokens;
 }
 
 /** Express 5 forwards rejected promises to the error handler; this only keeps the types honest. */
@@ -114,6 +120,17 @@ export function createDashboardApp(deps: DashboardDeps): Express {
     });
     res.set('Cache-Control', 'no-store').type(contentType).send(body);
   }) satisfies AsyncHandler);
+
+  routes.use(
+    targetRoutes({
+      config: deps.config,
+      queue: deps.queue,
+      paths,
+      csrf: deps.csrf ?? new CsrfTokens(),
+      now,
+      watched,
+    }),
+  );
 
   // The guard first: the board would retry a restore or a completed job (see replay-guard.ts).
   routes.use('/queues', replayGuard(deps.queue), bullBoard(deps.queue, paths));

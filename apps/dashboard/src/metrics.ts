@@ -3,10 +3,11 @@ import { failureCodeOf, jobStates } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import { Gauge, Registry } from 'prom-client';
 import { backupStates, targetStatuses } from './catalog-status.js';
+import { addDrillMetrics } from './drill-metrics.js';
 import { withTimeout } from './timeout.js';
 
 export interface MetricsSources {
-  config: Pick<BackupConfig, 'targets' | 'backupDir'>;
+  config: Pick<BackupConfig, 'targets' | 'backupDir'> & { drill?: BackupConfig['drill'] | undefined };
   queue: Queue;
   logger: Logger;
   now: () => Date;
@@ -119,6 +120,8 @@ export async function collectMetrics(
       maxAge.set({ target }, status.config.maxAgeMs / 1000);
     }
   }
+
+  addDrillMetrics(registry, sources.config, listing.entries);
 
   const timeoutMs = sources.redisTimeoutMs ?? 3_000;
   try {

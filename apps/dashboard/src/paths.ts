@@ -24,6 +24,16 @@ export class DashboardPaths {
     return `${this.backups}?target=${encodeURIComponent(target)}`;
   }
 
+  /** The page of one target: its backups, copies, drills, failed jobs, charts and actions. */
+  target(name: string): string {
+    return `${this.prefix}/targets/${encodeURIComponent(name)}`;
+  }
+
+  /** Where the target page's "Back up now", "Verify now" and "Drill now" forms post. */
+  targetAction(name: string, action: string): string {
+    return `${this.target(name)}/actions/${encodeURIComponent(action)}`;
+  }
+
   get board(): string {
     return `${this.prefix}/queues`;
   }

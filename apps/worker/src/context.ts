@@ -1,8 +1,10 @@
 import type { BackupConfig, Logger, OperatorKey } from '@pgbackup/backup-core';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { DrillSlots } from './locks/drill-slots.js';
 import type { TargetLocks } from './locks/target-lock.js';
 import type { Alerts } from './notify/alerts.js';
+import type { DrillAlerts } from './notify/drill-alerts.js';
 
 /** What every job handler needs, built once at start. */
 export interface WorkerContext {
@@ -10,7 +12,10 @@ export interface WorkerContext {
   queue: Queue;
   redis: Redis;
   locks: TargetLocks;
+  /** The fleet-wide drill budget (BACKUP_DRILL_CONCURRENCY). */
+  drillSlots: DrillSlots;
   alerts: Alerts;
+  drillAlerts: DrillAlerts;
   logger: Logger;
   /** The key new backups are encrypted with (none: unencrypted). */
   encryptionKey: OperatorKey | undefined;

@@ -1,5 +1,12 @@
 import type { BackupConfig, Logger } from '@pgbackup/backup-core';
-import { defaultJobOptions, dumpSchedulerId, jobNames, targetOfSchedulerId } from '@pgbackup/queue';
+import {
+  defaultJobOptions,
+  drillSchedulerId,
+  dumpSchedulerId,
+  jobNames,
+  targetOfDrillSchedulerId,
+  targetOfSchedulerId,
+} from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 
 /**
@@ -24,11 +31,32 @@ export async function syncSchedules(queue: Queue, config: BackupConfig, logger: 
       'schedule in place',
     );
   }
+  // Drills only for targets with a drill server; read in the target's time zone.
+  const drilled = new Set<string>();
+  for (const target of config.targets) {
+    if (!target.drill.server) continue;
+    drilled.add(target.name);
+    await queue.upsertJobScheduler(
+      drillSchedulerId(target.name),
+      { pattern: target.drill.schedule, tz: target.timeZone },
+      {
+        name: jobNames.drill,
+        data: { target: target.name, origin: 'schedule' },
+        opts: defaultJobOptions(config),
+      },
+    );
+    logger.info({ target: target.name, drillSchedule: target.drill.schedule }, 'drill schedule in place');
+  }
   for (const scheduler of await queue.getJobSchedulers(0, -1, true)) {
     const target = targetOfSchedulerId(scheduler.key);
     if (target !== undefined && !wanted.has(target)) {
       await queue.removeJobScheduler(scheduler.key);
       logger.info({ target }, 'schedule removed: the target left the configuration');
+    }
+    const drillTarget = targetOfDrillSchedulerId(scheduler.key);
+    if (drillTarget !== undefined && !drilled.has(drillTarget)) {
+      await queue.removeJobScheduler(scheduler.key);
+      logger.info({ target: drillTarget }, 'drill schedule removed: no drill server for the target');
     }
   }
 }

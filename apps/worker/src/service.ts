@@ -22,8 +22,10 @@ import type { WorkerContext } from './context.js';
 import { directoryChecks } from './health/directory-checks.js';
 import { startHealthServer } from './health/health-server.js';
 import { createProcessor } from './jobs/processor.js';
+import { DrillSlots } from './locks/drill-slots.js';
 import { TargetLocks } from './locks/target-lock.js';
 import { Alerts } from './notify/alerts.js';
+import { DrillAlerts } from './notify/drill-alerts.js';
 import { type RetrySchedule, Webhook } from './notify/webhook.js';
 import { checkRedisSettings } from './redis-checks.js';
 import { syncSchedules } from './schedules.js';
@@ -138,6 +140,7 @@ export async function startWorkerService(
     ...(options.webhookRetry ? { schedule: options.webhookRetry } : {}),
   });
   const alerts = new Alerts(config, redis, webhook, logger);
+  const drillAlerts = new DrillAlerts(config, redis, webhook, logger);
   const context: WorkerContext = {
     config,
     queue,
@@ -148,7 +151,14 @@ export async function startWorkerService(
       config.redis.prefix,
       options.lockDurationMs ?? config.worker.lockDurationMs,
     ),
+    drillSlots: new DrillSlots(
+      redis,
+      config.redis.prefix,
+      config.drill.concurrency,
+      options.lockDurationMs ?? config.worker.lockDurationMs,
+    ),
     alerts,
+    drillAlerts,
     logger,
     encryptionKey,
     keyring,
@@ -172,7 +182,9 @@ export async function startWorkerService(
     if (!isFinalFailure(job, error)) return;
     const target = targetOfJob(job);
     const destination = (job.data as { destination?: unknown } | undefined)?.destination;
-    if (target && job.name === 'copy' && typeof destination === 'string')
+    if (target && job.name === 'drill')
+      drillAlerts.drillFailed(target, job.id, error.message, job.attemptsMade);
+    else if (target && job.name === 'copy' && typeof destination === 'string')
       void alerts
         .copyFailed(target, destination, job.id, error.message, job.attemptsMade)
         .catch(() => undefined);
@@ -186,6 +198,9 @@ export async function startWorkerService(
     void alerts
       .checkStaleness()
       .catch((error) => logger.warn({ err: (error as Error).message }, 'stale check failed'));
+    void drillAlerts
+      .checkStaleness()
+      .catch((error) => logger.warn({ err: (error as Error).message }, 'drill stale check failed'));
   }, options.staleCheckIntervalMs ?? 60_000);
   staleTimer.unref();
 

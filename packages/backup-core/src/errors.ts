@@ -69,6 +69,13 @@ export const errorCodes = {
   /** A backup too large for the destination's part limit at 5 GiB per part. */
   COPY_TOO_LARGE: { retryable: false },
   DESTINATION_UNKNOWN: { retryable: false },
+  /**
+   * The drill server is the server of a configured target: a drill would restore SQL chosen by a
+   * source's superusers next to production data. Allowed only explicitly.
+   */
+  DRILL_SERVER_REFUSED: { retryable: false },
+  /** No drill server configured for the target (BACKUP_DRILL_DATABASE_URL or the target's `drill`). */
+  DRILL_SERVER_MISSING: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type BackupErrorCode = keyof typeof errorCodes;

@@ -31,6 +31,9 @@ export {
   readEncryptionHeader,
   rewrapFile,
 } from './crypto/index.js';
+export { type DrillOptions, type DrillPhase, type DrillResult, runDrill } from './drill/drill.js';
+export { checkDrillServer, drillServerLabel } from './drill/drill-server.js';
+export { type DrillOfBackup, type DrillStatus, drillStatus } from './drill/drill-status.js';
 export {
   type DumpOptions,
   type DumpPhase,
@@ -61,6 +64,8 @@ export {
   type Copy,
   compressionKinds,
   copySchema,
+  type Drill,
+  drillSchema,
   isVerified,
   levelRank,
   type Manifest,
@@ -125,6 +130,7 @@ export {
   listBackups,
   readManifest,
   recordCopy,
+  recordDrill,
   recordVerification,
   writeManifest,
 } from './storage/catalog.js';

@@ -40,6 +40,37 @@ export const copySchema = z.object({
 });
 export type Copy = z.infer<typeof copySchema>;
 
+/**
+ * A restore drill of the backup (drill/drill.ts): restored into a scratch database on a drill
+ * server, its row counts compared with the manifest, the scratch database dropped. A drill that
+ * could not run (the drill server down) is not recorded: it says nothing about the backup.
+ */
+export const drillSchema = z.object({
+  ok: z.boolean(),
+  startedAt: z.iso.datetime(),
+  /** When it ended. */
+  at: z.iso.datetime(),
+  /**
+   * Restore into the scratch database plus the row count check, in ms: the recovery time (RTO)
+   * this backup gives on that server.
+   */
+  restoreMs: z.number().int().nonnegative(),
+  /** The backup's age when the drill started, in ms: the data a restore then would lose (RPO). */
+  backupAgeMs: z.number().int().nonnegative(),
+  /** Size of the backup file restored. */
+  bytes: z.number().int().nonnegative(),
+  tables: z.number().int().nonnegative(),
+  rows: z.number().int().nonnegative(),
+  /** `host:port` of the drill server (never a password). */
+  server: z.string(),
+  /** pg_restore jobs used (1: the archive was streamed). Absent in drills recorded before it. */
+  jobs: z.number().int().positive().optional(),
+  /** BackupError code when ok is false. */
+  errorCode: z.string().optional(),
+  message: z.string().optional(),
+});
+export type Drill = z.infer<typeof drillSchema>;
+
 export const manifestSchema = z.object({
   formatVersion: z.literal(1),
   id: z.string(),
@@ -70,6 +101,8 @@ export const manifestSchema = z.object({
   verifications: z.array(verificationSchema),
   /** Confirmed offsite copies (absent before any). */
   copies: z.array(copySchema).optional(),
+  /** Restore drills of this backup, oldest first (absent before any). */
+  drills: z.array(drillSchema).optional(),
   /** The job that produced it, when it came from the queue. */
   jobId: z.string().optional(),
   hostname: z.string(),

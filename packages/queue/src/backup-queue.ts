@@ -1,7 +1,14 @@
 import type { BackupConfig } from '@pgbackup/backup-core';
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { CopyJobData, DumpJobData, PruneJobData, RestoreJobData, VerifyJobData } from './job-data.js';
+import type {
+  CopyJobData,
+  DrillJobData,
+  DumpJobData,
+  PruneJobData,
+  RestoreJobData,
+  VerifyJobData,
+} from './job-data.js';
 import { jobNames, QUEUE_NAME } from './names.js';
 import { defaultJobOptions, restoreJobOptions } from './retry-policy.js';
 
@@ -52,6 +59,21 @@ export async function enqueuePrune(queue: Queue, data: PruneJobData, options: Jo
 /** The prune that ends a backup's chain: one per backup, so a re-run enqueues the same job. */
 export async function enqueueChainPrune(queue: Queue, target: string, backupId: string) {
   return enqueuePrune(queue, { target, origin: 'chain' }, { jobId: `prune-after-${backupId}` });
+}
+
+/**
+ * While a drill of a target waits or runs, asking for another returns that one: a "Drill now"
+ * clicked twice, or a manual drill while the scheduled one waits for a slot, drills once.
+ */
+export function drillDeduplicationId(target: string): string {
+  return `drill-${target}`;
+}
+
+export async function enqueueDrill(queue: Queue, data: DrillJobData, options: JobsOptions = {}) {
+  return queue.add(jobNames.drill, data, {
+    deduplication: { id: drillDeduplicationId(data.target) },
+    ...options,
+  });
 }
 
 export async function enqueueRestore(queue: Queue, data: RestoreJobData, options: JobsOptions = {}) {

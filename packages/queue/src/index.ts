@@ -6,9 +6,11 @@
 export {
   copyJobId,
   createBackupQueue,
+  drillDeduplicationId,
   dumpDeduplicationId,
   enqueueChainPrune,
   enqueueCopy,
+  enqueueDrill,
   enqueueDump,
   enqueuePrune,
   enqueueRestore,
@@ -18,6 +20,7 @@ export { createCommandConnection, createRedisConnection, redisAuthFailure } from
 export { failureCodeOf, formatFailureReason } from './failure-reason.js';
 export {
   type CopyJobData,
+  type DrillJobData,
   type DumpJobData,
   InvalidJobDataError,
   isJobName,
@@ -30,6 +33,7 @@ export {
 } from './job-data.js';
 export {
   type CopyJobResult,
+  type DrillJobResult,
   type DumpJobResult,
   type JobResult,
   JobResultInvalidError,
@@ -41,12 +45,14 @@ export {
 } from './job-results.js';
 export { backupIdForJob, targetOfJob } from './job-target.js';
 export {
+  drillSchedulerId,
   dumpSchedulerId,
   type JobName,
   type JobState,
   jobNames,
   jobStates,
   QUEUE_NAME,
+  targetOfDrillSchedulerId,
   targetOfSchedulerId,
 } from './names.js';
 export {

@@ -76,12 +76,19 @@ export const restoreJobData = z.strictObject({
   origin,
 });
 
+/** A restore drill of the target's newest verified backup on its drill server (drill/drill.ts). */
+export const drillJobData = z.strictObject({
+  target: targetName,
+  origin,
+});
+
 export const jobDataSchemas = {
   [jobNames.dump]: dumpJobData,
   [jobNames.verify]: verifyJobData,
   [jobNames.copy]: copyJobData,
   [jobNames.prune]: pruneJobData,
   [jobNames.restore]: restoreJobData,
+  [jobNames.drill]: drillJobData,
 } as const;
 
 export type DumpJobData = z.input<typeof dumpJobData>;
@@ -89,6 +96,7 @@ export type VerifyJobData = z.input<typeof verifyJobData>;
 export type CopyJobData = z.input<typeof copyJobData>;
 export type PruneJobData = z.input<typeof pruneJobData>;
 export type RestoreJobData = z.input<typeof restoreJobData>;
+export type DrillJobData = z.input<typeof drillJobData>;
 
 export type ParsedJobData<N extends JobName> = z.output<(typeof jobDataSchemas)[N]>;
 

@@ -84,12 +84,29 @@ export const restoreJobResult = z.object({
   replacedExisting: z.boolean(),
 });
 
+export const drillJobResult = z.object({
+  backupId: z.string(),
+  target: z.string(),
+  ok: z.literal(true),
+  /** The drill server, `host:port`. */
+  server: z.string(),
+  /** Restore and row count check, in ms: the measured RTO. */
+  restoreMs: z.number(),
+  /** The backup's age when the drill started, in ms: the RPO. */
+  backupAgeMs: z.number(),
+  bytes: z.number(),
+  tables: z.number(),
+  /** True when the restore took longer than BACKUP_DRILL_MAX_RTO (alerted). */
+  rtoExceeded: z.boolean(),
+});
+
 export const jobResultSchemas = {
   [jobNames.dump]: dumpJobResult,
   [jobNames.verify]: verifyJobResult,
   [jobNames.copy]: copyJobResult,
   [jobNames.prune]: pruneJobResult,
   [jobNames.restore]: restoreJobResult,
+  [jobNames.drill]: drillJobResult,
 } as const;
 
 export type DumpJobResult = z.output<typeof dumpJobResult>;
@@ -97,6 +114,7 @@ export type VerifyJobResult = z.output<typeof verifyJobResult>;
 export type CopyJobResult = z.output<typeof copyJobResult>;
 export type PruneJobResult = z.output<typeof pruneJobResult>;
 export type RestoreJobResult = z.output<typeof restoreJobResult>;
+export type DrillJobResult = z.output<typeof drillJobResult>;
 export type JobResult<N extends JobName> = z.output<(typeof jobResultSchemas)[N]>;
 
 export class JobResultInvalidError extends Error {

@@ -7,6 +7,7 @@ export const jobNames = {
   copy: 'copy',
   prune: 'prune',
   restore: 'restore',
+  drill: 'drill',
 } as const;
 export type JobName = (typeof jobNames)[keyof typeof jobNames];
 
@@ -28,4 +29,13 @@ export function dumpSchedulerId(target: string): string {
 
 export function targetOfSchedulerId(id: string): string | undefined {
   return id.startsWith('dump:') ? id.slice('dump:'.length) : undefined;
+}
+
+/** Job scheduler id of a target's drill schedule. */
+export function drillSchedulerId(target: string): string {
+  return `drill:${target}`;
+}
+
+export function targetOfDrillSchedulerId(id: string): string | undefined {
+  return id.startsWith('drill:') ? id.slice('drill:'.length) : undefined;
 }

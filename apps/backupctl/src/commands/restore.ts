@@ -132,6 +132,7 @@ async function restoreDirect(
       protectedDatabases: targetDatabases(config.targets),
       ...(flags.confirm === undefined ? {} : { confirm: flags.confirm }),
       noOwner: flags.noOwner,
+      jobs: config.restoreJobs,
       keyring,
       ...(encryptionKey ? { encryptionKey } : {}),
       signal: interrupt.signal,

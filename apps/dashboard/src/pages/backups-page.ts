@@ -29,7 +29,7 @@ function summaryRow(status: TargetStatus, view: BackupsPageView): SafeHtml {
   const { config, lastVerified, verifiedAgeMs, health } = status;
   const { stale } = status;
   return html`<tr class="${stale ? 'stale' : ''}" data-target="${status.target}" data-health="${health}">
-  <td><a href="${view.paths.backupsOf(status.target)}">${status.target}</a>
+  <td><a href="${view.paths.backupsOf(status.target)}">${status.target}</a> <a class="muted" href="${view.paths.target(status.target)}">page</a>
     ${config ? html`<div class="muted"><code>${config.displayUrl}</code></div>` : ''}</td>
   <td>${config ? html`<code>${config.schedule}</code> <span class="muted">${config.timeZone}</span>` : html`<span class="muted">-</span>`}</td>
   <td>${lastVerified ? html`<code>${lastVerified.id}</code><div class="muted">${utcTime(lastVerified.createdAt)}</div>` : html`<span class="muted">none</span>`}</td>

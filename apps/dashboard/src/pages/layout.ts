@@ -32,6 +32,14 @@ tr.stale td.age { color: var(--red); font-weight: 600; }
 .problems { border: 1px solid var(--red); background: var(--red-bg); padding: 8px 16px; margin-top: 16px; }
 .problems h2 { color: var(--red); margin-top: 4px; }
 .empty { padding: 16px; background: #fff; border: 1px dashed var(--line); color: var(--grey); }
+.charts { display: flex; flex-wrap: wrap; gap: 16px; }
+.chart { margin: 0; padding: 8px; background: #fff; border: 1px solid var(--line); }
+.chart figcaption { font-weight: 600; font-size: 13px; margin-bottom: 4px; }
+.actions { display: flex; gap: 8px; margin: 8px 0 16px; }
+.actions form { margin: 0; }
+.actions button { font: inherit; padding: 6px 14px; border-radius: 6px; border: 1px solid #1570ef; background: #1570ef; color: #fff; cursor: pointer; }
+.actions button[disabled] { background: #f2f4f7; color: var(--grey); border-color: var(--line); cursor: not-allowed; }
+.notice { padding: 8px 12px; background: var(--green-bg); color: var(--green); border: 1px solid var(--green); }
 `;
 
 export interface LayoutOptions {

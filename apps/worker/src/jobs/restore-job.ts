@@ -27,6 +27,7 @@ export async function runRestoreJob(
     protectedDatabases: targetDatabases(ctx.config.targets),
     ...(data.confirm === undefined ? {} : { confirm: data.confirm }),
     noOwner: data.noOwner,
+    jobs: ctx.config.restoreJobs,
     keyring: ctx.keyring,
     ...(ctx.encryptionKey ? { encryptionKey: ctx.encryptionKey } : {}),
     signal: run.signal,

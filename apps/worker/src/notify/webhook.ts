@@ -2,7 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@pgbackup/backup-core';
 
 export interface Notification {
-  event: 'failure' | 'recovery' | 'stale' | 'copy_failed';
+  event:
+    | 'failure'
+    | 'recovery'
+    | 'stale'
+    | 'copy_failed'
+    | 'drill_failed'
+    | 'drill_rto_exceeded'
+    | 'drill_stale';
   /** The destination of a copy_failed event. */
   destination?: string;
   target: string;

@@ -16,7 +16,7 @@ import {
   tlsValue,
 } from './tls.js';
 import type { PgConnection } from './types.js';
-import { postgresUrlExpected, postgresUrlValue } from './url.js';
+import { connectionDefaults, postgresUrlExpected, postgresUrlValue } from './url.js';
 import { secretFileValue } from './values.js';
 
 export interface FileTarget {
@@ -36,11 +36,8 @@ const targetKeys = ['name', 'url', 'passwordFile', 'destinations', ...tlsKeys, .
 const urlExpected = `a postgres URL with a database name, for example ${postgresUrlExpected}`;
 const passwordFileExpected = 'a readable file holding the password, for example /run/secrets/app_db_password';
 
-/**
- * Filled in for parts a URL or the PG* variables leave out. 127.0.0.1 rather than libpq's Unix
- * socket: in a container the server's socket is not there.
- */
-export const connectionDefaults = { host: '127.0.0.1', port: 5432, user: 'postgres' } as const;
+// Declared in url.ts, beside the URL parser, so that the drill server's URL fills in the same parts.
+export { connectionDefaults } from './url.js';
 
 interface Place {
   label: string;

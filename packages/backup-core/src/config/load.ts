@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { dashboardConfig, optional } from './dashboard.js';
 import { envDestinationName, readEnvDestination, readFileDestinations } from './destinations.js';
@@ -74,6 +75,12 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
       ...optional('webhookUrl', pick(layers.webhookUrl)),
     },
     dashboard,
+    drill: {
+      concurrency: required(layers.drillConcurrency),
+      ...optional('maxRtoMs', pick(layers.drillMaxRto)),
+      allowTargetServer: required(layers.drillAllowTargetServer),
+    },
+    restoreJobs: pick(layers.restoreJobs) ?? Math.min(64, os.availableParallelism()),
     logLevel: required(layers.logLevel),
     ...(localDefault ? { localDefault: true as const } : {}),
   });

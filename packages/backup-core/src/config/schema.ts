@@ -69,6 +69,12 @@ export const targetConfigSchema = z.object({
   suspiciousRatio: z.number().min(0).max(1),
   /** Names of the destinations every backup is copied to. Default: every configured destination. */
   destinations: z.array(z.string()),
+  /**
+   * Restore drills: `server` (BACKUP_DRILL_DATABASE_URL or the target's `drill`; unset: no
+   * scheduled drill) and `schedule` (BACKUP_DRILL_SCHEDULE or the target's `drillSchedule`,
+   * default weekly `0 4 * * 0`, read in the target's time zone).
+   */
+  drill: z.object({ server: pgConnectionSchema.optional(), schedule: z.string() }),
 });
 
 /**
@@ -173,6 +179,21 @@ export const backupConfigSchema = z.object({
     viewerUser: z.string().optional(),
     viewerPassword: z.string().optional(),
   }),
+  /**
+   * Drills across the fleet. Defaults: concurrency 1 (BACKUP_DRILL_CONCURRENCY: drills running
+   * at once over every worker), no max RTO (BACKUP_DRILL_MAX_RTO), allowTargetServer false
+   * (BACKUP_DRILL_ALLOW_TARGET_SERVER).
+   */
+  drill: z.object({
+    concurrency: z.number().int().min(1).max(64),
+    maxRtoMs: positiveMs.optional(),
+    allowTargetServer: z.boolean(),
+  }),
+  /**
+   * pg_restore --jobs for restores and drills of backups large enough that it pays
+   * (BACKUP_RESTORE_JOBS). Default: the number of cores.
+   */
+  restoreJobs: z.number().int().min(1).max(64),
   /** Default `info`. */
   logLevel: z.enum(logLevels),
   /** Present when nothing configured a target and the local `postgres` database is the target. */

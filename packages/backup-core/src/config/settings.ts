@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { compressionKinds, verifyLevels } from '../manifest.js';
 import { cronExpected, cronValue, timeZoneExpected, timeZoneValue } from './cron.js';
+import { drillServerExpected, drillServerValue } from './drill.js';
 import { durationExpected, durationIn, maxTimerMs } from './duration.js';
 import { describeType, fail, failMany, type Issue, ok, type Parsed } from './parsed.js';
 import { defaultRetentionText, retentionExpected, retentionFromFile, retentionValue } from './retention.js';
@@ -296,6 +297,52 @@ export const settings = {
     parse: oneOf(logLevels),
     defaultText: 'info',
   }),
+  // Restore drills (drill/drill.ts): where, how often, how many at once across the fleet.
+  drill: setting({
+    env: 'BACKUP_DRILL_DATABASE_URL',
+    expected: drillServerExpected,
+    show: 'url',
+    parse: drillServerValue,
+  }),
+  drillSchedule: setting({
+    env: 'BACKUP_DRILL_SCHEDULE',
+    expected: cronExpected,
+    show: 'plain',
+    parse: cronValue,
+    // Weekly, Sunday 04:00: after the nightly dumps, when the drill server is likeliest idle.
+    defaultText: '0 4 * * 0',
+  }),
+  drillConcurrency: setting({
+    env: 'BACKUP_DRILL_CONCURRENCY',
+    expected: 'a whole number from 1 to 64, for example 1',
+    show: 'plain',
+    parse: wholeNumberIn(1, 64),
+    numbers: true,
+    defaultText: '1',
+  }),
+  drillMaxRto: setting({
+    env: 'BACKUP_DRILL_MAX_RTO',
+    expected: positive('for example 30m'),
+    show: 'plain',
+    parse: durationIn(1, maxTimerMs),
+    numbers: true,
+  }),
+  drillAllowTargetServer: setting({
+    env: 'BACKUP_DRILL_ALLOW_TARGET_SERVER',
+    expected: 'yes or no',
+    show: 'plain',
+    parse: yesNoValue,
+    fromFile: (raw) => (typeof raw === 'boolean' ? ok(raw) : fail(`is ${describeType(raw)}`)),
+    defaultText: 'no',
+  }),
+  // No defaultText: the default is the machine's core count, known only at load (load.ts).
+  restoreJobs: setting({
+    env: 'BACKUP_RESTORE_JOBS',
+    expected: 'a whole number from 1 to 64, for example 4 (default: the number of cores)',
+    show: 'plain',
+    parse: wholeNumberIn(1, 64),
+    numbers: true,
+  }),
   dashboardPort: setting({
     env: 'DASHBOARD_PORT',
     expected: 'a port from 1 to 65535, for example 3000',
@@ -380,6 +427,8 @@ export const targetSettingKeys = [
   'compression',
   'maxAge',
   'suspiciousRatio',
+  'drill',
+  'drillSchedule',
 ] as const satisfies readonly SettingKey[];
 export type TargetSettingKey = (typeof targetSettingKeys)[number];
 export type TargetSettingValues = { [K in TargetSettingKey]?: SettingValue<K> };

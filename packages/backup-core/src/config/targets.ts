@@ -118,7 +118,15 @@ function buildTarget(
     maxAgeMs,
     suspiciousRatio: required(layers.suspiciousRatio, own.suspiciousRatio),
     destinations,
+    drill: {
+      ...optionalServer(pickForTarget(layers.drill, own.drill)),
+      schedule: required(layers.drillSchedule, own.drillSchedule),
+    },
   };
+}
+
+function optionalServer(server: PgConnection | undefined): { server?: PgConnection } {
+  return server === undefined ? {} : { server };
 }
 
 /** Settings with a default always have a value; a missing one is a bug in the settings table. */

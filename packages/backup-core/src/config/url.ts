@@ -2,6 +2,12 @@ import { fail, failMany, type Issue, ok, type Parsed } from './parsed.js';
 import { type TlsField, type TlsParts, tlsExpected, tlsFields, tlsNames, tlsValue } from './tls.js';
 import type { PgConnection } from './types.js';
 
+/**
+ * Filled in for parts a URL or the PG* variables leave out. 127.0.0.1 rather than libpq's Unix
+ * socket: in a container the server's socket is not there.
+ */
+export const connectionDefaults = { host: '127.0.0.1', port: 5432, user: 'postgres' } as const;
+
 export const postgresUrlExpected = 'postgresql://user:password@host:5432/database';
 
 export const atAfterHostProblem =

@@ -15,12 +15,14 @@ import {
 import { checkRestoreDatabaseName } from '../postgres/database-name.js';
 import { createScratchDatabase, quoteIdent } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
+import { startChild } from '../process/child.js';
 import { findBackup } from '../storage/catalog.js';
 import { decodeBackup } from '../verify/decode.js';
 import { compareRowCounts } from '../verify/table-checks.js';
 import { verifyBackup } from '../verify/verify.js';
 import { describeContents, inspectDatabase } from './inspect.js';
 import { checkConfirmation, type ProtectedDatabase } from './protected.js';
+import { parallelRestorePays, seekableArchive } from './seekable-archive.js';
 
 export type RestorePhase = 'checking' | 'safety-dump' | 'restoring' | 'comparing' | 'swapping' | 'done';
 
@@ -49,6 +51,16 @@ export interface RestoreOptions {
   encryptionKey?: OperatorKey;
   /** Skip ownership and grants (when the source's roles do not exist here). Default false. */
   noOwner?: boolean;
+  /**
+   * pg_restore --jobs for a backup large enough that it pays (parallelRestorePays): the archive
+   * is then decoded to a temporary file first, since parallel restore needs to seek. Default 1:
+   * streamed, one job (BACKUP_RESTORE_JOBS gives the services' value, default the cores).
+   */
+  jobs?: number;
+  /** Table data from which --jobs pays. Default PARALLEL_RESTORE_MIN_BYTES (64 MiB). */
+  parallelMinBytes?: number;
+  /** Where the decoded archive of a parallel restore is written. Default the system's (TMPDIR). */
+  tempDir?: string;
   signal?: AbortSignal;
   logger?: Logger;
   onPhase?: (phase: RestorePhase) => void;
@@ -60,6 +72,8 @@ export interface RestoreResult {
   /** The backup taken of the replaced database before it was replaced. */
   safetyBackupId?: string;
   replacedExisting: boolean;
+  /** pg_restore jobs used: 1 when the archive was streamed. */
+  jobs: number;
 }
 
 /**
@@ -133,6 +147,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   }
 
   phase('restoring');
+  const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
   // Random hex only: nothing the caller chose ends up in a name handed to a tool.
   const stagingName = `pgbackup_restore_${randomBytes(6).toString('hex')}`;
   const staging = await createScratchDatabase(server, stagingName);
@@ -142,21 +157,53 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const into = pgRestoreInto(withDatabase(server, stagingName));
     const args = ['--exit-on-error', ...into.args];
     if (options.noOwner) args.push('--no-owner', '--no-privileges');
-    const outcome = await decodeBackup(entry, {
-      keyring,
-      consumer: {
-        name: 'pg_restore',
-        program: pgRestore.path,
-        args,
-        env: into.env,
-        failureCode: 'RESTORE_FAILED',
-        classify: (stderr) => classifyPostgresError(stderr) ?? 'RESTORE_FAILED',
-        stdout: 'ignore',
-      },
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    if (outcome.decodeError) throw outcome.decodeError;
-    if (outcome.consumerError) throw outcome.consumerError;
+    const classify = (stderr: string) => classifyPostgresError(stderr) ?? 'RESTORE_FAILED';
+    if (parallelRestorePays(entry.manifest, jobs, options.parallelMinBytes)) {
+      const archive = await seekableArchive(entry, {
+        keyring,
+        ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      try {
+        const child = startChild(
+          'pg_restore',
+          pgRestore.path,
+          [...args, '--jobs', String(jobs), archive.path],
+          {
+            env: into.env,
+            stdio: ['ignore', 'ignore', 'pipe'],
+            failureCode: 'RESTORE_FAILED',
+            classify,
+          },
+        );
+        const onAbort = () => child.terminate(500);
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          await child.finished;
+        } finally {
+          options.signal?.removeEventListener('abort', onAbort);
+        }
+        options.signal?.throwIfAborted();
+      } finally {
+        await archive.remove();
+      }
+    } else {
+      const outcome = await decodeBackup(entry, {
+        keyring,
+        consumer: {
+          name: 'pg_restore',
+          program: pgRestore.path,
+          args,
+          env: into.env,
+          failureCode: 'RESTORE_FAILED',
+          classify,
+          stdout: 'ignore',
+        },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      if (outcome.decodeError) throw outcome.decodeError;
+      if (outcome.consumerError) throw outcome.consumerError;
+    }
 
     phase('comparing');
     const differences = compareRowCounts(entry.manifest, await staging.countRows(entry.manifest.tables));
@@ -182,6 +229,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     durationMs: Date.now() - started,
     ...(safetyBackupId ? { safetyBackupId } : {}),
     replacedExisting: existing.exists,
+    jobs: parallelRestorePays(entry.manifest, jobs, options.parallelMinBytes) ? jobs : 1,
   };
 }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BackupError } from '../errors.js';
 import { parseBackupId, targetNamePattern } from '../ids.js';
-import { type Copy, type Manifest, manifestSchema, type Verification } from '../manifest.js';
+import { type Copy, type Drill, type Manifest, manifestSchema, type Verification } from '../manifest.js';
 import { fsyncDirectory, writeFileAtomic } from './durable-fs.js';
 import { MANIFEST_SUFFIX, manifestPathFor, targetDirectory } from './layout.js';
 
@@ -153,6 +153,26 @@ export async function recordVerification(
   const updated: Manifest = {
     ...entry.manifest,
     verifications: [...entry.manifest.verifications, verification],
+  };
+  await writeManifest(backupDir, updated);
+  return updated;
+}
+
+/**
+ * Appends a drill result to the manifest, and with it, when the drill proved the backup bad, the
+ * failed verification that takes it out of retention's count: one atomic write for both.
+ */
+export async function recordDrill(
+  backupDir: string,
+  id: string,
+  drill: Drill,
+  verification?: Verification,
+): Promise<Manifest> {
+  const entry = await findBackup(backupDir, id);
+  const updated: Manifest = {
+    ...entry.manifest,
+    drills: [...(entry.manifest.drills ?? []), drill],
+    ...(verification ? { verifications: [...entry.manifest.verifications, verification] } : {}),
   };
   await writeManifest(backupDir, updated);
   return updated;

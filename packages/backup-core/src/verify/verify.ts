@@ -28,6 +28,8 @@ export interface VerifyOptions {
    * template0, dropped afterwards): normally the target's own server.
    */
   scratchServer?: PgConnection;
+  /** Prefix of the scratch database's name (a random suffix follows). Default `pgbackup_verify`. */
+  scratchPrefix?: 'pgbackup_verify' | 'pgbackup_drill';
   /** Append the result to the manifest (default true). */
   record?: boolean;
   signal?: AbortSignal;
@@ -134,7 +136,7 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
     }
     scratch = await createScratchDatabase(
       options.scratchServer,
-      `pgbackup_verify_${randomBytes(5).toString('hex')}`,
+      `${options.scratchPrefix ?? 'pgbackup_verify'}_${randomBytes(5).toString('hex')}`,
     );
     const into = pgRestoreInto(withDatabase(options.scratchServer, scratch.name));
     consumer = {
@@ -250,7 +252,7 @@ async function judgeIntegrity(entry: CatalogEntry, outcome: DecodeOutcome): Prom
  * pg_restore errors that come from the scratch server rather than from the archive: its disk,
  * memory or connection slots, or an extension the backup needs but this server lacks.
  */
-function classifyScratchServerError(stderr: string): BackupErrorCode | undefined {
+export function classifyScratchServerError(stderr: string): BackupErrorCode | undefined {
   return /No space left on device|could not extend file|out of memory|too many connections|remaining connection slots|could not open extension control file|extension "[^"]*" is not available/i.test(
     stderr,
   )

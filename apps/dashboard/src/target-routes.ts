@@ -1,0 +1,152 @@
+import { type BackupConfig, listBackups, targetNamePattern } from '@pgbackup/backup-core';
+import { enqueueDrill, enqueueDump, enqueueVerify, targetOfJob } from '@pgbackup/queue';
+import type { Queue } from 'bullmq';
+import express, { type Request, type Response, type Router } from 'express';
+import type { CsrfTokens } from './actions/csrf.js';
+import { principalOf } from './auth/basic-auth.js';
+import { targetStatuses } from './catalog-status.js';
+import {
+  type FailedJobView,
+  renderTargetPage,
+  type TargetAction,
+  targetActions,
+} from './pages/target-page.js';
+import type { DashboardPaths } from './paths.js';
+import { withTimeout } from './timeout.js';
+
+export interface TargetRoutesDeps {
+  config: Pick<BackupConfig, 'targets' | 'backupDir'>;
+  queue: Queue;
+  paths: DashboardPaths;
+  csrf: CsrfTokens;
+  now: () => Date;
+  watched: () => Promise<Map<string, Date> | undefined>;
+}
+
+/** Failed jobs read per page view to find the target's: the newest, bounded. */
+const FAILED_JOBS_SCANNED = 500;
+const FAILED_JOBS_SHOWN = 20;
+
+type AsyncHandler = (req: Request, res: Response) => Promise<void>;
+
+function isAction(name: string): name is TargetAction {
+  return Object.hasOwn(targetActions, name);
+}
+
+function plain(res: Response, status: number, text: string): void {
+  res.status(status).type('text/plain').send(`${text}\n`);
+}
+
+/**
+ * A page per target (GET /targets/:name) and its three actions (POST
+ * /targets/:name/actions/backup|verify|drill). The actions sit behind the same guards as every
+ * change (viewers get 403, cross-site requests are refused by Sec-Fetch-Site) plus a form token.
+ */
+export function targetRoutes(deps: TargetRoutesDeps): Router {
+  const router = express.Router();
+
+  router.get('/targets/:name', (async (req, res) => {
+    const name = String(req.params.name);
+    if (!targetNamePattern.test(name)) {
+      plain(res, 400, 'target: expected a target name (letters, digits, _ . -)');
+      return;
+    }
+    const at = deps.now();
+    const all = await listBackups(deps.config.backupDir);
+    const status = targetStatuses(deps.config.targets, all.entries, at, await deps.watched()).find(
+      (candidate) => candidate.target === name,
+    );
+    if (!status) {
+      plain(res, 404, `no target named ${name} is configured or has backups`);
+      return;
+    }
+    const principal = principalOf(res);
+    const enqueued = typeof req.query.enqueued === 'string' ? req.query.enqueued : '';
+    const job = typeof req.query.job === 'string' ? req.query.job.slice(0, 200) : '';
+    res
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(
+        renderTargetPage({
+          paths: deps.paths,
+          principal,
+          now: at,
+          status,
+          manifests: all.entries.filter((entry) => entry.manifest.target === name).map((e) => e.manifest),
+          failedJobs: await failedJobsOf(deps.queue, name),
+          csrfToken: principal.role === 'operator' ? deps.csrf.tokenFor(principal) : undefined,
+          notice: isAction(enqueued) && job !== '' ? { action: enqueued, jobId: job } : undefined,
+        }),
+      );
+  }) satisfies AsyncHandler);
+
+  router.post(
+    '/targets/:name/actions/:action',
+    express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 5 }),
+    (async (req, res) => {
+      const name = String(req.params.name);
+      const action = String(req.params.action);
+      if (!deps.csrf.matches(principalOf(res), (req.body as Record<string, unknown> | undefined)?.csrf)) {
+        plain(res, 403, 'the form token is missing or stale: reload the target page and try again');
+        return;
+      }
+      if (!isAction(action)) {
+        plain(res, 404, `no action ${action}; expected one of ${Object.keys(targetActions).join(', ')}`);
+        return;
+      }
+      const target = deps.config.targets.find((candidate) => candidate.name === name);
+      if (!target) {
+        plain(res, 404, `no target named ${name} is configured`);
+        return;
+      }
+      let jobId: string | undefined;
+      if (action === 'backup') {
+        // Joins a dump of the target already waiting or running, as backupctl dump does.
+        jobId = (await enqueueDump(deps.queue, { target: name, origin: 'manual' })).id;
+      } else if (action === 'verify') {
+        const newest = (await listBackups(deps.config.backupDir, { target: name })).entries[0];
+        if (!newest) {
+          plain(res, 409, `target ${name} has no backup to verify yet`);
+          return;
+        }
+        const backupId = newest.manifest.id;
+        jobId = (
+          await enqueueVerify(
+            deps.queue,
+            { backupId, origin: 'manual' },
+            // The chain's verify ids are deterministic: a manual check gets one of its own.
+            { jobId: `verify-manual-${backupId}-default-${Date.now()}` },
+          )
+        ).id;
+      } else {
+        if (!target.drill.server) {
+          plain(res, 409, `target ${name} has no drill server; expected BACKUP_DRILL_DATABASE_URL`);
+          return;
+        }
+        jobId = (await enqueueDrill(deps.queue, { target: name, origin: 'manual' })).id;
+      }
+      const back = new URLSearchParams({ enqueued: action, job: jobId ?? '' });
+      // 303: the browser follows with a GET, so a reload does not post again.
+      res.redirect(303, `${deps.paths.target(name)}?${back.toString()}`);
+    }) satisfies AsyncHandler,
+  );
+  return router;
+}
+
+async function failedJobsOf(queue: Queue, target: string): Promise<FailedJobView[] | undefined> {
+  try {
+    const jobs = await withTimeout(queue.getFailed(0, FAILED_JOBS_SCANNED - 1), 3_000, 'Redis');
+    return jobs
+      .filter((job) => targetOfJob(job) === target)
+      .slice(0, FAILED_JOBS_SHOWN)
+      .map((job) => ({
+        id: String(job.id),
+        name: job.name,
+        failedReason: (job.failedReason ?? '').slice(0, 500),
+        finishedOn: job.finishedOn,
+        attemptsMade: job.attemptsMade,
+      }));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,82 @@
+import { BackupError, runDrill } from '@pgbackup/backup-core';
+import type { DrillJobResult, ParsedJobData } from '@pgbackup/queue';
+import { DelayedError } from 'bullmq';
+import type { WorkerContext } from '../context.js';
+import type { JobRun } from './job-run.js';
+
+/**
+ * A restore drill of the target's newest verified backup (runDrill), holding one of the fleet's
+ * drill slots. No target lock: a drill only reads the backup, and a drill of a large database
+ * holding the lock for an hour would hold back that target's dumps. The prune cannot take the
+ * backup away meanwhile, since retention always keeps the newest verified backups.
+ */
+export async function runDrillJob(
+  ctx: WorkerContext,
+  run: JobRun,
+  data: ParsedJobData<'drill'>,
+): Promise<DrillJobResult> {
+  const target = ctx.config.targets.find((t) => t.name === data.target);
+  if (!target) {
+    throw new BackupError(
+      'TARGET_UNKNOWN',
+      `no target named ${data.target}; expected one of: ${ctx.config.targets.map((t) => t.name).join(', ')}`,
+    );
+  }
+  const server = target.drill.server;
+  if (!server) {
+    throw new BackupError(
+      'DRILL_SERVER_MISSING',
+      `target ${target.name} has no drill server; expected BACKUP_DRILL_DATABASE_URL, or drill: in its BACKUP_CONFIG entry`,
+    );
+  }
+  const slot = await ctx.drillSlots.tryAcquire();
+  if (!slot) {
+    await run.log(
+      `the drill budget (BACKUP_DRILL_CONCURRENCY=${ctx.config.drill.concurrency}) is in use: waiting ${ctx.lockRetryMs} ms`,
+    );
+    await run.job.moveToDelayed(Date.now() + ctx.lockRetryMs, run.token);
+    throw new DelayedError();
+  }
+  try {
+    const runLog = await run.openRunLog(target.name);
+    await runLog.line(`job ${run.job.id} attempt ${run.attempt}/${run.maxAttempts}: drill of ${target.name}`);
+    const result = await runDrill({
+      backupDir: ctx.config.backupDir,
+      target: target.name,
+      server,
+      targets: ctx.config.targets,
+      allowTargetServer: ctx.config.drill.allowTargetServer,
+      keyring: ctx.keyring,
+      jobs: ctx.config.restoreJobs,
+      signal: run.signal,
+      logger: run.logger,
+      onPhase: (phase) => {
+        void run.job.updateProgress({ phase: `drill:${phase}` }).catch(() => undefined);
+      },
+    });
+    const { drill } = result;
+    await run.log(
+      `drilled ${result.backupId} on ${drill.server}: restored and checked in ${drill.restoreMs} ms (RTO), backup age ${drill.backupAgeMs} ms (RPO)`,
+    );
+    run.summary(
+      `drill of ${result.backupId} succeeded: RTO ${drill.restoreMs} ms, RPO ${drill.backupAgeMs} ms, ${drill.tables} tables`,
+    );
+    await ctx.drillAlerts.drillSucceeded(target.name);
+    const maxRtoMs = ctx.config.drill.maxRtoMs;
+    const rtoExceeded = maxRtoMs !== undefined && drill.restoreMs > maxRtoMs;
+    if (rtoExceeded) ctx.drillAlerts.rtoExceeded(target.name, result.backupId, drill.restoreMs, maxRtoMs);
+    return {
+      backupId: result.backupId,
+      target: target.name,
+      ok: true,
+      server: drill.server,
+      restoreMs: drill.restoreMs,
+      backupAgeMs: drill.backupAgeMs,
+      bytes: drill.bytes,
+      tables: drill.tables,
+      rtoExceeded,
+    };
+  } finally {
+    await slot.release();
+  }
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  findPgTool,
+  type PgConnection,
+  restoreBackup,
+  runDrill,
+  runDump,
+  verifyBackup,
+} from '@pgbackup/backup-core';
+import pg from 'pg';
+import { PostgresServer } from '../../test/harness/postgres-server.js';
+import { trackDirectory } from '../../test/harness/reaper.js';
+import { plainEnv } from './baselines.js';
+import { createDataset, dropDatabase } from './dataset.js';
+import { ratio, summarize, timeWithSpread } from './stats.js';
+
+/**
+ * Restore side by side, on one generated database (dataset.ts, the same rows as `pnpm bench`):
+ * plain `pg_restore -d` of a `pg_dump -Fc` archive (one job, what a cron script's restore does)
+ * against the service's restoreBackup and its drill, streamed (one job) and with
+ * `pg_restore --jobs N` from the decoded archive (BACKUP_RESTORE_JOBS, default the cores).
+ * Each run restores into a new database, dropped afterwards; the variants are interleaved so
+ * that a busy machine slows them alike. Prints a markdown table.
+ *
+ *   pnpm --filter @pgbackup/bench run bench:restore -- [--size-mb 800] [--runs 3] [--jobs N]
+ */
+
+function flag(name: string, fallback: number): number {
+  const index = process.argv.indexOf(name);
+  if (index === -1) return fallback;
+  const value = Number(process.argv[index + 1]);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} expects a positive number`);
+  return value;
+}
+
+function log(message: string): void {
+  console.error(`[bench:restore ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+function connectionOf(url: string): PgConnection {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port),
+    user: decodeURIComponent(parsed.username || 'postgres'),
+    database: decodeURIComponent(parsed.pathname.slice(1)),
+  };
+}
+
+async function admin(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function timed(run: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await run();
+  return performance.now() - started;
+}
+
+async function main(): Promise<void> {
+  const sizeMb = flag('--size-mb', 800);
+  const runs = Math.round(flag('--runs', 3));
+  const jobs = Math.round(flag('--jobs', os.availableParallelism()));
+  const postgres = await PostgresServer.start();
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'pgbackup-bench-restore-'));
+  trackDirectory(workDir);
+  try {
+    const adminUrl = postgres.url();
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
+      .rows[0]!.v;
+    await client.end();
+    const major = Number.parseInt(version, 10);
+    const [pgDump, pgRestore] = await Promise.all([
+      findPgTool('pg_dump', major),
+      findPgTool('pg_restore', major),
+    ]);
+    log(`generating ${sizeMb} MB`);
+    const dataset = await createDataset({
+      adminUrl,
+      urlOf: (database) => postgres.url(database),
+      database: 'bench_restore',
+      sizeMb,
+      seed: 0.42,
+      parallel: os.availableParallelism(),
+      log,
+    });
+    const source = connectionOf(postgres.url(dataset.database));
+    const plainFile = path.join(workDir, 'plain.dump');
+    execFileSync(pgDump.path, ['-Fc', '-f', plainFile, '-d', postgres.url(dataset.database)], {
+      env: plainEnv(),
+    });
+    const backupDir = path.join(workDir, 'backups');
+    const logDir = path.join(workDir, 'logs');
+    mkdirSync(backupDir);
+    const { manifest } = await runDump({
+      target: { name: 'bench', connection: source, compression: 'zstd', suspiciousRatio: 0 },
+      backupDir,
+      logDir,
+    });
+    // The drill takes the newest verified backup.
+    await verifyBackup({ backupDir, id: manifest.id, level: 'checksum' });
+    log(`backup ${manifest.id}: ${(manifest.sizeBytes / 1024 / 1024).toFixed(0)} MB (zstd)`);
+
+    const server = connectionOf(adminUrl);
+    const times: Record<string, number[]> = {};
+    const record = (label: string, ms: number) => {
+      times[label] ??= [];
+      times[label].push(ms);
+      log(`${label}: ${(ms / 1000).toFixed(1)} s`);
+    };
+    let serial = 0;
+    for (let run = 1; run <= runs; run++) {
+      const database = () => `bench_restored_${serial++}`;
+      const plainInto = database();
+      await admin(adminUrl, `CREATE DATABASE ${plainInto} TEMPLATE template0`);
+      record(
+        'plain `pg_restore -d` (pg_dump -Fc archive, 1 job)',
+        await timed(async () =>
+          execFileSync(pgRestore.path, ['-d', postgres.url(plainInto), plainFile], { env: plainEnv() }),
+        ),
+      );
+      await dropDatabase(adminUrl, plainInto);
+      for (const n of [1, jobs]) {
+        const into = database();
+        record(
+          `service restore (restoreBackup, ${n === 1 ? 'streamed, 1 job' : `--jobs ${n}`})`,
+          await timed(() =>
+            restoreBackup({ backupDir, logDir, id: manifest.id, to: { ...server, database: into }, jobs: n }),
+          ),
+        );
+        await dropDatabase(adminUrl, into);
+        const drill = await runDrill({ backupDir, target: 'bench', server, jobs: n });
+        record(`drill (runDrill, ${n === 1 ? 'streamed, 1 job' : `--jobs ${n}`})`, drill.drill.restoreMs);
+      }
+    }
+    const reference = summarize(times['plain `pg_restore -d` (pg_dump -Fc archive, 1 job)']!)!.median;
+    console.log(
+      `Restore of ${(dataset.sizeBytes / 1024 / 1024).toFixed(0)} MB (backup ${(manifest.sizeBytes / 1024 / 1024).toFixed(0)} MB zstd), ${runs} run(s), ${os.availableParallelism()} cores, median (min-max):\n`,
+    );
+    console.log('| restore | wall | vs plain |\n|---|---|---|');
+    for (const [label, values] of Object.entries(times)) {
+      const summary = summarize(values);
+      console.log(`| ${label} | ${timeWithSpread(summary)} | ${ratio(summary?.median, reference)} |`);
+    }
+  } finally {
+    await postgres.destroy().catch(() => undefined);
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

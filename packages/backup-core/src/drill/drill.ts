@@ -1,0 +1,175 @@
+import type { OperatorKey } from '../crypto/index.js';
+import { BackupError, isBackupError, provesBackupDefect } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { type Drill, isVerified, type Manifest, type Verification } from '../manifest.js';
+import type { PgConnection } from '../postgres/connection.js';
+import { parallelRestorePays } from '../restore/seekable-archive.js';
+import { type CatalogEntry, findBackup, listBackups, recordDrill } from '../storage/catalog.js';
+import { verifyBackup } from '../verify/verify.js';
+import { checkDrillServer, drillServerLabel } from './drill-server.js';
+import { parallelScratchRestore } from './parallel-restore.js';
+
+export type DrillPhase = 'restoring' | 'recording';
+
+export interface DrillOptions {
+  backupDir: string;
+  /** The target whose newest verified backup is drilled. */
+  target: string;
+  /**
+   * The drill server. `database` is the one connected to for CREATE and DROP DATABASE (its
+   * maintenance database, usually `postgres`); the scratch database is created beside it.
+   */
+  server: PgConnection;
+  /** Configured targets: a drill server that is one of their servers is refused. Default none. */
+  targets?: readonly { name: string; connection: PgConnection }[];
+  /** Drill on a configured target's own server all the same. Default false. */
+  allowTargetServer?: boolean;
+  /** Drill this backup (of `target`) instead of the newest verified one. */
+  id?: string;
+  keyring?: readonly OperatorKey[];
+  /**
+   * pg_restore --jobs when the backup is large enough that it pays (parallelRestorePays), as a
+   * real restore would run (BACKUP_RESTORE_JOBS). Default 1: streamed.
+   */
+  jobs?: number;
+  /** Table data from which --jobs pays. Default 64 MiB. */
+  parallelMinBytes?: number;
+  /** Where a parallel drill decodes the archive. Default the system's (TMPDIR). */
+  tempDir?: string;
+  signal?: AbortSignal;
+  logger?: Logger;
+  onPhase?: (phase: DrillPhase) => void;
+}
+
+export interface DrillResult {
+  backupId: string;
+  manifest: Manifest;
+  drill: Drill;
+}
+
+/**
+ * A restore drill: the target's newest verified backup is restored into a scratch database on the
+ * drill server (created from template0, `pg_restore --exit-on-error`), every table's row count is
+ * compared with the counts taken at dump time, and the scratch database is dropped, also on
+ * failure. The result (outcome, restore time = RTO, backup age = RPO, bytes, tables) is appended
+ * to the manifest in one atomic write.
+ *
+ * A drill that proves the backup bad is recorded as a failed drill together with a failed
+ * `restore` verification (so the backup no longer counts as verified, for retention and health
+ * alike), then throws with the defect's code. A drill that could not run (the drill server down,
+ * refused, full) records nothing and throws with the cause's own code: the backup stays verified.
+ */
+export async function runDrill(options: DrillOptions): Promise<DrillResult> {
+  checkDrillServer(options.server, options.targets ?? [], options.allowTargetServer ?? false);
+  const entry = await backupToDrill(options);
+  const { manifest } = entry;
+  const logger = (options.logger ?? silentLogger).child({
+    target: options.target,
+    backupId: manifest.id,
+    drillServer: drillServerLabel(options.server),
+  });
+  const started = new Date();
+  options.onPhase?.('restoring');
+  let failure: unknown;
+  const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
+  const parallel = parallelRestorePays(manifest, jobs, options.parallelMinBytes);
+  try {
+    if (parallel) {
+      await parallelScratchRestore(entry, {
+        backupDir: options.backupDir,
+        server: options.server,
+        jobs,
+        keyring: options.keyring ?? [],
+        ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } else
+      await verifyBackup({
+        backupDir: options.backupDir,
+        id: manifest.id,
+        level: 'restore',
+        keyring: options.keyring ?? [],
+        scratchServer: options.server,
+        scratchPrefix: 'pgbackup_drill',
+        // Recorded below as a drill, with the verification it implies.
+        record: false,
+        logger,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+  } catch (error) {
+    failure = error;
+  }
+  const ended = new Date();
+  // An aborted drill (timeout, shutdown) says nothing about the backup, whatever pg_restore said.
+  if (options.signal?.aborted) throw failure ?? options.signal.reason;
+  if (failure !== undefined && !provesBackupDefect(failure)) throw couldNotRun(manifest.id, failure);
+
+  const errorFields =
+    failure === undefined
+      ? {}
+      : {
+          errorCode: (failure as BackupError).code,
+          message: (failure as Error).message.slice(0, 2000),
+        };
+  const drill: Drill = {
+    ok: failure === undefined,
+    startedAt: started.toISOString(),
+    at: ended.toISOString(),
+    restoreMs: ended.getTime() - started.getTime(),
+    backupAgeMs: Math.max(0, started.getTime() - Date.parse(manifest.createdAt)),
+    bytes: manifest.sizeBytes,
+    tables: manifest.tableCount,
+    rows: manifest.tables.reduce((sum, table) => sum + table.rows, 0),
+    server: drillServerLabel(options.server),
+    jobs: parallel ? jobs : 1,
+    ...errorFields,
+  };
+  const verification: Verification | undefined =
+    failure === undefined
+      ? undefined
+      : { level: 'restore', ok: false, at: drill.at, durationMs: drill.restoreMs, ...errorFields };
+  options.onPhase?.('recording');
+  const updated = await recordDrill(options.backupDir, manifest.id, drill, verification);
+  if (failure !== undefined) {
+    logger.error({ errorCode: drill.errorCode }, 'drill failed: the backup does not restore');
+    throw failure;
+  }
+  logger.info({ restoreMs: drill.restoreMs, backupAgeMs: drill.backupAgeMs }, 'drill succeeded');
+  return { backupId: manifest.id, manifest: updated, drill };
+}
+
+/** The given backup (checked to be the target's), or the target's newest verified one. */
+async function backupToDrill(options: DrillOptions): Promise<CatalogEntry> {
+  if (options.id !== undefined) {
+    const entry = await findBackup(options.backupDir, options.id);
+    if (entry.manifest.target !== options.target) {
+      throw new BackupError(
+        'BACKUP_NOT_FOUND',
+        `backup ${options.id} belongs to target ${entry.manifest.target}, not ${options.target}`,
+      );
+    }
+    return entry;
+  }
+  const listing = await listBackups(options.backupDir, { target: options.target });
+  const newest = listing.entries.find((entry) => isVerified(entry.manifest));
+  if (!newest) {
+    throw new BackupError(
+      'BACKUP_NOT_FOUND',
+      `target ${options.target} has no verified backup to drill (${listing.entries.length} backup(s) in all): ` +
+        `expected one; \`backupctl backups --target ${options.target}\` lists them`,
+    );
+  }
+  return newest;
+}
+
+/** Not the backup's fault: the cause's own code (retried when retrying can help), the state unchanged. */
+function couldNotRun(id: string, failure: unknown): unknown {
+  const cause =
+    isBackupError(failure, 'VERIFY_INCONCLUSIVE') && isBackupError(failure.cause) ? failure.cause : failure;
+  if (!(cause instanceof BackupError)) return failure;
+  return new BackupError(
+    cause.code,
+    `the drill of backup ${id} could not run: ${cause.message} (a failure of the drill server or of this host, not of the backup: its state is unchanged)`,
+    { cause: failure, ...(cause.details ? { details: cause.details } : {}) },
+  );
+}

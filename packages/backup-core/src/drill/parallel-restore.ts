@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import type { OperatorKey } from '../crypto/index.js';
+import { BackupError } from '../errors.js';
+import {
+  classifyPostgresError,
+  type PgConnection,
+  pgRestoreInto,
+  withDatabase,
+} from '../postgres/connection.js';
+import { createScratchDatabase } from '../postgres/scratch.js';
+import { findPgTool } from '../postgres/tools.js';
+import { startChild } from '../process/child.js';
+import { seekableArchive } from '../restore/seekable-archive.js';
+import type { CatalogEntry } from '../storage/catalog.js';
+import { compareRowCounts } from '../verify/table-checks.js';
+import { classifyScratchServerError, verifyBackup } from '../verify/verify.js';
+
+/**
+ * The drill's restore with `pg_restore --jobs`, as a real restore of a large backup runs it
+ * (restoreBackup): checksum first, the archive decoded to a seekable temporary file, restored in
+ * parallel into a scratch database with --exit-on-error, row counts compared, the scratch
+ * database and the temporary file removed whatever happens. Throws the codes verifyBackup's
+ * restore level would (a defect of the backup, or an environment failure).
+ */
+export async function parallelScratchRestore(
+  entry: CatalogEntry,
+  options: {
+    backupDir: string;
+    server: PgConnection;
+    jobs: number;
+    keyring: readonly OperatorKey[];
+    tempDir?: string;
+    signal?: AbortSignal;
+  },
+): Promise<void> {
+  const { manifest } = entry;
+  const signal = options.signal ? { signal: options.signal } : {};
+  await verifyBackup({
+    backupDir: options.backupDir,
+    id: manifest.id,
+    level: 'checksum',
+    keyring: options.keyring,
+    record: false,
+    ...signal,
+  });
+  const pgRestore = await findPgTool('pg_restore', Number.parseInt(manifest.pgDumpVersion, 10));
+  const archive = await seekableArchive(entry, {
+    keyring: options.keyring,
+    ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+    ...signal,
+  });
+  try {
+    const scratch = await createScratchDatabase(
+      options.server,
+      `pgbackup_drill_${randomBytes(5).toString('hex')}`,
+    );
+    try {
+      const into = pgRestoreInto(withDatabase(options.server, scratch.name));
+      const child = startChild(
+        'pg_restore (into a scratch database)',
+        pgRestore.path,
+        [
+          '--exit-on-error',
+          '--no-owner',
+          '--no-privileges',
+          '--jobs',
+          String(options.jobs),
+          ...into.args,
+          archive.path,
+        ],
+        {
+          env: into.env,
+          stdio: ['ignore', 'ignore', 'pipe'],
+          failureCode: 'RESTORE_FAILED',
+          classify: (stderr) =>
+            classifyPostgresError(stderr) ?? classifyScratchServerError(stderr) ?? 'RESTORE_FAILED',
+        },
+      );
+      const onAbort = () => child.terminate(500);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await child.finished;
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
+      }
+      options.signal?.throwIfAborted();
+      const differences = compareRowCounts(manifest, await scratch.countRows(manifest.tables));
+      if (differences.length > 0) {
+        throw new BackupError(
+          'ROW_COUNT_MISMATCH',
+          `after restore, ${differences.length} table(s) differ from the counts taken at dump time: ${differences.slice(0, 5).join('; ')}`,
+        );
+      }
+    } finally {
+      await scratch.drop();
+    }
+  } finally {
+    await archive.remove();
+  }
+}
