@@ -1,9 +1,11 @@
+import { type DumpPhaseName, dumpPhases } from '@pgbackup/backup-core';
 import type { Dataset } from './dataset.js';
 import type { Load, Machine } from './machine.js';
 import { diagnosticRows, FLUSH_MB, rows, type SizeResult } from './measure-size.js';
 import type { BenchOptions } from './options.js';
 import type { ProfileSummary } from './profile.js';
 import type { Measurement } from './sample.js';
+import { type SmallResult, smallRows } from './small-db.js';
 import { megabytes, ratio, seconds, summarize, timeWithSpread } from './stats.js';
 import type { TargetCheck } from './targets.js';
 
@@ -24,6 +26,7 @@ export interface BenchReport {
   /** CPU used by other processes during the run, in cores (of the machine's). */
   otherCores: number;
   sizes: SizeResult[];
+  small: SmallResult | undefined;
   catalog: Measurement[];
   profiles: ProfileRun[];
   targets: TargetCheck[];
@@ -79,6 +82,68 @@ function resultsTable(result: SizeResult): string {
     lines.push(
       `| ${row.label} | ${code(row.command)} | ${timeWithSpread(summarize(values(measurement, (s) => s.wallMs)))} | ${ratio(median, plain)} | ${ratio(median, piped)} | ${equivalent} | ${size === undefined ? '' : megabytes(size)} | ${rss.length > 0 ? megabytes(Math.max(...rss)) : ''} | ${client === undefined ? '' : `${seconds(client)} / ${seconds(server ?? 0)}`} |`,
     );
+  }
+  return lines.join('\n');
+}
+
+const phaseLabels: Record<DumpPhaseName, string> = {
+  lookup: 'catalog checked for a finished backup of the same job',
+  snapshot: 'snapshot connection: connect, repeatable-read transaction, export, size estimate',
+  probes: 'pg_dump found and its version probed (cached after the first job)',
+  directories: 'backup directories created or checked',
+  stream: 'streaming: pg_dump | zstd | Node (SHA-256, write) until every stage exited',
+  counts: 'exact row counts in the snapshot (beside the stream, not added)',
+  countsWait: 'waiting for the row counts after the stream',
+  fsync: 'final fsync of the backup file',
+  catalog: 'previous verified backup looked up (the size check)',
+  publish: 'rename and directory fsync',
+  manifest: 'manifest written (file fsync, rename, directory fsync)',
+  close: 'snapshot transaction ended, connection closed',
+};
+
+/**
+ * The dump job taken apart: runDump's phases (from its run log), the worker around it and the
+ * queue, against the pipeline's median. Medians per phase, so the parts need not add up exactly.
+ */
+function fixedCostTable(job: Measurement | undefined, pipeline: Measurement | undefined): string {
+  if (!job) return '';
+  const median = (pick: (s: Measurement['samples'][number]) => number | undefined) => medianOf(job, pick);
+  const total = wall(job) ?? 0;
+  const piped = wall(pipeline);
+  const pipedFlush = medianOf(pipeline, (s) => s.flushMs);
+  const queue = median((s) => s.queueMs);
+  const processing = median((s) => s.processingMs);
+  const inside = median((s) => s.jobMs);
+  const lines = ['| part of the dump job | median | share of the job |', '|---|---|---|'];
+  const row = (label: string, ms: number | undefined) => {
+    if (ms === undefined) return;
+    lines.push(
+      `| ${label.replaceAll('|', '\\|')} | ${seconds(ms)} | ${total > 0 ? `${((ms / total) * 100).toFixed(1)}%` : ''} |`,
+    );
+  };
+  row('waiting in the queue (enqueue to a worker taking it)', queue);
+  if (processing !== undefined && inside !== undefined) {
+    row(
+      'the worker around runDump: target lock, run log, sweep, job log, progress, enqueueing the verify job',
+      processing - inside,
+    );
+  }
+  for (const phase of dumpPhases)
+    row(
+      `runDump: ${phaseLabels[phase]}`,
+      median((s) => s.timings?.[phase]),
+    );
+  if (queue !== undefined && processing !== undefined) {
+    row('completion event reaching the bench', Math.max(0, total - queue - processing));
+  }
+  row('**the dump job, enqueue to completion**', total);
+  if (piped !== undefined) {
+    row('the pipeline it is compared with, same rounds', piped);
+    row('**the job beyond the pipeline**', total - piped);
+    const stream = median((s) => s.timings?.stream);
+    if (stream !== undefined)
+      row('of which in the streaming phase (stream minus the pipeline)', stream - piped);
+    if (pipedFlush !== undefined) row('the `sync` after the pipeline (what it left unwritten)', pipedFlush);
   }
   return lines.join('\n');
 }
@@ -248,6 +313,34 @@ function loadText(report: BenchReport): string {
   return `${text} **Other work was running on the machine** (busiest at the start: ${before.busiest.join('; ') || 'n/a'}): absolute times are inflated and noisier; ratios between rows of the same rounds are less affected.`;
 }
 
+function smallSection(small: SmallResult, runs: number): string {
+  const m = small.measurements;
+  const piped = m.get(smallRows.piped.key);
+  const job = m.get(smallRows.job.key);
+  const lines = [
+    '| measurement | command | wall: median (min-max) | vs the pipeline | `sync` after it | CPU client / server |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const measurement of [piped, job]) {
+    if (!measurement) continue;
+    const client = medianOf(measurement, (s) => s.clientCpuMs);
+    const server = medianOf(measurement, (s) => s.serverCpuMs);
+    lines.push(
+      `| ${measurement.label} | ${code(measurement.command)} | ${timeWithSpread(summarize(values(measurement, (s) => s.wallMs)))} | ${ratio(wall(measurement), wall(piped))} | ${seconds(medianOf(measurement, (s) => s.flushMs) ?? 0)} | ${client === undefined ? '' : `${seconds(client)} / ${seconds(server ?? 0)}`} |`,
+    );
+  }
+  return [
+    '## A small database: the fixed cost per job',
+    '',
+    `The load test's database (300 customers, 1,000 orders; a stored backup of ${megabytes(small.sizeBytes)}), dumped ${runs} round(s) of ${small.pairs} pairs, each pair the pipeline then the dump job. The worker's first job (version probes, first use of its connections) is kept apart: ${seconds(small.firstJob.wallMs)}.`,
+    '',
+    lines.join('\n'),
+    '',
+    fixedCostTable(job, piped),
+    '',
+  ].join('\n');
+}
+
 /** The answer to "what does the queue cost me", in one paragraph. */
 function headline(result: SizeResult): string {
   const m = result.measurements;
@@ -261,18 +354,23 @@ function headline(result: SizeResult): string {
 }
 
 export function renderReport(report: BenchReport): string {
-  const full = report.sizes[report.sizes.length - 1]!;
+  // The headline and the profiles are the mixed dataset's at full size; every dataset at its full
+  // size gets its own "where the time goes".
+  const full = report.sizes.filter((result) => result.kind === 'mixed').at(-1) ?? report.sizes.at(-1);
+  const fullSizes = report.sizes.filter(
+    (result) => !report.sizes.some((other) => other.kind === result.kind && other.sizeMb > result.sizeMb),
+  );
   const { machine } = report;
   const sections = [
     '# Benchmarks',
     '',
     `Generated by \`${report.command}\` on ${report.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC (${Math.round((report.finishedAt.getTime() - report.startedAt.getTime()) / 60_000)} minutes in all). Re-run it rather than editing this file; how it works and how to run it are at the end.`,
     '',
-    headline(full),
+    full ? headline(full) : '',
     '',
     '## Targets',
     '',
-    `Judged on the medians of ${report.options.runs} run(s) at ${full.sizeMb} MB. These are a benchmark's figures, not a timed test.`,
+    `Judged on the medians of ${report.options.runs} run(s) at ${full?.sizeMb ?? report.options.sizeMb} MB (the small database: ${report.small ? report.small.pairs * report.options.runs : 0} pairs, ${report.small?.pairs ?? 0} per round). These are a benchmark's figures, not a timed test.`,
     '',
     targetsTable(report.targets),
     '',
@@ -285,9 +383,9 @@ export function renderReport(report: BenchReport): string {
   ];
   for (const result of [...report.sizes].reverse()) {
     sections.push(
-      `## Dumps and verifications at ${result.sizeMb} MB`,
+      `## Dumps and verifications at ${result.sizeMb} MB, ${result.kind} rows`,
       '',
-      `Dataset: ${datasetLine(result.dataset)}. ${report.options.runs} run(s) of each row, side by side.`,
+      `Dataset: ${datasetLine(result.dataset)}. ${report.options.runs} run(s) of each row, side by side.${result.kind === 'narrow' ? ' Plain `pg_dump -Fc` and the restores are measured on the mixed dataset only.' : ''}`,
       '',
       resultsTable(result),
       '',
@@ -307,21 +405,28 @@ export function renderReport(report: BenchReport): string {
       );
     }
   }
-  sections.push(
-    '## Where the time goes',
-    '',
-    `CPU time per process group at ${full.sizeMb} MB (medians; from /proc: the worker's own time plus its reaped children, pg_dump and zstd; the server is the postmaster's tree). On 2 cores, "cores busy" near 2 means the processes compete for CPU, and any extra pass over the bytes lengthens the wall time.`,
-    '',
-    cpuTable(full),
-    '',
-    passesText(full),
-    '',
-    "Where the worker rows' wall time went (medians, from the timestamps BullMQ keeps):",
-    '',
-    phasesText(full),
-    '',
-  );
-  if (report.profiles.length > 0) {
+  if (report.small) sections.push(smallSection(report.small, report.options.runs));
+  for (const result of fullSizes) {
+    sections.push(
+      `## Where the time goes at ${result.sizeMb} MB, ${result.kind} rows`,
+      '',
+      `CPU time per process group (medians; from /proc: the worker's own time plus its reaped children, pg_dump and zstd; the server is the postmaster's tree). On 2 cores, "cores busy" near 2 means the processes compete for CPU, and any extra pass over the bytes lengthens the wall time.`,
+      '',
+      cpuTable(result),
+      '',
+      passesText(result),
+      '',
+      "The dump job's time beyond the pipeline, part by part (medians over the rounds; runDump's phases come from the `timings (ms):` line it writes to the job's run log):",
+      '',
+      fixedCostTable(result.measurements.get(rows.job.key), result.measurements.get(rows.piped.key)),
+      '',
+      "Where the worker rows' wall time went (medians, from the timestamps BullMQ keeps):",
+      '',
+      phasesText(result),
+      '',
+    );
+  }
+  if (report.profiles.length > 0 && full) {
     sections.push(
       `### The worker under \`node --cpu-prof\` (one extra dump job each at ${full.sizeMb} MB, not part of the timings above)`,
       '',

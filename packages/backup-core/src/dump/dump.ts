@@ -19,6 +19,7 @@ import { ensurePrivateDirectory, fsyncDirectory, writeError } from '../storage/d
 import { backupFileName, partialPathFor, targetDirectory } from '../storage/layout.js';
 import { ByteTap } from './byte-tap.js';
 import { compressorFor } from './compression.js';
+import { type DumpTimings, PhaseClock } from './dump-timings.js';
 import { bytesWrittenBy } from './process-io.js';
 import { judgeSize } from './suspicion.js';
 
@@ -72,6 +73,8 @@ export interface DumpResult {
   manifestPath: string;
   /** True when the backup already existed (a re-run of a finished job). */
   reused: boolean;
+  /** Where the wall time went, phase by phase (also written to the run log). */
+  timings: DumpTimings;
 }
 
 const PROGRESS_INTERVAL_MS = 1_000;
@@ -97,7 +100,9 @@ export async function runDump(options: DumpOptions): Promise<DumpResult> {
   const runLog =
     options.runLog ?? (await RunLog.open(options.logDir, options.target.name, 'dump', startedAt));
   try {
-    const result = await dumpInto(options, runLog, startedAt);
+    const clock = new PhaseClock();
+    const result = await dumpInto(options, runLog, startedAt, clock);
+    await runLog.line(clock.format());
     const summary = result.reused
       ? `backup ${result.manifest.id} already complete (re-run of the same job): nothing dumped`
       : `backup ${result.manifest.id} written: ${result.filePath} (${result.manifest.sizeBytes} bytes, sha256 ${result.manifest.sha256}, ${result.manifest.durationMs} ms)`;
@@ -114,13 +119,18 @@ export async function runDump(options: DumpOptions): Promise<DumpResult> {
   }
 }
 
-async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): Promise<DumpResult> {
+async function dumpInto(
+  options: DumpOptions,
+  runLog: RunLog,
+  startedAt: Date,
+  clock: PhaseClock,
+): Promise<DumpResult> {
   const { target, backupDir } = options;
   const logger = (options.logger ?? silentLogger).child({ target: target.name });
   throwIfAborted(options.signal);
 
   const id = options.backupId ?? newBackupId(target.name, startedAt);
-  const existing = await findBackup(backupDir, id).catch(() => undefined);
+  const existing = await clock.time('lookup', () => findBackup(backupDir, id).catch(() => undefined));
   if (existing) {
     logger.info({ backupId: id }, 'backup already complete, not dumping again');
     return {
@@ -128,6 +138,7 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
       filePath: existing.filePath,
       manifestPath: existing.manifestPath,
       reused: true,
+      timings: clock.timings,
     };
   }
 
@@ -138,18 +149,22 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
   );
 
   // The snapshot's queries wait for the same table locks as pg_dump: the stall limit covers them.
-  const snapshot = await exportSnapshot(target.connection, {
-    lockTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const snapshot = await clock.time('snapshot', () =>
+    exportSnapshot(target.connection, {
+      lockTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
+  );
   try {
-    const pgDump = await findPgTool('pg_dump', snapshot.serverMajor);
+    const pgDump = await clock.time('probes', () => findPgTool('pg_dump', snapshot.serverMajor));
     await runLog.line(
       `server PostgreSQL ${snapshot.serverVersion}, pg_dump ${pgDump.version} (${pgDump.path}), snapshot ${snapshot.snapshotId}`,
     );
     const dir = targetDirectory(backupDir, target.name);
-    await ensurePrivateDirectory(backupDir);
-    await ensurePrivateDirectory(dir);
+    await clock.time('directories', async () => {
+      await ensurePrivateDirectory(backupDir);
+      await ensurePrivateDirectory(dir);
+    });
     const fileName = backupFileName(id, target.compression, options.encryptionKey !== undefined);
     const finalPath = path.join(dir, fileName);
     const partialPath = partialPathFor(finalPath);
@@ -161,6 +176,7 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
       partialPath,
       emit,
       logger,
+      clock,
     });
 
     emit({
@@ -174,9 +190,11 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
       if (streamed.storedBytes === 0) {
         throw new BackupError('DUMP_EMPTY', 'pg_dump exited 0 but produced no output: no backup was written');
       }
-      const tables = await streamed.tables;
-      const previous = (await listBackups(backupDir, { target: target.name })).entries.find((entry) =>
-        isVerified(entry.manifest),
+      const tables = await clock.time('countsWait', () => streamed.tables);
+      const previous = await clock.time('catalog', async () =>
+        (await listBackups(backupDir, { target: target.name })).entries.find((entry) =>
+          isVerified(entry.manifest),
+        ),
       );
       const verdict = judgeSize({
         sizeBytes: streamed.storedBytes,
@@ -185,8 +203,10 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
         compression: target.compression,
         ratio: target.suspiciousRatio,
       });
-      await fs.rename(partialPath, finalPath);
-      await fsyncDirectory(dir);
+      await clock.time('publish', async () => {
+        await fs.rename(partialPath, finalPath);
+        await fsyncDirectory(dir);
+      });
       const completedAt = new Date();
       const manifest: Manifest = {
         formatVersion: 1,
@@ -214,7 +234,7 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
         ...(options.jobId ? { jobId: options.jobId } : {}),
         hostname: os.hostname(),
       };
-      const entry = await writeManifest(backupDir, manifest);
+      const entry = await clock.time('manifest', () => writeManifest(backupDir, manifest));
       emit({
         phase: 'done',
         archiveBytes: streamed.archiveBytes,
@@ -231,12 +251,18 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
           },
         );
       }
-      return { manifest, filePath: entry.filePath, manifestPath: entry.manifestPath, reused: false };
+      return {
+        manifest,
+        filePath: entry.filePath,
+        manifestPath: entry.manifestPath,
+        reused: false,
+        timings: clock.timings,
+      };
     } finally {
       await fs.rm(partialPath, { force: true });
     }
   } finally {
-    await snapshot.close();
+    await clock.time('close', () => snapshot.close());
   }
 }
 
@@ -247,6 +273,7 @@ interface StreamInput {
   partialPath: string;
   emit: (progress: DumpProgress) => void;
   logger: Logger;
+  clock: PhaseClock;
 }
 
 interface StreamOutput {
@@ -259,7 +286,8 @@ interface StreamOutput {
 
 /** Runs the processes and streams; on any failure nothing is left but the thrown error. */
 async function streamDump(input: StreamInput): Promise<StreamOutput> {
-  const { options, snapshot, partialPath, emit } = input;
+  const { options, snapshot, partialPath, emit, clock } = input;
+  const streamStarted = performance.now();
   const env = libpqEnvironment(options.target.connection);
   const stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const children: RunningChild[] = [];
@@ -292,7 +320,7 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
       pgDump.process.stdout!.destroy();
       source = child.process.stdout!;
     }
-    const tables = snapshot.tables();
+    const tables = clock.time('counts', () => snapshot.tables());
     tables.catch(() => undefined);
 
     const tap = new ByteTap();
@@ -353,14 +381,17 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
       throw writeError(streamError, partialPath);
     }
     await rootCause(pgDump, children[1]);
+    clock.add('stream', performance.now() - streamStarted);
 
     // The data must be on disk before the rename makes it a backup.
-    const handle = await fs.open(partialPath, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await clock.time('fsync', async () => {
+      const handle = await fs.open(partialPath, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    });
     const finalWritten = await bytesWrittenBy(pgDump.process.pid);
     return {
       storedBytes: tap.bytes,
