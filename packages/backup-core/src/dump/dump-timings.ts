@@ -10,7 +10,7 @@ export const dumpPhases = [
   'snapshot',
   /** Finding the pg_dump to use and its version (cached in the process after its first job). */
   'probes',
-  /** Backup directories created or checked. */
+  /** Backup directories created or checked (beside the snapshot, not added). */
   'directories',
   /** From starting pg_dump to the last stage exiting: the pipeline itself. */
   'stream',
@@ -20,13 +20,13 @@ export const dumpPhases = [
   'countsWait',
   /** The final fsync of the backup file (what the kernel had not written out yet). */
   'fsync',
-  /** Reading the target's manifests for the size check against the previous verified backup. */
+  /** Reading the target's manifests for the size check (beside the stream, not added). */
   'catalog',
   /** Rename of the partial file and fsync of its directory. */
   'publish',
   /** The manifest, written atomically (file fsync, rename, directory fsync). */
   'manifest',
-  /** The snapshot's transaction ended and its connection closed. */
+  /** The snapshot's transaction ended and its connection closed (beside the publishing, not added). */
   'close',
 ] as const;
 
@@ -35,7 +35,7 @@ export type DumpPhaseName = (typeof dumpPhases)[number];
 export type DumpTimings = Partial<Record<DumpPhaseName, number>>;
 
 /** Phases that overlap others: shown, never summed. */
-const overlapping = new Set<DumpPhaseName>(['counts']);
+const overlapping = new Set<DumpPhaseName>(['directories', 'counts', 'catalog', 'close']);
 
 export class PhaseClock {
   readonly timings: DumpTimings = {};
@@ -61,7 +61,7 @@ export class PhaseClock {
     const sum = dumpPhases
       .filter((phase) => !overlapping.has(phase))
       .reduce((total, phase) => total + (this.timings[phase] ?? 0), 0);
-    return `timings (ms): ${parts.join(', ')}; sum ${Math.round(sum)} (counts run beside the stream)`;
+    return `timings (ms): ${parts.join(', ')}; sum ${Math.round(sum)} (without the phases that run beside others)`;
   }
 }
 

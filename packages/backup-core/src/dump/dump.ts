@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +19,7 @@ import { backupFileName, partialPathFor, targetDirectory } from '../storage/layo
 import { ByteTap } from './byte-tap.js';
 import { compressorFor } from './compression.js';
 import { type DumpTimings, PhaseClock } from './dump-timings.js';
+import { FlushingFile } from './flushing-file.js';
 import { bytesWrittenBy } from './process-io.js';
 import { judgeSize } from './suspicion.js';
 
@@ -148,6 +148,13 @@ async function dumpInto(
     `dump of ${target.name} (database ${target.connection.database} on ${target.connection.host}:${target.connection.port}) as ${id}`,
   );
 
+  // Independent of the snapshot: done while it is being taken.
+  const dir = targetDirectory(backupDir, target.name);
+  const directories = clock.time('directories', async () => {
+    await ensurePrivateDirectory(backupDir);
+    await ensurePrivateDirectory(dir);
+  });
+  directories.catch(() => undefined);
   // The snapshot's queries wait for the same table locks as pg_dump: the stall limit covers them.
   const snapshot = await clock.time('snapshot', () =>
     exportSnapshot(target.connection, {
@@ -155,20 +162,25 @@ async function dumpInto(
       ...(options.signal ? { signal: options.signal } : {}),
     }),
   );
+  let closing: Promise<void> | undefined;
   try {
     const pgDump = await clock.time('probes', () => findPgTool('pg_dump', snapshot.serverMajor));
     await runLog.line(
       `server PostgreSQL ${snapshot.serverVersion}, pg_dump ${pgDump.version} (${pgDump.path}), snapshot ${snapshot.snapshotId}`,
     );
-    const dir = targetDirectory(backupDir, target.name);
-    await clock.time('directories', async () => {
-      await ensurePrivateDirectory(backupDir);
-      await ensurePrivateDirectory(dir);
-    });
+    await directories;
     const fileName = backupFileName(id, target.compression, options.encryptionKey !== undefined);
     const finalPath = path.join(dir, fileName);
     const partialPath = partialPathFor(finalPath);
 
+    // The previous verified backup (for the size check) does not depend on this dump: looked up
+    // while it streams.
+    const previousLookup = clock.time('catalog', async () =>
+      (await listBackups(backupDir, { target: target.name })).entries.find((entry) =>
+        isVerified(entry.manifest),
+      ),
+    );
+    previousLookup.catch(() => undefined);
     const streamed = await streamDump({
       options,
       snapshot,
@@ -191,11 +203,10 @@ async function dumpInto(
         throw new BackupError('DUMP_EMPTY', 'pg_dump exited 0 but produced no output: no backup was written');
       }
       const tables = await clock.time('countsWait', () => streamed.tables);
-      const previous = await clock.time('catalog', async () =>
-        (await listBackups(backupDir, { target: target.name })).entries.find((entry) =>
-          isVerified(entry.manifest),
-        ),
-      );
+      // pg_dump has exited and the counts are in: the snapshot's transaction ends while the
+      // file is published.
+      closing = clock.time('close', () => snapshot.close());
+      const previous = await previousLookup;
       const verdict = judgeSize({
         sizeBytes: streamed.storedBytes,
         tables,
@@ -262,7 +273,7 @@ async function dumpInto(
       await fs.rm(partialPath, { force: true });
     }
   } finally {
-    await clock.time('close', () => snapshot.close());
+    await (closing ?? clock.time('close', () => snapshot.close()));
   }
 }
 
@@ -297,8 +308,10 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
   // An abort during the snapshot (before this listener existed) would otherwise go unnoticed.
   if (options.signal?.aborted) onOuterAbort();
   let timer: NodeJS.Timeout | undefined;
+  let output: FlushingFile | undefined;
 
   try {
+    output = await FlushingFile.create(partialPath);
     const pgDump = startChild(
       'pg_dump',
       input.pgDumpPath,
@@ -354,7 +367,6 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
       percent: 0,
     });
 
-    const output = createWriteStream(partialPath, { flags: 'wx', mode: 0o600 });
     const stages = options.encryptionKey
       ? [source, createEncryptStream({ key: options.encryptionKey }), tap, output]
       : [source, tap, output];
@@ -374,24 +386,17 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
       for (const child of children) child.terminate();
       for (const stage of stages) (stage as { destroy?: () => void }).destroy?.();
       await Promise.allSettled(children.map((child) => child.finished));
-      // A file stream destroyed while still opening creates its file afterwards: wait for it to
-      // close before the partial file is removed.
-      if (!output.closed) await new Promise<void>((resolve) => output.once('close', () => resolve()));
       if (controller.signal.aborted) throw controller.signal.reason;
       throw writeError(streamError, partialPath);
     }
     await rootCause(pgDump, children[1]);
     clock.add('stream', performance.now() - streamStarted);
 
-    // The data must be on disk before the rename makes it a backup.
-    await clock.time('fsync', async () => {
-      const handle = await fs.open(partialPath, 'r+');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    });
+    // The data must be on disk before the rename makes it a backup. Most of it already is: the
+    // file was written out in the background as it grew.
+    const file = output;
+    await clock.time('fsync', () => file.sync());
+    await file.closeFile();
     const finalWritten = await bytesWrittenBy(pgDump.process.pid);
     return {
       storedBytes: tap.bytes,
@@ -402,6 +407,7 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
   } catch (error) {
     for (const child of children) child.terminate(500);
     await Promise.allSettled(children.map((child) => child.finished));
+    await output?.closeFile();
     await fs.rm(partialPath, { force: true });
     throw error instanceof BackupError ? error : writeError(error, partialPath);
   } finally {
