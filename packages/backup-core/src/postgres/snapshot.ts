@@ -156,7 +156,8 @@ export async function exportSnapshot(
         // COMMIT would queue behind it.
         await cancel().catch(() => undefined);
         await client.query('COMMIT').catch(() => undefined);
-        await client.end().catch(() => undefined);
+        // The transaction is over: the socket's close (and the backend's exit) need not be waited for.
+        client.end().catch(() => undefined);
       },
     };
   } catch (error) {
