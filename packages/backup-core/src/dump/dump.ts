@@ -13,7 +13,7 @@ import { type ExportedSnapshot, exportSnapshot } from '../postgres/snapshot.js';
 import { findPgTool } from '../postgres/tools.js';
 import { type RunningChild, startChild } from '../process/child.js';
 import { RunLog } from '../run-log.js';
-import { findBackup, listBackups, writeManifest } from '../storage/catalog.js';
+import { findBackup, findLatestVerified, writeManifest } from '../storage/catalog.js';
 import { ensurePrivateDirectory, fsyncDirectory, writeError } from '../storage/durable-fs.js';
 import { backupFileName, partialPathFor, targetDirectory } from '../storage/layout.js';
 import { ByteTap } from './byte-tap.js';
@@ -175,10 +175,8 @@ async function dumpInto(
 
     // The previous verified backup (for the size check) does not depend on this dump: looked up
     // while it streams.
-    const previousLookup = clock.time('catalog', async () =>
-      (await listBackups(backupDir, { target: target.name })).entries.find((entry) =>
-        isVerified(entry.manifest),
-      ),
+    const previousLookup = clock.time('catalog', () =>
+      findLatestVerified(backupDir, target.name, isVerified),
     );
     previousLookup.catch(() => undefined);
     const streamed = await streamDump({
