@@ -55,11 +55,12 @@ beforeAll(async () => {
   configDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-reliability-load-'));
 }, 600_000);
 
+// A failed run leaves hundreds of jobs behind: stopping the workers takes longer than the default hook timeout.
 afterAll(async () => {
   await stack?.cleanup();
   await server?.destroy();
   if (configDir) await fs.rm(configDir, { recursive: true, force: true });
-});
+}, 600_000);
 
 /**
  * Reading every manifest costs CPU the workers need (400 of them, on 2 cores): the catalog is
