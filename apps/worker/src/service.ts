@@ -6,7 +6,6 @@ import {
   loadKeyring,
   redactUrl,
   sweepOrphans,
-  warmPgToolVersions,
 } from '@pgbackup/backup-core';
 import {
   createBackupQueue,
@@ -122,8 +121,6 @@ export async function startWorkerService(
     throw redisAuthFailure(error, config.redis.url) ?? error;
   }
 
-  // The first job then finds pg_dump's version known (a probe is a process start).
-  warmPgToolVersions();
   const swept = await sweepOrphans(config.backupDir);
   for (const file of swept.removed) logger.warn({ file }, 'removed a partial file left by a dead run');
 

@@ -99,7 +99,7 @@ export {
   isPlainDatabaseName,
   reservedDatabaseNames,
 } from './postgres/database-name.js';
-export { findPgTool, type ToolInfo, warmPgToolVersions } from './postgres/tools.js';
+export { findPgTool, type ToolInfo } from './postgres/tools.js';
 export {
   defaultRetentionPolicy,
   describeReason,

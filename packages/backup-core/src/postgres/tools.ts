@@ -73,15 +73,6 @@ async function probeVersion(file: string): Promise<ToolInfo> {
   };
 }
 
-/**
- * Probes the versions of every pg_dump, pg_restore and psql on this machine in the background, so
- * that a long-running process (the worker) does not pay for it in its first job. Never fails.
- */
-export function warmPgToolVersions(): void {
-  for (const tool of ['pg_dump', 'pg_restore', 'psql'] as const) {
-    for (const file of candidates(tool)) toolVersion(file).catch(() => undefined);
-  }
-}
 
 /**
  * The tool to use against a server of `serverMajor`: pg_dump refuses (or worse, misreads) a
