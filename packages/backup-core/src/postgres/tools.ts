@@ -73,7 +73,6 @@ async function probeVersion(file: string): Promise<ToolInfo> {
   };
 }
 
-
 /**
  * The tool to use against a server of `serverMajor`: pg_dump refuses (or worse, misreads) a
  * newer server, so the first copy at least as new as the server wins; none is an error that

@@ -158,26 +158,6 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
     };
   }
 
-  // The table of contents is listed beside the full pass rather than after it (pg_restore --list
-  // reads only the archive's start): its result is judged in the same order as before, only
-  // once the full pass has proven the file intact.
-  const listing =
-    level >= levelRank('list')
-      ? decodeBackup(entry, {
-          keyring,
-          consumer: {
-            name: 'pg_restore --list',
-            program: pgRestore.path,
-            args: ['--list'],
-            env: plainEnv,
-            failureCode: 'ARCHIVE_UNREADABLE',
-            mayStopEarly: true,
-            stdout: 'pipe',
-          },
-          ...(options.signal ? { signal: options.signal } : {}),
-        })
-      : undefined;
-  listing?.catch(() => undefined);
   try {
     if (consumer) options.onPhase?.(level >= levelRank('restore') ? 'restore' : 'read');
     const outcome = await decodeBackup(entry, {
@@ -200,12 +180,24 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
       throw outcome.consumerError;
     }
 
-    if (listing) {
+    if (level >= levelRank('list')) {
       options.onPhase?.('list');
-      const listed = await listing;
-      if (listed.decodeError) throw listed.decodeError;
-      if (listed.consumerError) throw listed.consumerError;
-      const missing = missingTables(manifest, listed.output);
+      const listing = await decodeBackup(entry, {
+        keyring,
+        consumer: {
+          name: 'pg_restore --list',
+          program: pgRestore.path,
+          args: ['--list'],
+          env: plainEnv,
+          failureCode: 'ARCHIVE_UNREADABLE',
+          mayStopEarly: true,
+          stdout: 'pipe',
+        },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      if (listing.decodeError) throw listing.decodeError;
+      if (listing.consumerError) throw listing.consumerError;
+      const missing = missingTables(manifest, listing.output);
       if (missing.length > 0) {
         throw new BackupError(
           'ARCHIVE_CONTENT_MISMATCH',
@@ -225,8 +217,6 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
       logger.debug({ scratch: scratch.name }, 'restored and compared row counts');
     }
   } finally {
-    // Never leave the listing's processes behind, whatever failed first.
-    await listing?.catch(() => undefined);
     await scratch?.drop();
   }
 }
