@@ -11,7 +11,7 @@ import { trackDirectory } from '../../test/harness/reaper.js';
 import { RedisServer } from '../../test/harness/redis-server.js';
 import { PlainCommands } from './baselines.js';
 import { benchCatalogListing, benchPrunePlanning } from './catalog-bench.js';
-import { createDataset, dropDatabase } from './dataset.js';
+import { createDataset, type DatasetKind, dropDatabase } from './dataset.js';
 import { describeMachine, type Machine, machineLoad } from './machine.js';
 import { measureSize, type SizeResult } from './measure-size.js';
 import { type BenchOptions, parseOptions, usage } from './options.js';
@@ -19,6 +19,7 @@ import { cpuTimes, machineCpuMs } from './proc.js';
 import { summarizeProfile } from './profile.js';
 import { type ProfileRun, renderReport } from './report.js';
 import type { Measurement } from './sample.js';
+import { createSmallDatabase, measureSmallDatabase, SMALL_DATABASE, type SmallResult } from './small-db.js';
 import { summarize } from './stats.js';
 import { checkTargets } from './targets.js';
 import { WorkerSetup } from './worker-jobs.js';
@@ -57,6 +58,7 @@ function checkDisk(dir: string, sizeMb: number): void {
 interface Measured {
   machine: Machine;
   sizes: SizeResult[];
+  small: SmallResult | undefined;
   profiles: ProfileRun[];
 }
 
@@ -89,13 +91,38 @@ async function measureDumps(options: BenchOptions): Promise<Measured> {
     const tools = { pgDump: pgDump.path, pgRestore: pgRestore.path, durableWriter };
     const plain = new PlainCommands(tools, postmasterPid, plainDir);
 
-    const sizes = options.quarter ? [options.sizeMb / 4, options.sizeMb] : [options.sizeMb];
+    let small: SmallResult | undefined;
+    if (options.datasets.includes('small')) {
+      log(`small database ${SMALL_DATABASE} (the load test's schema)`);
+      await createSmallDatabase(adminUrl, urlOf);
+      small = await measureSmallDatabase({
+        runs: options.runs,
+        urlOf,
+        redisUrl: redis.url,
+        postmasterPid,
+        plain,
+        workerEntry,
+        workDir,
+        log,
+      });
+      await dropDatabase(adminUrl, SMALL_DATABASE);
+    }
+
+    // The quarter size (memory growth) of the mixed dataset only; the narrow one at full size.
+    const plan: Array<{ kind: DatasetKind; sizeMb: number }> = [];
+    for (const kind of options.datasets) {
+      if (kind === 'small') continue;
+      if (kind === 'mixed' && options.quarter) plan.push({ kind, sizeMb: options.sizeMb / 4 });
+      plan.push({ kind, sizeMb: options.sizeMb });
+    }
     const results: SizeResult[] = [];
     const profiles: ProfileRun[] = [];
-    for (const [index, sizeMb] of sizes.entries()) {
+    const lastMixed = plan.map((entry) => entry.kind).lastIndexOf('mixed');
+    for (const [index, { kind, sizeMb }] of plan.entries()) {
       const database = `bench_${index}`;
-      log(`generating ${sizeMb} MB of data in ${database}`);
+      log(`generating ${sizeMb} MB of ${kind} rows in ${database}`);
       const dataset = await createDataset({
+        kind,
         adminUrl,
         urlOf,
         database,
@@ -136,7 +163,7 @@ async function measureDumps(options: BenchOptions): Promise<Measured> {
           default: workers.plain.lifetimePeakBytes,
           encrypted: workers.encrypted.lifetimePeakBytes,
         };
-        if (options.profile && index === sizes.length - 1) {
+        if (options.profile && index === lastMixed) {
           for (const setup of [workers.plain, workers.encrypted]) {
             const profileDir = path.join(setupDir, `profile-${setup.label}`);
             mkdirSync(profileDir);
@@ -156,7 +183,7 @@ async function measureDumps(options: BenchOptions): Promise<Measured> {
         await dropDatabase(adminUrl, database);
       }
     }
-    return { machine, sizes: results, profiles };
+    return { machine, sizes: results, small, profiles };
   } finally {
     await redis.destroy().catch(() => undefined);
     await postgres.destroy().catch(() => undefined);
@@ -198,13 +225,15 @@ async function main(): Promise<void> {
   const otherCores =
     Math.max(0, machineAfter.busyMs - machineBefore.busyMs - ownMs) / (Date.now() - startedAt.getTime());
 
-  const full = measured.sizes[measured.sizes.length - 1]!;
-  const quarter = measured.sizes.length > 1 ? measured.sizes[0] : undefined;
   const pruneMedians = catalog.filter((m) => m.key.startsWith('prune-')).map(medianWall);
-  const targets = checkTargets(full, quarter, pruneMedians);
+  const targets = checkTargets(measured.sizes, measured.small, pruneMedians);
+  const envPrefix = ['BENCH_SIZE_MB', 'BENCH_DATASETS']
+    .filter((name) => process.env[name])
+    .map((name) => `${name}=${process.env[name]}`);
   const report = renderReport({
     options,
     command: [
+      ...envPrefix,
       'pnpm bench',
       ...(args.some((arg) => arg !== '--') ? ['--', ...args.filter((arg) => arg !== '--')] : []),
     ].join(' '),
@@ -215,6 +244,7 @@ async function main(): Promise<void> {
     loadAfter: await machineLoad(),
     otherCores,
     sizes: measured.sizes,
+    small: measured.small,
     catalog,
     profiles: measured.profiles,
     targets,

@@ -1,7 +1,14 @@
+/** The measured datasets: wide rows, narrow rows, and one small database (the fixed cost per job). */
+export type DatasetChoice = 'mixed' | 'narrow' | 'small';
+
+const datasetChoices: readonly DatasetChoice[] = ['mixed', 'narrow', 'small'];
+
 /** What `pnpm bench -- [flags]` accepts. */
 export interface BenchOptions {
-  /** Approximate size of the generated database in MB (default 800). */
+  /** Approximate size of each generated database in MB (default 800, or BENCH_SIZE_MB). */
   sizeMb: number;
+  /** Which datasets to measure, in this order (default all, or BENCH_DATASETS). */
+  datasets: DatasetChoice[];
   /** Times each measurement is repeated (default 3). */
   runs: number;
   /** Markdown report path (default docs/benchmarks.md at the repository root). */
@@ -14,8 +21,11 @@ export interface BenchOptions {
   seed: number;
 }
 
-export const usage = `usage: pnpm bench -- [--size-mb N] [--runs N] [--out FILE] [--no-quarter] [--no-profile] [--seed X]
-  --size-mb N    size of the generated database in MB (default 800; the quarter size is measured too)
+export const usage = `usage: pnpm bench -- [--size-mb N] [--datasets LIST] [--runs N] [--out FILE] [--no-quarter] [--no-profile] [--seed X]
+  --size-mb N    size of each generated database in MB (default 800, or $BENCH_SIZE_MB; the quarter
+                 size of the mixed dataset is measured too)
+  --datasets L   comma-separated, of mixed (wide rows and bytea), narrow (short rows), small (one
+                 database of a few kB: the fixed cost per job); default all, or $BENCH_DATASETS
   --runs N       repetitions of each measurement (default 3): the median and min-max are reported
   --out FILE     where the markdown report goes (default docs/benchmarks.md)
   --no-quarter   skip the quarter-size pass (then memory growth is not checked)
@@ -30,9 +40,22 @@ function positiveNumber(flag: string, text: string | undefined): number {
   return value;
 }
 
-export function parseOptions(argv: readonly string[]): BenchOptions {
+function datasetList(flag: string, text: string | undefined): DatasetChoice[] {
+  const list = (text ?? '').split(',').map((item) => item.trim());
+  const unknown = list.filter((item) => !(datasetChoices as readonly string[]).includes(item));
+  if (list.length === 0 || unknown.length > 0) {
+    throw new Error(
+      `${flag} expects a comma-separated list of ${datasetChoices.join(', ')}, got ${JSON.stringify(text)}\n${usage}`,
+    );
+  }
+  return [...new Set(list as DatasetChoice[])];
+}
+
+/** Flags win over the environment (BENCH_SIZE_MB, BENCH_DATASETS), which wins over the defaults. */
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
   const options: BenchOptions = {
-    sizeMb: 800,
+    sizeMb: env.BENCH_SIZE_MB ? positiveNumber('BENCH_SIZE_MB', env.BENCH_SIZE_MB) : 800,
+    datasets: env.BENCH_DATASETS ? datasetList('BENCH_DATASETS', env.BENCH_DATASETS) : [...datasetChoices],
     runs: 3,
     out: undefined,
     quarter: true,
@@ -51,6 +74,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         break;
       case '--size-mb':
         options.sizeMb = positiveNumber(flag, value());
+        break;
+      case '--datasets':
+        options.datasets = datasetList(flag, value());
         break;
       case '--runs':
         options.runs = Math.round(positiveNumber(flag, value()));

@@ -1,9 +1,11 @@
+import { type DumpPhaseName, dumpPhases } from '@pgbackup/backup-core';
 import type { Dataset } from './dataset.js';
 import type { Load, Machine } from './machine.js';
 import { diagnosticRows, FLUSH_MB, rows, type SizeResult } from './measure-size.js';
 import type { BenchOptions } from './options.js';
 import type { ProfileSummary } from './profile.js';
 import type { Measurement } from './sample.js';
+import { type SmallResult, smallRows } from './small-db.js';
 import { megabytes, ratio, seconds, summarize, timeWithSpread } from './stats.js';
 import type { TargetCheck } from './targets.js';
 
@@ -24,6 +26,7 @@ export interface BenchReport {
   /** CPU used by other processes during the run, in cores (of the machine's). */
   otherCores: number;
   sizes: SizeResult[];
+  small: SmallResult | undefined;
   catalog: Measurement[];
   profiles: ProfileRun[];
   targets: TargetCheck[];
@@ -79,6 +82,68 @@ function resultsTable(result: SizeResult): string {
     lines.push(
       `| ${row.label} | ${code(row.command)} | ${timeWithSpread(summarize(values(measurement, (s) => s.wallMs)))} | ${ratio(median, plain)} | ${ratio(median, piped)} | ${equivalent} | ${size === undefined ? '' : megabytes(size)} | ${rss.length > 0 ? megabytes(Math.max(...rss)) : ''} | ${client === undefined ? '' : `${seconds(client)} / ${seconds(server ?? 0)}`} |`,
     );
+  }
+  return lines.join('\n');
+}
+
+const phaseLabels: Record<DumpPhaseName, string> = {
+  lookup: 'catalog checked for a finished backup of the same job',
+  snapshot: 'snapshot connection: connect, repeatable-read transaction, export, size estimate',
+  probes: 'pg_dump found and its version probed (cached after the first job)',
+  directories: 'backup directories created or checked',
+  stream: 'streaming: pg_dump | zstd | Node (SHA-256, write) until every stage exited',
+  counts: 'exact row counts in the snapshot (beside the stream, not added)',
+  countsWait: 'waiting for the row counts after the stream',
+  fsync: 'final fsync of the backup file',
+  catalog: 'previous verified backup looked up (the size check)',
+  publish: 'rename and directory fsync',
+  manifest: 'manifest written (file fsync, rename, directory fsync)',
+  close: 'snapshot transaction ended, connection closed',
+};
+
+/**
+ * The dump job taken apart: runDump's phases (from its run log), the worker around it and the
+ * queue, against the pipeline's median. Medians per phase, so the parts need not add up exactly.
+ */
+function fixedCostTable(job: Measurement | undefined, pipeline: Measurement | undefined): string {
+  if (!job) return '';
+  const median = (pick: (s: Measurement['samples'][number]) => number | undefined) => medianOf(job, pick);
+  const total = wall(job) ?? 0;
+  const piped = wall(pipeline);
+  const pipedFlush = medianOf(pipeline, (s) => s.flushMs);
+  const queue = median((s) => s.queueMs);
+  const processing = median((s) => s.processingMs);
+  const inside = median((s) => s.jobMs);
+  const lines = ['| part of the dump job | median | share of the job |', '|---|---|---|'];
+  const row = (label: string, ms: number | undefined) => {
+    if (ms === undefined) return;
+    lines.push(
+      `| ${label.replaceAll('|', '\\|')} | ${seconds(ms)} | ${total > 0 ? `${((ms / total) * 100).toFixed(1)}%` : ''} |`,
+    );
+  };
+  row('waiting in the queue (enqueue to a worker taking it)', queue);
+  if (processing !== undefined && inside !== undefined) {
+    row(
+      'the worker around runDump: target lock, run log, sweep, job log, progress, enqueueing the verify job',
+      processing - inside,
+    );
+  }
+  for (const phase of dumpPhases)
+    row(
+      `runDump: ${phaseLabels[phase]}`,
+      median((s) => s.timings?.[phase]),
+    );
+  if (queue !== undefined && processing !== undefined) {
+    row('completion event reaching the bench', Math.max(0, total - queue - processing));
+  }
+  row('**the dump job, enqueue to completion**', total);
+  if (piped !== undefined) {
+    row('the pipeline it is compared with, same rounds', piped);
+    row('**the job beyond the pipeline**', total - piped);
+    const stream = median((s) => s.timings?.stream);
+    if (stream !== undefined)
+      row('of which in the streaming phase (stream minus the pipeline)', stream - piped);
+    if (pipedFlush !== undefined) row('the `sync` after the pipeline (what it left unwritten)', pipedFlush);
   }
   return lines.join('\n');
 }
@@ -148,7 +213,7 @@ function passesText(result: SizeResult): string {
     return `| ${label} | ${seconds(value)} | ${added} | ${ratio(value, piped)} | ${seconds(cpu(key))} | ${addedCpu} | ${seconds(server(key))} |`;
   };
   return [
-    `Passes over the bytes at ${result.sizeMb} MB (pg_dump's uncompressed archive ${megabytes(archive)}, stored backup ${megabytes(stored)}): in (2) the server reads the tables and sends COPY text, pg_dump writes the archive into a pipe, zstd compresses it (one pass) and the shell writes the file, which stays in the page cache. The worker runs the same two processes, pg_dump piped straight into zstd (the archive never enters Node), then reads zstd's output in Node, hashes it (SHA-256, about ${seconds((stored / 1.75e9) * 1000)} at the 1.75 GB/s measured for Node) and writes it: one more pass, over the compressed bytes only; with encryption, AES-256-GCM is one more (about 1.9 GB/s). Meanwhile its row counts scan every table once more on the server. At the end it fsyncs the file and its directory and writes the manifest.`,
+    `Passes over the bytes at ${result.sizeMb} MB (pg_dump's uncompressed archive ${megabytes(archive)}, stored backup ${megabytes(stored)}): in (2) the server reads the tables and sends COPY text, pg_dump writes the archive into a pipe, zstd compresses it (one pass) and the shell writes the file, which stays in the page cache. The worker runs the same two processes, pg_dump piped straight into zstd (the archive never enters Node), then reads zstd's output in Node, hashes it (SHA-256, about ${seconds((stored / 1.75e9) * 1000)} at the 1.75 GB/s measured for Node) and writes it: one more pass, over the compressed bytes only; with encryption, AES-256-GCM is one more (about 1.9 GB/s). The file is written out in the background every 8 MiB as it grows (fdatasync, \`FlushingFile\`), so the final fsync has little left to wait for. Meanwhile its row counts (one query, in the snapshot) scan every table once more on the server. At the end it fsyncs the file and its directory and writes the manifest.`,
     '',
     "The dump job, taken apart step by step (medians of the same rounds; the middle rows are diagnostics run like (2), with zstd's output piped into `bench/src/durable-writer.ts`, which does what the worker's dump does with it and nothing else):",
     '',
@@ -171,7 +236,7 @@ function passesText(result: SizeResult): string {
     'Wall times move with whatever else the machine runs; CPU times much less: they are the steadier measure of what each step costs.',
     '',
     `CPU: the Node stage added ${seconds(cpu(diagnosticRows.pipedDurable.key) - cpu('piped'))} of client CPU to (2); the dump job used ${seconds(cpu('job') - cpu(diagnosticRows.pipedDurable.key))} more than that (the worker process itself: BullMQ, progress updates, the snapshot connection, and on its first job the pg_dump version probes) and ${seconds(server('job') - server('piped'))} more server CPU than (2); encryption added ${seconds(cpu('job-enc') - cpu('job'))} of client CPU.`,
-    `Durability: the \`sync\` right after the plain commands took ${seconds(median('plain', (s) => s.flushMs))} for (1) and ${seconds(median('piped', (s) => s.flushMs))} for (2): the time the kernel needed to write out what they left in the page cache. The worker pays for that inside its time (its backup is on disk when the job completes); a cron line does not, and its backup is not yet on disk when it reports success. Against (2) plus its flush (${seconds(piped + median('piped', (s) => s.flushMs))}), the dump job is ${ratio(job, piped + median('piped', (s) => s.flushMs))}.`,
+    `Durability: the \`sync\` right after the plain commands took ${m.has('plain') ? `${seconds(median('plain', (s) => s.flushMs))} for (1) and ` : ''}${seconds(median('piped', (s) => s.flushMs))} for (2): the time the kernel needed to write out what they left in the page cache. The worker pays for that inside its time (its backup is on disk when the job completes); a cron line does not, and its backup is not yet on disk when it reports success. Against (2) plus its flush (${seconds(piped + median('piped', (s) => s.flushMs))}), the dump job is ${ratio(job, piped + median('piped', (s) => s.flushMs))}.`,
     `Row counts, run alone in a snapshot: ${seconds(wall(counts) ?? 0)} wall and ${seconds(medianOf(counts, (s) => s.serverCpuMs) ?? 0)} of server CPU with PostgreSQL's default plan (${result.countWorkersPlanned} parallel worker(s) planned per count), ${seconds(wall(countsSerial) ?? 0)} and ${seconds(medianOf(countsSerial, (s) => s.serverCpuMs) ?? 0)} with parallel query off. During a dump they share the cores with pg_dump's backend, pg_dump and zstd.`,
   ].join('\n');
 }
@@ -248,6 +313,34 @@ function loadText(report: BenchReport): string {
   return `${text} **Other work was running on the machine** (busiest at the start: ${before.busiest.join('; ') || 'n/a'}): absolute times are inflated and noisier; ratios between rows of the same rounds are less affected.`;
 }
 
+function smallSection(small: SmallResult, runs: number): string {
+  const m = small.measurements;
+  const piped = m.get(smallRows.piped.key);
+  const job = m.get(smallRows.job.key);
+  const lines = [
+    '| measurement | command | wall: median (min-max) | vs the pipeline | `sync` after it | CPU client / server |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const measurement of [piped, job]) {
+    if (!measurement) continue;
+    const client = medianOf(measurement, (s) => s.clientCpuMs);
+    const server = medianOf(measurement, (s) => s.serverCpuMs);
+    lines.push(
+      `| ${measurement.label} | ${code(measurement.command)} | ${timeWithSpread(summarize(values(measurement, (s) => s.wallMs)))} | ${ratio(wall(measurement), wall(piped))} | ${seconds(medianOf(measurement, (s) => s.flushMs) ?? 0)} | ${client === undefined ? '' : `${seconds(client)} / ${seconds(server ?? 0)}`} |`,
+    );
+  }
+  return [
+    '## A small database: the fixed cost per job',
+    '',
+    `The load test's database (300 customers, 1,000 orders; a stored backup of ${megabytes(small.sizeBytes)}), dumped ${runs} round(s) of ${small.pairs} pairs, each pair the pipeline then the dump job. The worker's first job (version probes, first use of its connections) is kept apart: ${seconds(small.firstJob.wallMs)}.`,
+    '',
+    lines.join('\n'),
+    '',
+    fixedCostTable(job, piped),
+    '',
+  ].join('\n');
+}
+
 /** The answer to "what does the queue cost me", in one paragraph. */
 function headline(result: SizeResult): string {
   const m = result.measurements;
@@ -261,18 +354,23 @@ function headline(result: SizeResult): string {
 }
 
 export function renderReport(report: BenchReport): string {
-  const full = report.sizes[report.sizes.length - 1]!;
+  // The headline and the profiles are the mixed dataset's at full size; every dataset at its full
+  // size gets its own "where the time goes".
+  const full = report.sizes.filter((result) => result.kind === 'mixed').at(-1) ?? report.sizes.at(-1);
+  const fullSizes = report.sizes.filter(
+    (result) => !report.sizes.some((other) => other.kind === result.kind && other.sizeMb > result.sizeMb),
+  );
   const { machine } = report;
   const sections = [
     '# Benchmarks',
     '',
     `Generated by \`${report.command}\` on ${report.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC (${Math.round((report.finishedAt.getTime() - report.startedAt.getTime()) / 60_000)} minutes in all). Re-run it rather than editing this file; how it works and how to run it are at the end.`,
     '',
-    headline(full),
+    full ? headline(full) : '',
     '',
     '## Targets',
     '',
-    `Judged on the medians of ${report.options.runs} run(s) at ${full.sizeMb} MB. These are a benchmark's figures, not a timed test.`,
+    `Judged on the medians of ${report.options.runs} run(s) at ${full?.sizeMb ?? report.options.sizeMb} MB (the small database: ${report.small ? report.small.pairs * report.options.runs : 0} pairs, ${report.small?.pairs ?? 0} per round). These are a benchmark's figures, not a timed test.`,
     '',
     targetsTable(report.targets),
     '',
@@ -285,9 +383,9 @@ export function renderReport(report: BenchReport): string {
   ];
   for (const result of [...report.sizes].reverse()) {
     sections.push(
-      `## Dumps and verifications at ${result.sizeMb} MB`,
+      `## Dumps and verifications at ${result.sizeMb} MB, ${result.kind} rows`,
       '',
-      `Dataset: ${datasetLine(result.dataset)}. ${report.options.runs} run(s) of each row, side by side.`,
+      `Dataset: ${datasetLine(result.dataset)}. ${report.options.runs} run(s) of each row, side by side.${result.kind === 'narrow' ? ' Plain `pg_dump -Fc` and the restores are measured on the mixed dataset only.' : ''}`,
       '',
       resultsTable(result),
       '',
@@ -307,21 +405,28 @@ export function renderReport(report: BenchReport): string {
       );
     }
   }
-  sections.push(
-    '## Where the time goes',
-    '',
-    `CPU time per process group at ${full.sizeMb} MB (medians; from /proc: the worker's own time plus its reaped children, pg_dump and zstd; the server is the postmaster's tree). On 2 cores, "cores busy" near 2 means the processes compete for CPU, and any extra pass over the bytes lengthens the wall time.`,
-    '',
-    cpuTable(full),
-    '',
-    passesText(full),
-    '',
-    "Where the worker rows' wall time went (medians, from the timestamps BullMQ keeps):",
-    '',
-    phasesText(full),
-    '',
-  );
-  if (report.profiles.length > 0) {
+  if (report.small) sections.push(smallSection(report.small, report.options.runs));
+  for (const result of fullSizes) {
+    sections.push(
+      `## Where the time goes at ${result.sizeMb} MB, ${result.kind} rows`,
+      '',
+      `CPU time per process group (medians; from /proc: the worker's own time plus its reaped children, pg_dump and zstd; the server is the postmaster's tree). On 2 cores, "cores busy" near 2 means the processes compete for CPU, and any extra pass over the bytes lengthens the wall time.`,
+      '',
+      cpuTable(result),
+      '',
+      passesText(result),
+      '',
+      "The dump job's time beyond the pipeline, part by part (medians over the rounds; runDump's phases come from the `timings (ms):` line it writes to the job's run log):",
+      '',
+      fixedCostTable(result.measurements.get(rows.job.key), result.measurements.get(rows.piped.key)),
+      '',
+      "Where the worker rows' wall time went (medians, from the timestamps BullMQ keeps):",
+      '',
+      phasesText(result),
+      '',
+    );
+  }
+  if (report.profiles.length > 0 && full) {
     sections.push(
       `### The worker under \`node --cpu-prof\` (one extra dump job each at ${full.sizeMb} MB, not part of the timings above)`,
       '',
@@ -338,8 +443,9 @@ export function renderReport(report: BenchReport): string {
     '## How it is measured',
     '',
     '- A private PostgreSQL and Redis are started by the test harness (`PostgresServer.start()`, `RedisServer.start()`); the harness watchdog removes them if the run dies.',
-    '- The dataset is generated in SQL after `setseed()` (serial plans, so the same seed and size give the same rows): four tables (customers, orders, events, comments) of text, uuid, numeric and timestamps, 1.2 M rows each at 800 MB, and one of 4 KiB bytea values (half pseudo-random, half text), 16,000 rows at 800 MB; row counts scale with `--size-mb`. It is frozen and analysed before the first measurement, so no run pays for hint bits.',
-    "- Each round runs every row once, in the order of the table; rounds repeat `--runs` times. Times are wall-clock: for the plain commands from spawn to exit, for the worker rows from `enqueueDump`/`enqueueVerify` to the job's completion event (QueueEvents), so queueing is included. `sync` runs (timed apart) after every step.",
+    "- The datasets are generated in SQL, server-side (`generate_series`), after `setseed()` (serial plans, so the same seed and size give the same rows). *mixed*: four tables (customers, orders, events, comments) of text, uuid, numeric and timestamps, 1.2 M rows each at 800 MB, and one of 4 KiB bytea values (half pseudo-random, half text), 16,000 rows at 800 MB. *narrow* (issue 18): four tables of 1.2 M short rows each at 800 MB: bigint id, integer, timestamptz, numeric, a one-word status, a 65-character text and a uuid. Row counts scale with `--size-mb` (or `BENCH_SIZE_MB`). Each is frozen and analysed before the first measurement, so no run pays for hint bits. *small*: the load test's database (300 customers, 1,000 orders, a 6.4 kB backup), for the fixed cost of a job.",
+    "- Each round runs every row once, the pipeline (2) right before the dump job (3), so rounds interleave pipeline and job and a slow minute of the machine touches both; rounds repeat `--runs` times. The small database runs pairs (pipeline, then job) five times per round. The narrow dataset skips plain `pg_dump -Fc` and the restores (they measure zlib and pg_restore, not the job's cost beyond the pipeline). Times are wall-clock: for the plain commands from spawn to exit, for the worker rows from `enqueueDump`/`enqueueVerify` to the job's completion event (QueueEvents), so queueing is included. `sync` runs (timed apart) after every step.",
+    "- The dump job's parts come from runDump itself: it writes one `timings (ms):` line per dump to the job's run log (`packages/backup-core/src/dump/dump-timings.ts`), which the bench reads back; the worker's share is BullMQ's processing time minus runDump's duration.",
     '- The worker is the built `apps/worker/dist/main.js` in its own process, one per configuration and size, started before its first job and kept running between jobs as in production (so the first round includes its first-job costs, such as probing the pg_dump versions). Its environment: DATABASE_URL, REDIS_URL, BACKUP_DIR, BACKUP_LOG_DIR, BACKUP_QUEUE_PREFIX, BACKUP_HEALTH_PORT=0, BACKUP_VERIFY=checksum, BACKUP_SCHEDULE on 1 January with BACKUP_MAX_AGE=7d, BACKUP_TARGET_NAME=bench, and for row (4) BACKUP_ENCRYPTION_KEY_FILE holding `openssl rand -hex 32`. Everything else is default: zstd, SHA-256, fsync, manifest, concurrency 2. Peak RSS is VmHWM from /proc/<pid>/status, read after each job and its chained verification and prune.',
     '- The plain commands use the same pg_dump and pg_restore binaries the worker picks (`findPgTool`), over the same TCP connection, with the file in the same file system.',
     `- Diagnostic rows (not in the results table) take the dump job apart: (2) with zstd's output piped into \`bench/src/durable-writer.ts\` (SHA-256 tap, write stream and fsync, as the worker's dump does; and a variant that writes the file out every ${FLUSH_MB} MB), and the snapshot's row counts run alone, with and without parallel query.`,
@@ -348,12 +454,13 @@ export function renderReport(report: BenchReport): string {
     '## Running it',
     '',
     '```sh',
-    'pnpm bench                                   # 800 MB and 200 MB, 3 runs: about 15 minutes on 2 idle cores',
+    'pnpm bench                                   # mixed 200 + 800 MB, narrow 800 MB, small; 3 runs',
     'pnpm bench -- --size-mb 40 --runs 1          # a quick check',
+    'BENCH_SIZE_MB=100 BENCH_DATASETS=small,narrow pnpm bench -- --out /tmp/b.md   # the fixed cost only',
     'node bench/dist/main.js --size-mb 40 --runs 1  # the same, after `pnpm build`',
     '```',
     '',
-    'Flags: `--size-mb N` (default 800), `--runs N` (default 3), `--out FILE` (default docs/benchmarks.md), `--no-quarter` (skip the quarter size, and with it the memory-growth check), `--no-profile` (skip the `--cpu-prof` runs), `--seed X`. It needs about 4x the dataset size free in the temporary directory.',
+    'Flags: `--size-mb N` (default 800, or `BENCH_SIZE_MB`), `--datasets mixed,narrow,small` (default all, or `BENCH_DATASETS`), `--runs N` (default 3), `--out FILE` (default docs/benchmarks.md), `--no-quarter` (skip the quarter size, and with it the memory-growth check), `--no-profile` (skip the `--cpu-prof` runs), `--seed X`. It needs about 4x the dataset size free in the temporary directory.',
     '',
     "The bench imports the test harness (`test/harness`), which is TypeScript source that Node 20 cannot load. Rather than a run-time loader, the bench build compiles the harness modules it uses together with its own sources: `bench/src` imports them by relative path (`../../test/harness/postgres-server.js`, not the package's `index.ts`, whose fixtures need vitest), and `bench/tsconfig.build.json` sets `rootDir: \"..\"`, so `tsc` emits `bench/dist/bench/src/*.js` and `bench/dist/test/harness/*.js`; the build then writes a one-line `bench/dist/main.js` that imports the entry (`bench/write-entry.mjs`). `bench/turbo.json` adds `test/harness/**/*.ts` to the build's inputs, so a change to the harness rebuilds the bench. The compiled harness finds `pg` and `ioredis` in `bench/node_modules`, where the bench's own dependencies put them. From a clean clone, `pnpm bench` installs, builds everything (bench included) and runs.",
     '',

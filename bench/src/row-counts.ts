@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { tableNames } from './dataset.js';
 import { treeCpuMs } from './proc.js';
 import type { Sample } from './sample.js';
 
@@ -10,6 +9,7 @@ import type { Sample } from './sample.js';
  */
 export async function measureRowCounts(
   url: string,
+  tables: readonly string[],
   postmasterPid: number,
   parallel: boolean,
 ): Promise<Sample & { workersPlanned: number }> {
@@ -20,12 +20,12 @@ export async function measureRowCounts(
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     if (!parallel) await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
     const plan = await client.query<{ 'QUERY PLAN': unknown }>(
-      `EXPLAIN (FORMAT JSON) SELECT count(*) FROM ONLY public.${tableNames[0]}`,
+      `EXPLAIN (FORMAT JSON) SELECT count(*) FROM ONLY public.${tables[0]}`,
     );
     const workersPlanned = Number(/"Workers Planned":\s*(\d+)/.exec(JSON.stringify(plan.rows[0]))?.[1] ?? 0);
     const serverBefore = treeCpuMs(postmasterPid);
     const started = performance.now();
-    for (const table of tableNames) await client.query(`SELECT count(*) FROM ONLY public.${table}`);
+    for (const table of tables) await client.query(`SELECT count(*) FROM ONLY public.${table}`);
     const wallMs = performance.now() - started;
     await client.query('COMMIT');
     return { wallMs, clientCpuMs: 0, serverCpuMs: treeCpuMs(postmasterPid) - serverBefore, workersPlanned };

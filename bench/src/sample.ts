@@ -1,3 +1,5 @@
+import type { DumpTimings } from '@pgbackup/backup-core';
+
 /** One timed run of one measurement. */
 export interface Sample {
   wallMs: number;
@@ -20,6 +22,8 @@ export interface Sample {
   processingMs?: number;
   /** The worker's own notion of the job's duration (manifest or verification durationMs). */
   jobMs?: number;
+  /** Dump jobs: runDump's phases, from the `timings (ms):` line of the job's run log. */
+  timings?: DumpTimings;
 }
 
 /** Every run of one row of the report. */

@@ -30,6 +30,7 @@ export function timeWithSpread(summary: Summary | undefined): string {
 
 export function megabytes(bytes: number | undefined): string {
   if (bytes === undefined) return 'n/a';
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
   return `${(bytes / 1024 / 1024).toFixed(bytes < 100 * 1024 * 1024 ? 1 : 0)} MB`;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type BackupConfig, loadConfig, type VerifyLevel } from '@pgbackup/backup-core';
+import { type BackupConfig, loadConfig, parseDumpTimings, type VerifyLevel } from '@pgbackup/backup-core';
 import {
   createBackupQueue,
   createRedisConnection,
@@ -170,6 +170,7 @@ export class WorkerSetup {
     const clientCpuMs = worker.cpuMs() - cpuBefore;
     const serverCpuMs = treeCpuMs(postmasterPid) - serverBefore;
     const phases = await this.phases(job.id!);
+    const timings = parseDumpTimings(readFileSync(result.runLog, 'utf8'));
     const verified = await this.finished(result.verifyJobId, 'verify');
     if (verified.pruneJobId) await this.finished(verified.pruneJobId, 'prune');
     const peak = worker.peakRssBytes();
@@ -181,6 +182,7 @@ export class WorkerSetup {
         sizeBytes: result.sizeBytes,
         jobMs: result.durationMs,
         ...phases,
+        ...(timings ? { timings } : {}),
         ...(peak === undefined ? {} : { peakRssBytes: peak }),
       },
       backupId: result.backupId,

@@ -43,6 +43,12 @@ export {
   runDump,
 } from './dump/dump.js';
 export {
+  type DumpPhaseName,
+  type DumpTimings,
+  dumpPhases,
+  parseDumpTimings,
+} from './dump/dump-timings.js';
+export {
   BackupError,
   type BackupErrorCode,
   backupDefectCodes,

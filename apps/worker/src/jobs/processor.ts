@@ -50,8 +50,10 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
     const logger = ctx.logger.child({ jobId: job.id, job: job.name });
     const log = async (message: string) => {
       logger.info(message);
-      // The job log lives in Redis; the logger above redacts on its own.
-      await job.log(`${new Date().toISOString()} ${redactSecrets(message)}`).catch(() => undefined);
+      // The job log lives in Redis; the logger above redacts on its own. Not waited for: it goes
+      // out on the worker's connection ahead of the job's completion, so Redis keeps the order,
+      // and a small job no longer waits for a round trip per line (issue 18).
+      void job.log(`${new Date().toISOString()} ${redactSecrets(message)}`).catch(() => undefined);
     };
     let data: unknown;
     try {

@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,11 +13,13 @@ import { type ExportedSnapshot, exportSnapshot } from '../postgres/snapshot.js';
 import { findPgTool } from '../postgres/tools.js';
 import { type RunningChild, startChild } from '../process/child.js';
 import { RunLog } from '../run-log.js';
-import { findBackup, listBackups, writeManifest } from '../storage/catalog.js';
+import { findBackup, findLatestVerified, writeManifest } from '../storage/catalog.js';
 import { ensurePrivateDirectory, fsyncDirectory, writeError } from '../storage/durable-fs.js';
 import { backupFileName, partialPathFor, targetDirectory } from '../storage/layout.js';
 import { ByteTap } from './byte-tap.js';
 import { compressorFor } from './compression.js';
+import { type DumpTimings, PhaseClock } from './dump-timings.js';
+import { FlushingFile } from './flushing-file.js';
 import { bytesWrittenBy } from './process-io.js';
 import { judgeSize } from './suspicion.js';
 
@@ -72,6 +73,8 @@ export interface DumpResult {
   manifestPath: string;
   /** True when the backup already existed (a re-run of a finished job). */
   reused: boolean;
+  /** Where the wall time went, phase by phase (also written to the run log). */
+  timings: DumpTimings;
 }
 
 const PROGRESS_INTERVAL_MS = 1_000;
@@ -97,7 +100,9 @@ export async function runDump(options: DumpOptions): Promise<DumpResult> {
   const runLog =
     options.runLog ?? (await RunLog.open(options.logDir, options.target.name, 'dump', startedAt));
   try {
-    const result = await dumpInto(options, runLog, startedAt);
+    const clock = new PhaseClock();
+    const result = await dumpInto(options, runLog, startedAt, clock);
+    await runLog.line(clock.format());
     const summary = result.reused
       ? `backup ${result.manifest.id} already complete (re-run of the same job): nothing dumped`
       : `backup ${result.manifest.id} written: ${result.filePath} (${result.manifest.sizeBytes} bytes, sha256 ${result.manifest.sha256}, ${result.manifest.durationMs} ms)`;
@@ -114,13 +119,18 @@ export async function runDump(options: DumpOptions): Promise<DumpResult> {
   }
 }
 
-async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): Promise<DumpResult> {
+async function dumpInto(
+  options: DumpOptions,
+  runLog: RunLog,
+  startedAt: Date,
+  clock: PhaseClock,
+): Promise<DumpResult> {
   const { target, backupDir } = options;
   const logger = (options.logger ?? silentLogger).child({ target: target.name });
   throwIfAborted(options.signal);
 
   const id = options.backupId ?? newBackupId(target.name, startedAt);
-  const existing = await findBackup(backupDir, id).catch(() => undefined);
+  const existing = await clock.time('lookup', () => findBackup(backupDir, id).catch(() => undefined));
   if (existing) {
     logger.info({ backupId: id }, 'backup already complete, not dumping again');
     return {
@@ -128,6 +138,7 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
       filePath: existing.filePath,
       manifestPath: existing.manifestPath,
       reused: true,
+      timings: clock.timings,
     };
   }
 
@@ -137,23 +148,37 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
     `dump of ${target.name} (database ${target.connection.database} on ${target.connection.host}:${target.connection.port}) as ${id}`,
   );
 
-  // The snapshot's queries wait for the same table locks as pg_dump: the stall limit covers them.
-  const snapshot = await exportSnapshot(target.connection, {
-    lockTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
-    ...(options.signal ? { signal: options.signal } : {}),
+  // Independent of the snapshot: done while it is being taken.
+  const dir = targetDirectory(backupDir, target.name);
+  const directories = clock.time('directories', async () => {
+    await ensurePrivateDirectory(backupDir);
+    await ensurePrivateDirectory(dir);
   });
+  directories.catch(() => undefined);
+  // The snapshot's queries wait for the same table locks as pg_dump: the stall limit covers them.
+  const snapshot = await clock.time('snapshot', () =>
+    exportSnapshot(target.connection, {
+      lockTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
+  );
+  let closing: Promise<void> | undefined;
   try {
-    const pgDump = await findPgTool('pg_dump', snapshot.serverMajor);
+    const pgDump = await clock.time('probes', () => findPgTool('pg_dump', snapshot.serverMajor));
     await runLog.line(
       `server PostgreSQL ${snapshot.serverVersion}, pg_dump ${pgDump.version} (${pgDump.path}), snapshot ${snapshot.snapshotId}`,
     );
-    const dir = targetDirectory(backupDir, target.name);
-    await ensurePrivateDirectory(backupDir);
-    await ensurePrivateDirectory(dir);
+    await directories;
     const fileName = backupFileName(id, target.compression, options.encryptionKey !== undefined);
     const finalPath = path.join(dir, fileName);
     const partialPath = partialPathFor(finalPath);
 
+    // The previous verified backup (for the size check) does not depend on this dump: looked up
+    // while it streams.
+    const previousLookup = clock.time('catalog', () =>
+      findLatestVerified(backupDir, target.name, isVerified),
+    );
+    previousLookup.catch(() => undefined);
     const streamed = await streamDump({
       options,
       snapshot,
@@ -161,6 +186,7 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
       partialPath,
       emit,
       logger,
+      clock,
     });
 
     emit({
@@ -174,10 +200,11 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
       if (streamed.storedBytes === 0) {
         throw new BackupError('DUMP_EMPTY', 'pg_dump exited 0 but produced no output: no backup was written');
       }
-      const tables = await streamed.tables;
-      const previous = (await listBackups(backupDir, { target: target.name })).entries.find((entry) =>
-        isVerified(entry.manifest),
-      );
+      const tables = await clock.time('countsWait', () => streamed.tables);
+      // pg_dump has exited and the counts are in: the snapshot's transaction ends while the
+      // file is published.
+      closing = clock.time('close', () => snapshot.close());
+      const previous = await previousLookup;
       const verdict = judgeSize({
         sizeBytes: streamed.storedBytes,
         tables,
@@ -185,8 +212,10 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
         compression: target.compression,
         ratio: target.suspiciousRatio,
       });
-      await fs.rename(partialPath, finalPath);
-      await fsyncDirectory(dir);
+      await clock.time('publish', async () => {
+        await fs.rename(partialPath, finalPath);
+        await fsyncDirectory(dir);
+      });
       const completedAt = new Date();
       const manifest: Manifest = {
         formatVersion: 1,
@@ -214,7 +243,7 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
         ...(options.jobId ? { jobId: options.jobId } : {}),
         hostname: os.hostname(),
       };
-      const entry = await writeManifest(backupDir, manifest);
+      const entry = await clock.time('manifest', () => writeManifest(backupDir, manifest));
       emit({
         phase: 'done',
         archiveBytes: streamed.archiveBytes,
@@ -231,12 +260,18 @@ async function dumpInto(options: DumpOptions, runLog: RunLog, startedAt: Date): 
           },
         );
       }
-      return { manifest, filePath: entry.filePath, manifestPath: entry.manifestPath, reused: false };
+      return {
+        manifest,
+        filePath: entry.filePath,
+        manifestPath: entry.manifestPath,
+        reused: false,
+        timings: clock.timings,
+      };
     } finally {
       await fs.rm(partialPath, { force: true });
     }
   } finally {
-    await snapshot.close();
+    await (closing ?? clock.time('close', () => snapshot.close()));
   }
 }
 
@@ -247,6 +282,7 @@ interface StreamInput {
   partialPath: string;
   emit: (progress: DumpProgress) => void;
   logger: Logger;
+  clock: PhaseClock;
 }
 
 interface StreamOutput {
@@ -259,7 +295,8 @@ interface StreamOutput {
 
 /** Runs the processes and streams; on any failure nothing is left but the thrown error. */
 async function streamDump(input: StreamInput): Promise<StreamOutput> {
-  const { options, snapshot, partialPath, emit } = input;
+  const { options, snapshot, partialPath, emit, clock } = input;
+  const streamStarted = performance.now();
   const env = libpqEnvironment(options.target.connection);
   const stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const children: RunningChild[] = [];
@@ -269,8 +306,10 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
   // An abort during the snapshot (before this listener existed) would otherwise go unnoticed.
   if (options.signal?.aborted) onOuterAbort();
   let timer: NodeJS.Timeout | undefined;
+  let output: FlushingFile | undefined;
 
   try {
+    output = await FlushingFile.create(partialPath);
     const pgDump = startChild(
       'pg_dump',
       input.pgDumpPath,
@@ -292,7 +331,7 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
       pgDump.process.stdout!.destroy();
       source = child.process.stdout!;
     }
-    const tables = snapshot.tables();
+    const tables = clock.time('counts', () => snapshot.tables());
     tables.catch(() => undefined);
 
     const tap = new ByteTap();
@@ -326,7 +365,6 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
       percent: 0,
     });
 
-    const output = createWriteStream(partialPath, { flags: 'wx', mode: 0o600 });
     const stages = options.encryptionKey
       ? [source, createEncryptStream({ key: options.encryptionKey }), tap, output]
       : [source, tap, output];
@@ -346,21 +384,17 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
       for (const child of children) child.terminate();
       for (const stage of stages) (stage as { destroy?: () => void }).destroy?.();
       await Promise.allSettled(children.map((child) => child.finished));
-      // A file stream destroyed while still opening creates its file afterwards: wait for it to
-      // close before the partial file is removed.
-      if (!output.closed) await new Promise<void>((resolve) => output.once('close', () => resolve()));
       if (controller.signal.aborted) throw controller.signal.reason;
       throw writeError(streamError, partialPath);
     }
     await rootCause(pgDump, children[1]);
+    clock.add('stream', performance.now() - streamStarted);
 
-    // The data must be on disk before the rename makes it a backup.
-    const handle = await fs.open(partialPath, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    // The data must be on disk before the rename makes it a backup. Most of it already is: the
+    // file was written out in the background as it grew.
+    const file = output;
+    await clock.time('fsync', () => file.sync());
+    await file.closeFile();
     const finalWritten = await bytesWrittenBy(pgDump.process.pid);
     return {
       storedBytes: tap.bytes,
@@ -371,6 +405,7 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
   } catch (error) {
     for (const child of children) child.terminate(500);
     await Promise.allSettled(children.map((child) => child.finished));
+    await output?.closeFile();
     await fs.rm(partialPath, { force: true });
     throw error instanceof BackupError ? error : writeError(error, partialPath);
   } finally {

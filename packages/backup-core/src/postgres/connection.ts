@@ -142,7 +142,7 @@ export async function connect(connection: PgConnection): Promise<pg.Client> {
     return client;
   };
   try {
-    return await connectWithTls(connection.tls, open);
+    return await connectWithTls(connection.tls, open, `${connection.host}:${connection.port}`);
   } catch (error) {
     throw postgresError(
       error,

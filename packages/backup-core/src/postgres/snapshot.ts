@@ -31,6 +31,19 @@ function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** Tables counted per query: one round trip for a small database, a bounded query text for a big one. */
+const COUNTS_PER_QUERY = 200;
+
+/** One query counting every table of `list`, in order: `count(*)` of each, appended (UNION ALL). */
+function countsSql(list: Array<{ schema: string; name: string }>, offset: number): string {
+  return list
+    .map(
+      (table, index) =>
+        `SELECT ${offset + index} AS i, count(*) AS n FROM ONLY ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`,
+    )
+    .join(' UNION ALL ');
+}
+
 export interface SnapshotOptions {
   /**
    * Longest wait for a table lock (a running ALTER TABLE, say): the size and row-count queries
@@ -68,7 +81,8 @@ export async function exportSnapshot(
   options: SnapshotOptions = {},
 ): Promise<ExportedSnapshot> {
   const client: pg.Client = await connect(connection);
-  let backendPid: number | undefined;
+  // Known from the connection's start-up (BackendKeyData): a cancel works from the first query on.
+  const backendPid = (client as pg.Client & { processID?: number }).processID ?? undefined;
   let inFlight = 0;
   // Ending a connection does not stop its backend waiting for a lock: cancel the query instead.
   const cancel = async () => {
@@ -81,11 +95,11 @@ export async function exportSnapshot(
     }
   };
   const onAbort = () => void cancel().catch(() => undefined);
-  const run = async <Row extends pg.QueryResultRow>(sql: string, params?: unknown[]) => {
+  const run = async <Row extends pg.QueryResultRow>(sql: string) => {
     options.signal?.throwIfAborted();
     inFlight++;
     try {
-      return await client.query<Row>(sql, params);
+      return await client.query<Row>(sql);
     } finally {
       inFlight--;
     }
@@ -93,42 +107,45 @@ export async function exportSnapshot(
   try {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     options.signal?.throwIfAborted();
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    // Row counts run beside pg_dump: parallel workers would only compete with it for the same cores.
-    await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
-    if (options.lockTimeoutMs !== undefined && options.lockTimeoutMs > 0) {
-      await client.query(`SET LOCAL lock_timeout = ${Math.ceil(options.lockTimeoutMs)}`);
-    }
-    const { rows } = await client.query<{ snapshot: string; version: string; num: string; pid: number }>(
-      `SELECT pg_export_snapshot() AS snapshot, current_setting('server_version') AS version,
-              current_setting('server_version_num') AS num, pg_backend_pid() AS pid`,
-    );
-    const row = rows[0]!;
-    backendPid = row.pid;
-    const size = await run<{ bytes: string | null }>(
-      `SELECT sum(bytes)::bigint AS bytes FROM (${tablesSql}) t`,
+    // One round trip (a small database's dump is mostly fixed cost): the transaction, its
+    // settings, the exported snapshot and, inside it, the tables pg_dump will write. Row counts run
+    // beside pg_dump: parallel workers or a JIT compilation would only compete with it for the same cores.
+    const lockTimeout =
+      options.lockTimeoutMs !== undefined && options.lockTimeoutMs > 0
+        ? `SET LOCAL lock_timeout = ${Math.ceil(options.lockTimeoutMs)};`
+        : '';
+    const results = (await run(
+      `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+       SET LOCAL max_parallel_workers_per_gather = 0;
+       SET LOCAL jit = off;
+       ${lockTimeout}
+       SELECT pg_export_snapshot() AS snapshot, current_setting('server_version') AS version,
+              current_setting('server_version_num') AS num;
+       ${tablesSql}`,
+    )) as unknown as pg.QueryResult[];
+    const row = results.at(-2)!.rows[0] as { snapshot: string; version: string; num: string };
+    const list = (results.at(-1)!.rows as Array<{ schema: string; name: string; bytes: string }>).map(
+      (table) => ({ schema: table.schema, name: table.name, bytes: Number(table.bytes) }),
     );
     return {
-      estimatedBytes: Number(size.rows[0]?.bytes ?? 0),
+      estimatedBytes: list.reduce((sum, table) => sum + table.bytes, 0),
       snapshotId: row.snapshot,
       serverVersion: row.version.split(' ')[0]!,
       serverMajor: Math.floor(Number(row.num) / 10000),
       async tables() {
         try {
-          const list = await run<{ schema: string; name: string; bytes: string }>(tablesSql);
-          const stats: TableStat[] = [];
-          for (const table of list.rows) {
-            const count = await run<{ n: string }>(
-              `SELECT count(*) AS n FROM ONLY ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`,
-            );
-            stats.push({
-              schema: table.schema,
-              name: table.name,
-              rows: Number(count.rows[0]!.n),
-              bytes: Number(table.bytes),
-            });
+          const rows = new Array<number>(list.length);
+          for (let offset = 0; offset < list.length; offset += COUNTS_PER_QUERY) {
+            const chunk = list.slice(offset, offset + COUNTS_PER_QUERY);
+            const counts = await run<{ i: number; n: string }>(countsSql(chunk, offset));
+            for (const count of counts.rows) rows[Number(count.i)] = Number(count.n);
           }
-          return stats;
+          return list.map((table, index) => ({
+            schema: table.schema,
+            name: table.name,
+            rows: rows[index]!,
+            bytes: table.bytes,
+          }));
         } catch (error) {
           throw snapshotError(error, 'could not count the rows of the tables being dumped', options);
         }
@@ -139,7 +156,8 @@ export async function exportSnapshot(
         // COMMIT would queue behind it.
         await cancel().catch(() => undefined);
         await client.query('COMMIT').catch(() => undefined);
-        await client.end().catch(() => undefined);
+        // The transaction is over: the socket's close (and the backend's exit) need not be waited for.
+        client.end().catch(() => undefined);
       },
     };
   } catch (error) {

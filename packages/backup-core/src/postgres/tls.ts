@@ -45,6 +45,17 @@ export function tlsOptions(tls: PgTls | undefined): ConnectionOptions {
   return options;
 }
 
+/**
+ * Servers that answered prefer's SSLRequest with 'N', and when. libpq carries on in plain text on
+ * the same connection; node-pg cannot, so each such connection cost a second one (a second
+ * backend start: about 30 ms, a tenth of a small database's dump; issue 18). For a while after a
+ * refusal, prefer goes straight to plain text with that server: prefer promises no encryption
+ * (anyone on the path can answer 'N'), and a server that turns TLS on is used with it again once
+ * the memory expires.
+ */
+const refusedTls = new Map<string, number>();
+const REFUSAL_REMEMBERED_MS = 5 * 60_000;
+
 /** What node-pg reports when the server answers the SSLRequest with 'N'. */
 const serverRefusedTls = 'The server does not support SSL connections';
 
@@ -63,6 +74,8 @@ function wantsEncryption(error: unknown): boolean {
 export async function connectWithTls<C>(
   tls: PgTls | undefined,
   open: (ssl: false | ConnectionOptions) => Promise<C>,
+  /** host:port, for prefer's memory of servers that refuse TLS. */
+  server?: string,
 ): Promise<C> {
   const mode = tls?.mode ?? 'prefer';
   if (mode === 'disable') return open(false);
@@ -75,10 +88,13 @@ export async function connectWithTls<C>(
     }
   }
   if (mode === 'prefer') {
+    const refusedAt = server === undefined ? undefined : refusedTls.get(server);
+    if (refusedAt !== undefined && Date.now() - refusedAt < REFUSAL_REMEMBERED_MS) return open(false);
     try {
       return await open(tlsOptions(tls));
     } catch (error) {
       if ((error as Error)?.message !== serverRefusedTls) throw error;
+      if (server !== undefined) refusedTls.set(server, Date.now());
       return open(false);
     }
   }

@@ -45,23 +45,32 @@ function candidates(tool: PgTool): string[] {
   return [...new Set(found)];
 }
 
-const versionCache = new Map<string, ToolInfo>();
+// Per process: a probe is a process start (Debian's pg_wrapper is a Perl script), paid once. The
+// promise is kept, so jobs that start while a probe runs wait for it rather than probe again.
+const versionCache = new Map<string, Promise<ToolInfo>>();
 
-async function toolVersion(file: string): Promise<ToolInfo> {
-  const cached = versionCache.get(file);
-  if (cached) return cached;
+function toolVersion(file: string): Promise<ToolInfo> {
+  let probe = versionCache.get(file);
+  if (!probe) {
+    probe = probeVersion(file);
+    versionCache.set(file, probe);
+    // A failed probe (a tool being installed, say) is tried again next time.
+    probe.catch(() => versionCache.delete(file));
+  }
+  return probe;
+}
+
+async function probeVersion(file: string): Promise<ToolInfo> {
   // Debian's pg_wrapper picks a version per cluster; asking it for --version is still exact.
   const { stdout } = await execFileAsync(file, ['--version'], { timeout: 10_000 });
   const match = /(\d+)(?:\.(\d+))?/.exec(stdout);
   if (!match)
     throw new BackupError('TOOL_MISSING', `could not read the version of ${file}: ${stdout.trim()}`);
-  const info = {
+  return {
     path: file,
     version: match[2] ? `${match[1]}.${match[2]}` : match[1]!,
     major: Number(match[1]),
   };
-  versionCache.set(file, info);
-  return info;
 }
 
 /**

@@ -143,6 +143,45 @@ export async function listBackups(
   return { entries, problems };
 }
 
+/**
+ * The target's newest verified backup, as `listBackups(...).entries.find(isVerified)` would find
+ * it, without reading every manifest: they are read newest id first, 16 at a time, stopping after
+ * the first batch that holds a verified one (usually the first: the newest backups are the
+ * verified ones). A dump does this for its size check, so its cost no longer grows with the number
+ * of backups kept. Unreadable manifests are skipped, as `find` over a listing skips them.
+ */
+export async function findLatestVerified(
+  backupDir: string,
+  target: string,
+  isVerified: (manifest: Manifest) => boolean,
+): Promise<CatalogEntry | undefined> {
+  const dir = targetDirectory(backupDir, target);
+  const manifestPaths = (await directoryEntries(dir))
+    .filter((name) => name.endsWith(MANIFEST_SUFFIX) && !name.startsWith('.'))
+    .sort()
+    .reverse()
+    .map((name) => path.join(dir, name));
+  for (let start = 0; start < manifestPaths.length; start += READ_CONCURRENCY) {
+    const batch = manifestPaths.slice(start, start + READ_CONCURRENCY);
+    const results = await Promise.allSettled(batch.map((manifestPath) => readManifest(manifestPath)));
+    const verified = results.flatMap((result, index) =>
+      result.status === 'fulfilled' && isVerified(result.value)
+        ? [entryFor(batch[index]!, result.value)]
+        : [],
+    );
+    if (verified.length > 0) {
+      // Newest by creation time, as the listing orders them (a delayed job's id is older than its start).
+      verified.sort((a, b) =>
+        a.manifest.createdAt === b.manifest.createdAt
+          ? b.manifest.id.localeCompare(a.manifest.id)
+          : b.manifest.createdAt.localeCompare(a.manifest.createdAt),
+      );
+      return verified[0];
+    }
+  }
+  return undefined;
+}
+
 /** Appends a verification result to the manifest (re-read just before writing, written atomically). */
 export async function recordVerification(
   backupDir: string,

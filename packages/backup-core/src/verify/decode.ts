@@ -113,7 +113,8 @@ export async function decodeBackup(
 
   const tap = new ByteTap();
   const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [
-    createReadStream(entry.filePath),
+    // 1 MiB reads rather than 64 KiB: a sixteenth of the reads, callbacks and writes to the pipe.
+    createReadStream(entry.filePath, { highWaterMark: 1024 * 1024 }),
     tap,
   ];
   if (manifest.encryption) stages.push(createDecryptStream({ keyring: options.keyring }));
