@@ -88,6 +88,7 @@ async function main(): Promise<void> {
     ]);
     log(`generating ${sizeMb} MB`);
     const dataset = await createDataset({
+      kind: 'mixed',
       adminUrl,
       urlOf: (database) => postgres.url(database),
       database: 'bench_restore',
