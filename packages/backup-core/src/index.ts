@@ -30,6 +30,20 @@ export {
   rewrapFile,
 } from './crypto/index.js';
 export {
+  type DatabaseRow,
+  type DiscoveredDatabase,
+  type Discovery,
+  type DiscoveryRule,
+  describeSkip,
+  discoverDatabases,
+  discoveredTargetName,
+  globMatches,
+  listDatabases,
+  maxServerNameLength,
+  type SkipReason,
+  selectDatabases,
+} from './discovery/index.js';
+export {
   type DumpOptions,
   type DumpPhase,
   type DumpProgress,
