@@ -36,6 +36,7 @@ export {
   type DiscoveryRule,
   describeSkip,
   discoverDatabases,
+  discoveredTarget,
   discoveredTargetName,
   globMatches,
   listDatabases,

@@ -1,6 +1,14 @@
 import path from 'node:path';
 import { compressionKinds, verifyLevels } from '../manifest.js';
 import { cronExpected, cronValue, timeZoneExpected, timeZoneValue } from './cron.js';
+import {
+  databasesExpected,
+  databasesFromFile,
+  databasesValue,
+  excludeExpected,
+  excludeFromFile,
+  excludeValue,
+} from './discover-values.js';
 import { durationExpected, durationIn, maxTimerMs } from './duration.js';
 import { describeType, fail, failMany, type Issue, ok, type Parsed } from './parsed.js';
 import { defaultRetentionText, retentionExpected, retentionFromFile, retentionValue } from './retention.js';
@@ -273,6 +281,32 @@ export const settings = {
     show: 'secret',
     parse: httpUrlValue,
   }),
+  // A server target (discovery/): BACKUP_DISCOVER and BACKUP_DISCOVER_EXCLUDE apply to the
+  // DATABASE_URL target only; a file target discovers with its own `databases:` and `exclude:`
+  // (discover-target.ts), so one variable never turns every file target into a server.
+  databases: setting({
+    env: 'BACKUP_DISCOVER',
+    expected: databasesExpected,
+    show: 'plain',
+    parse: databasesValue,
+    fromFile: databasesFromFile,
+  }),
+  exclude: setting({
+    env: 'BACKUP_DISCOVER_EXCLUDE',
+    expected: excludeExpected,
+    show: 'plain',
+    parse: excludeValue,
+    fromFile: excludeFromFile,
+  }),
+  // At most this many dumps of one server's discovered databases at once, over every worker.
+  serverConcurrency: setting({
+    env: 'BACKUP_SERVER_CONCURRENCY',
+    expected: 'a whole number from 1 to 64, for example 2',
+    show: 'plain',
+    parse: wholeNumberIn(1, 64),
+    numbers: true,
+    defaultText: '2',
+  }),
   logLevel: setting({
     env: 'LOG_LEVEL',
     expected: `one of ${logLevels.join(', ')}`,
@@ -364,6 +398,9 @@ export const targetSettingKeys = [
   'compression',
   'maxAge',
   'suspiciousRatio',
+  'databases',
+  'exclude',
+  'serverConcurrency',
 ] as const satisfies readonly SettingKey[];
 export type TargetSettingKey = (typeof targetSettingKeys)[number];
 export type TargetSettingValues = { [K in TargetSettingKey]?: SettingValue<K> };

@@ -1,4 +1,5 @@
 import { defaultMaxAgeMs } from './cron.js';
+import { discoverSettings } from './discover-target.js';
 import type { EnvTarget } from './env-target.js';
 import type { ConfigFile } from './file.js';
 import type { FileTarget } from './file-target.js';
@@ -118,6 +119,7 @@ function buildTarget(
     maxAgeMs,
     suspiciousRatio: required(layers.suspiciousRatio, own.suspiciousRatio),
     destinations,
+    ...discoverSettings(name, own, layers, where, problems),
   };
 }
 

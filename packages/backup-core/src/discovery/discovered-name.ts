@@ -10,6 +10,8 @@ export const maxServerNameLength = 40;
 const unsafe = /[^A-Za-z0-9_.-]/gu;
 const maxLength = 63;
 const hashLength = 6;
+/** `<server>.globals` holds the server's roles and tablespaces: a database named so gets the hashed form. */
+const reserved = new Set(['globals']);
 
 /**
  * The target name of database `database` discovered on server target `server`:
@@ -21,7 +23,8 @@ const hashLength = 6;
  */
 export function discoveredTargetName(server: string, database: string): string {
   const plain = `${server}.${database}`;
-  if (plain.length <= maxLength && !/[^A-Za-z0-9_.-]/u.test(database)) return plain;
+  if (plain.length <= maxLength && !/[^A-Za-z0-9_.-]/u.test(database) && !reserved.has(database))
+    return plain;
   const hash = createHash('sha256').update(database, 'utf8').digest('hex').slice(0, hashLength);
   // With the `u` flag a character outside the BMP is one match, so it becomes one `_`.
   const safe = database.replace(unsafe, '_');

@@ -130,3 +130,9 @@ describe('selectDatabases', () => {
     expect(found.databases.map((d) => d.database)).toEqual(['a', 'b', 'c']);
   });
 });
+
+describe('the globals target name', () => {
+  it('is never the name of a discovered database', () => {
+    expect(discoveredTargetName('prod', 'globals')).toMatch(/^prod\.globals-[0-9a-f]{6}$/);
+  });
+});

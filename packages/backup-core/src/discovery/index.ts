@@ -1,4 +1,5 @@
 export { discoveredTargetName, maxServerNameLength } from './discovered-name.js';
+export { discoveredTarget } from './discovered-target.js';
 export { globMatches, isLiteralPattern } from './glob.js';
 export { discoverDatabases, listDatabases } from './list-databases.js';
 export {
