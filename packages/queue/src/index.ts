@@ -15,9 +15,19 @@ export {
   enqueueVerify,
 } from './backup-queue.js';
 export { createCommandConnection, createRedisConnection, redisAuthFailure } from './connection.js';
+export {
+  type DiscoveryChanges,
+  findDiscoveredTarget,
+  type RegistryEntry,
+  readDiscovery,
+  recordDiscovery,
+  type ServerDiscovery,
+  withDiscoveredTargets,
+} from './discovery-registry.js';
 export { failureCodeOf, formatFailureReason } from './failure-reason.js';
 export {
   type CopyJobData,
+  type DiscoverJobData,
   type DumpJobData,
   InvalidJobDataError,
   isJobName,
@@ -30,6 +40,7 @@ export {
 } from './job-data.js';
 export {
   type CopyJobResult,
+  type DiscoverJobResult,
   type DumpJobResult,
   type JobResult,
   JobResultInvalidError,

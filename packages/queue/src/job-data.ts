@@ -76,12 +76,19 @@ export const restoreJobData = z.strictObject({
   origin,
 });
 
+/** One run of a server target (BACKUP_DISCOVER, `databases:`): discovery, then a dump per database. */
+export const discoverJobData = z.strictObject({
+  server: targetName,
+  origin,
+});
+
 export const jobDataSchemas = {
   [jobNames.dump]: dumpJobData,
   [jobNames.verify]: verifyJobData,
   [jobNames.copy]: copyJobData,
   [jobNames.prune]: pruneJobData,
   [jobNames.restore]: restoreJobData,
+  [jobNames.discover]: discoverJobData,
 } as const;
 
 export type DumpJobData = z.input<typeof dumpJobData>;
@@ -89,6 +96,7 @@ export type VerifyJobData = z.input<typeof verifyJobData>;
 export type CopyJobData = z.input<typeof copyJobData>;
 export type PruneJobData = z.input<typeof pruneJobData>;
 export type RestoreJobData = z.input<typeof restoreJobData>;
+export type DiscoverJobData = z.input<typeof discoverJobData>;
 
 export type ParsedJobData<N extends JobName> = z.output<(typeof jobDataSchemas)[N]>;
 

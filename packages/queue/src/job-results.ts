@@ -84,12 +84,24 @@ export const restoreJobResult = z.object({
   replacedExisting: z.boolean(),
 });
 
+export const discoverJobResult = z.object({
+  server: z.string(),
+  /** Every database backed up in this run, with the id of its dump job. */
+  databases: z.array(z.object({ database: z.string(), target: z.string(), dumpJobId: z.string() })),
+  /** Target names first seen in this run (announced as `discovered`). */
+  discovered: z.array(z.string()),
+  /** Target names gone since the previous run (announced as `vanished`). */
+  vanished: z.array(z.string()),
+  skipped: z.array(z.object({ database: z.string(), reason: z.string() })),
+});
+
 export const jobResultSchemas = {
   [jobNames.dump]: dumpJobResult,
   [jobNames.verify]: verifyJobResult,
   [jobNames.copy]: copyJobResult,
   [jobNames.prune]: pruneJobResult,
   [jobNames.restore]: restoreJobResult,
+  [jobNames.discover]: discoverJobResult,
 } as const;
 
 export type DumpJobResult = z.output<typeof dumpJobResult>;
@@ -97,6 +109,7 @@ export type VerifyJobResult = z.output<typeof verifyJobResult>;
 export type CopyJobResult = z.output<typeof copyJobResult>;
 export type PruneJobResult = z.output<typeof pruneJobResult>;
 export type RestoreJobResult = z.output<typeof restoreJobResult>;
+export type DiscoverJobResult = z.output<typeof discoverJobResult>;
 export type JobResult<N extends JobName> = z.output<(typeof jobResultSchemas)[N]>;
 
 export class JobResultInvalidError extends Error {

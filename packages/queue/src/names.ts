@@ -7,6 +7,8 @@ export const jobNames = {
   copy: 'copy',
   prune: 'prune',
   restore: 'restore',
+  /** A server target's run: list its databases, then enqueue a dump of each (discover-run in the worker). */
+  discover: 'discover',
 } as const;
 export type JobName = (typeof jobNames)[keyof typeof jobNames];
 

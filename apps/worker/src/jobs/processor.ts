@@ -11,6 +11,7 @@ import {
 } from '@pgbackup/queue';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
+import { runDiscoverJob } from '../discovery/discover-job.js';
 import { AttemptRunLog } from './attempt-run-log.js';
 import { runCopyJob } from './copy-job.js';
 import { runDumpJob } from './dump-job.js';
@@ -29,6 +30,7 @@ const handlers: { [N in JobName]: (ctx: WorkerContext, run: JobRun, data: never)
   copy: runCopyJob,
   prune: runPruneJob,
   restore: runRestoreJob,
+  discover: runDiscoverJob,
 };
 
 /**
@@ -40,7 +42,7 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
   return async (job: Job, token?: string, cancelSignal?: AbortSignal): Promise<unknown> => {
     if (!isJobName(job.name)) {
       throw new UnrecoverableError(
-        `JOB_NAME_UNKNOWN: no job named ${JSON.stringify(job.name)}; expected dump, verify, copy, prune or restore`,
+        `JOB_NAME_UNKNOWN: no job named ${JSON.stringify(job.name)}; expected dump, verify, copy, prune, restore or discover`,
       );
     }
     const maxAttempts = job.opts.attempts ?? 1;

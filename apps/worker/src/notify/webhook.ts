@@ -2,7 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@pgbackup/backup-core';
 
 export interface Notification {
-  event: 'failure' | 'recovery' | 'stale' | 'copy_failed';
+  event: 'failure' | 'recovery' | 'stale' | 'copy_failed' | 'discovered' | 'vanished';
+  /** The server target of a discovered or vanished event (`target` is the database's own target). */
+  server?: string;
+  /** The real database name of a discovered or vanished event. */
+  database?: string;
   /** The destination of a copy_failed event. */
   destination?: string;
   target: string;
