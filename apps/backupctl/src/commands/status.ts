@@ -288,9 +288,13 @@ function serverStatus(
 ): ServerStatus {
   if (!discovery || !failed)
     return { server, databases: null, vanished: null, failing: null, failingJob: null };
-  const newestBackup = entries
-    .filter((entry) => entry.manifest.target.startsWith(`${server}.`))
-    .reduce((newest, entry) => (entry.manifest.createdAt > newest ? entry.manifest.createdAt : newest), '');
+  // ISO times sort as text.
+  const newestBackup =
+    entries
+      .filter((entry) => entry.manifest.target.startsWith(`${server}.`))
+      .map((entry) => entry.manifest.createdAt)
+      .sort()
+      .at(-1) ?? '';
   const failure = failed
     .filter((job) => job.target === server && job.name !== 'restore' && (job.finishedAt ?? '') > newestBackup)
     .sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''))[0];
