@@ -61,6 +61,19 @@ export {
   provesBackupDefect,
 } from './errors.js';
 export {
+  dumpGlobals,
+  type GlobalsAction,
+  type GlobalsDumpOptions,
+  type GlobalsDumpResult,
+  type GlobalsStatement,
+  type GlobalsStep,
+  globalsTargetName,
+  parseGlobals,
+  type RestoreGlobalsOptions,
+  type RestoreGlobalsResult,
+  restoreGlobals,
+} from './globals/index.js';
+export {
   type TargetHealth,
   type TargetHealthInput,
   type TargetHealthState,
