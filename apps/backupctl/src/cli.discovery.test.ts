@@ -56,6 +56,7 @@ it('schedules and status list the discovered databases under their server', asyn
   const schedules = jsonOf<SchedulesDocument>(await runCli(fixture.env, ['schedules', '--json']));
   expect(schedules.schedules.map((row) => [row.target, row.server ?? null, row.scheduler !== null])).toEqual([
     ['srv', null, true],
+    ['srv.globals', 'srv', true],
     ['srv.crm', 'srv', true],
     ['srv.shop', 'srv', true],
   ]);
@@ -63,6 +64,7 @@ it('schedules and status list the discovered databases under their server', asyn
   // Before any run: the databases are new (missing, in grace), the server is not a row of its own.
   let status = jsonOf<StatusDocument>(await runCli(fixture.env, ['status', '--json']));
   expect(status.targets.map((row) => [row.target, row.state])).toEqual([
+    ['srv.globals', 'missing'],
     ['srv.crm', 'missing'],
     ['srv.shop', 'missing'],
   ]);
@@ -72,12 +74,13 @@ it('schedules and status list the discovered databases under their server', asyn
 
   const job = await fixture.queue.add(jobNames.discover, { server: 'srv', origin: 'schedule' });
   expect(await fixture.finished(job, 120_000)).toBe('completed');
-  for (const target of ['srv.crm', 'srv.shop'])
+  for (const target of ['srv.globals', 'srv.crm', 'srv.shop'])
     await expect.poll(() => fixture.verifiedBackups(target), { timeout: 120_000 }).toHaveLength(1);
   const result = await runCli(fixture.env, ['status', '--json']);
   status = jsonOf<StatusDocument>(result);
   expect(result.code).toBe(0);
   expect(status.targets.map((row) => [row.target, row.state])).toEqual([
+    ['srv.globals', 'ok'],
     ['srv.crm', 'ok'],
     ['srv.shop', 'ok'],
   ]);

@@ -111,10 +111,18 @@ it('discovers at start, backs up each database as its own target, then follows c
   ]);
   expect(await fixture.verifiedBackups('srv.beta')).toHaveLength(1);
 
+  // Each run also backed up the server's roles and tablespaces, verified like a database's.
+  await expect.poll(() => fixture.verifiedBackups('srv.globals'), { timeout: 120_000 }).toHaveLength(3);
+  const globals = (await listBackups(fixture.config.backupDir, { target: 'srv.globals' })).entries;
+  expect(globals.map((entry) => entry.manifest.format)).toEqual(['globals', 'globals', 'globals']);
+  expect(globals.map((entry) => entry.manifest.id).sort()).toEqual(
+    [first.globalsBackupId, second.globalsBackupId, third.globalsBackupId].sort(),
+  );
+
   // BACKUP_SERVER_CONCURRENCY=1 with 3 worker slots: no two dumps of the server ever overlapped.
   const spans = (await listBackups(fixture.config.backupDir)).entries
     .map((entry) => entry.manifest)
-    .filter((manifest) => manifest.target.startsWith('srv.'))
+    .filter((manifest) => manifest.target.startsWith('srv.') && manifest.format === 'custom')
     .map((manifest) => [Date.parse(manifest.createdAt), Date.parse(manifest.completedAt)] as const)
     .sort((a, b) => a[0] - b[0]);
   expect(spans.length).toBe(9);

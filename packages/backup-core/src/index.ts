@@ -38,6 +38,7 @@ export {
   discoverDatabases,
   discoveredTarget,
   discoveredTargetName,
+  globalsTarget,
   globMatches,
   listDatabases,
   maxServerNameLength,

@@ -2,6 +2,7 @@ import {
   type BackupConfig,
   type DiscoveredDatabase,
   discoveredTarget,
+  globalsTarget,
   type TargetConfig,
 } from '@pgbackup/backup-core';
 import type { Redis } from 'ioredis';
@@ -90,6 +91,7 @@ export async function findDiscoveredTarget(
 ): Promise<(TargetConfig & { vanished: boolean }) | undefined> {
   for (const server of config.targets) {
     if (!server.discover || !name.startsWith(`${server.name}.`)) continue;
+    if (name === globalsTarget(server).name) return { ...globalsTarget(server), vanished: false };
     for (const kind of ['present', 'vanished'] as const) {
       const raw = await redis.hget(key(config.redis.prefix, server.name, kind), name);
       const entry = raw === null ? undefined : parseEntry(name, raw);
@@ -101,13 +103,14 @@ export async function findDiscoveredTarget(
 
 /**
  * Every target as status, schedules and alerts see them: each plain target, each server target,
- * then the databases it discovered that are still on the server.
+ * its globals (`<server>.globals`), then the databases it discovered that are still on the server.
  */
 export async function withDiscoveredTargets(redis: Redis, config: BackupConfig): Promise<TargetConfig[]> {
   const targets: TargetConfig[] = [];
   for (const target of config.targets) {
     targets.push(target);
     if (!target.discover) continue;
+    targets.push(globalsTarget(target));
     const { present } = await readDiscovery(redis, config.redis.prefix, target.name);
     for (const entry of present) targets.push(discoveredTarget(target, entry));
   }

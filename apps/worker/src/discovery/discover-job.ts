@@ -11,6 +11,7 @@ import {
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from '../jobs/job-run.js';
 import { resolveTarget, syncDiscoveredTargets } from './discovered-targets.js';
+import { backUpGlobals } from './globals-run.js';
 
 /**
  * One run of a server target: list its databases, record what changed (announcing each new and
@@ -58,11 +59,14 @@ export async function runDiscoverJob(
       { target: gone.target, origin: 'chain' },
       { jobId: `prune-vanished-${gone.target}-${slot}` },
     );
-  const summary = `${server.name}: ${databases.length} dump(s) enqueued, ${changes.added.length} new, ${changes.vanished.length} vanished, ${found.skipped.length} skipped`;
+  // After the dumps are enqueued: a failure here retries the job, which enqueues the same dumps.
+  const globals = await backUpGlobals(ctx, run, server);
+  const summary = `${server.name}: globals ${globals.backupId}, ${databases.length} dump(s) enqueued, ${changes.added.length} new, ${changes.vanished.length} vanished, ${found.skipped.length} skipped`;
   run.summary(summary);
   await run.log(summary);
   return {
     server: server.name,
+    globalsBackupId: globals.backupId,
     databases,
     discovered: changes.added.map((entry) => entry.target),
     vanished: changes.vanished.map((entry) => entry.target),

@@ -40,7 +40,12 @@ describe('BACKUP_DISCOVER on the DATABASE_URL target', () => {
 
   it('all: the target names a server, with the default cap of 2', () => {
     const [target] = loadConfig({ env: { ...db, BACKUP_DISCOVER: 'all' }, cwd: dir }).targets;
-    expect(target?.discover).toEqual({ databases: 'all', exclude: [], concurrency: 2 });
+    expect(target?.discover).toEqual({
+      databases: 'all',
+      exclude: [],
+      concurrency: 2,
+      noRolePasswords: false,
+    });
   });
 
   it('patterns, exclusions and the cap', () => {
@@ -50,6 +55,7 @@ describe('BACKUP_DISCOVER on the DATABASE_URL target', () => {
         BACKUP_DISCOVER: 'app_*, reporting',
         BACKUP_DISCOVER_EXCLUDE: 'app_test*',
         BACKUP_SERVER_CONCURRENCY: '4',
+        BACKUP_NO_ROLE_PASSWORDS: 'yes',
       },
       cwd: dir,
     }).targets;
@@ -57,6 +63,7 @@ describe('BACKUP_DISCOVER on the DATABASE_URL target', () => {
       databases: ['app_*', 'reporting'],
       exclude: ['app_test*'],
       concurrency: 4,
+      noRolePasswords: true,
     });
   });
 
@@ -98,8 +105,18 @@ targets:
     url: postgresql://app@db3:5432/shop
 `);
     const [prod, eu, plain] = load().targets;
-    expect(prod?.discover).toEqual({ databases: 'all', exclude: ['test_*', 'scratch db'], concurrency: 2 });
-    expect(eu?.discover).toEqual({ databases: ['app_*', 'reporting'], exclude: [], concurrency: 3 });
+    expect(prod?.discover).toEqual({
+      databases: 'all',
+      exclude: ['test_*', 'scratch db'],
+      concurrency: 2,
+      noRolePasswords: false,
+    });
+    expect(eu?.discover).toEqual({
+      databases: ['app_*', 'reporting'],
+      exclude: [],
+      concurrency: 3,
+      noRolePasswords: false,
+    });
     expect(plain?.discover).toBeUndefined();
   });
 

@@ -41,6 +41,8 @@ export function discoverSettings(
     return {};
   }
   const concurrency = pickForTarget(layers.serverConcurrency, own.serverConcurrency);
-  if (concurrency === undefined) throw new Error('configuration setting without a default');
-  return { discover: { databases, exclude: exclude ?? [], concurrency } };
+  const noRolePasswords = pickForTarget(layers.noRolePasswords, own.noRolePasswords);
+  if (concurrency === undefined || noRolePasswords === undefined)
+    throw new Error('configuration setting without a default');
+  return { discover: { databases, exclude: exclude ?? [], concurrency, noRolePasswords } };
 }

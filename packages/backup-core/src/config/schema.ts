@@ -80,6 +80,8 @@ export const targetConfigSchema = z.object({
       exclude: z.array(z.string().min(1)),
       /** Dumps of this server's databases at once, over every worker. Default 2. */
       concurrency: z.number().int().min(1).max(64),
+      /** Globals dumped with --no-role-passwords. Default false (and a fallback when denied). */
+      noRolePasswords: z.boolean(),
     })
     .optional(),
   /** Set on a discovered target: the name of the server target that found it. */

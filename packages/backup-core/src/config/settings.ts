@@ -307,6 +307,16 @@ export const settings = {
     numbers: true,
     defaultText: '2',
   }),
+  // A server target's globals are dumped without role passwords (managed services that deny
+  // pg_authid). Without it, a denied pg_authid still falls back, with a warning.
+  noRolePasswords: setting({
+    env: 'BACKUP_NO_ROLE_PASSWORDS',
+    expected: 'yes or no',
+    show: 'plain',
+    parse: yesNoValue,
+    fromFile: (raw) => (typeof raw === 'boolean' ? ok(raw) : fail(`is ${describeType(raw)}`)),
+    defaultText: 'no',
+  }),
   logLevel: setting({
     env: 'LOG_LEVEL',
     expected: `one of ${logLevels.join(', ')}`,
@@ -401,6 +411,7 @@ export const targetSettingKeys = [
   'databases',
   'exclude',
   'serverConcurrency',
+  'noRolePasswords',
 ] as const satisfies readonly SettingKey[];
 export type TargetSettingKey = (typeof targetSettingKeys)[number];
 export type TargetSettingValues = { [K in TargetSettingKey]?: SettingValue<K> };

@@ -20,3 +20,18 @@ export function discoveredTarget(server: TargetConfig, found: DiscoveredDatabase
     server: server.name,
   };
 }
+
+/**
+ * The target of a server's globals backup (`<server>.globals`, globals/dump-globals.ts): the
+ * server's schedule, retention, verification and destinations, and its connection.
+ */
+export function globalsTarget(server: TargetConfig): TargetConfig {
+  const { discover: _discover, ...rest } = server;
+  return {
+    ...rest,
+    name: `${server.name}.globals`,
+    retention: { ...server.retention },
+    destinations: [...server.destinations],
+    server: server.name,
+  };
+}

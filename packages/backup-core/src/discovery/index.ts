@@ -1,5 +1,5 @@
 export { discoveredTargetName, maxServerNameLength } from './discovered-name.js';
-export { discoveredTarget } from './discovered-target.js';
+export { discoveredTarget, globalsTarget } from './discovered-target.js';
 export { globMatches, isLiteralPattern } from './glob.js';
 export { discoverDatabases, listDatabases } from './list-databases.js';
 export {

@@ -29,7 +29,7 @@ export function checkGlobalsText(sql: string, id: string): void {
   }
 }
 
-const ident = String.raw`("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const ident = `("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
 const patterns: Array<[GlobalsStatementKind, RegExp]> = [
   ['create-role', new RegExp(`^CREATE ROLE ${ident};$`, 's')],
   ['alter-role', new RegExp(`^ALTER ROLE ${ident} `, 's')],
