@@ -6,6 +6,7 @@ import { registerDump } from './commands/dump.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerPrune } from './commands/prune.js';
 import { registerRestore } from './commands/restore.js';
+import { registerRestoreGlobals } from './commands/restore-globals.js';
 import { registerRetry } from './commands/retry.js';
 import { registerSchedules } from './commands/schedules.js';
 import { registerStatus } from './commands/status.js';
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerCopy(program);
   registerPrune(program);
   registerRestore(program);
+  registerRestoreGlobals(program);
   registerBackups(program);
   registerJobs(program);
   registerRetry(program);
