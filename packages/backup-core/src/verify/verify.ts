@@ -14,6 +14,11 @@ import {
 } from '../postgres/connection.js';
 import { createScratchDatabase } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
+import {
+  applyDatabaseProperties,
+  readDatabaseProperties,
+  readDatabasePropertyState,
+} from '../restore/database-properties.js';
 import { type CatalogEntry, findBackup, recordVerification } from '../storage/catalog.js';
 import { type ArchiveConsumer, type DecodeOutcome, decodeBackup } from './decode.js';
 import { sha256OfFile } from './sha256-file.js';
@@ -238,9 +243,52 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
         );
       }
       logger.debug({ scratch: scratch.name }, 'restored and compared row counts');
+      await checkDatabaseProperties(
+        entry,
+        keyring,
+        pgRestore.path,
+        options.scratchServer!,
+        scratch.name,
+        options.signal,
+      );
     }
   } finally {
     await scratch?.drop();
+  }
+}
+
+/**
+ * The restore level also carries the database's own settings and comment over (as a restore
+ * does) and reads them back: the archive's DATABASE entries parse, apply and say what they
+ * said. Owner, privileges and role settings are left out, like --no-owner --no-privileges.
+ */
+async function checkDatabaseProperties(
+  entry: CatalogEntry,
+  keyring: readonly OperatorKey[],
+  pgRestore: string,
+  server: PgConnection,
+  scratch: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const properties = await readDatabaseProperties(entry, keyring, pgRestore, signal);
+  try {
+    await applyDatabaseProperties(server, scratch, properties, { noOwner: true, databaseOnly: true });
+  } catch (error) {
+    // A setting this role may not set on this server says nothing about the backup.
+    throw new BackupError(
+      'VERIFY_INCONCLUSIVE',
+      `could not apply the database's properties to the scratch database: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const state = await readDatabasePropertyState(server, scratch);
+  const settings = properties.filter((p) => p.kind === 'setting' && p.template.startsWith('ALTER DATABASE'));
+  const comments = properties.filter((p) => p.kind === 'comment');
+  if (state.settings.length !== settings.length || (state.comment !== null) !== comments.length > 0) {
+    throw new BackupError(
+      'ARCHIVE_CONTENT_MISMATCH',
+      `the database's properties in backup ${entry.manifest.id} do not read back as written: ${settings.length} setting(s) and ${comments.length} comment(s) applied, ${state.settings.length} setting(s) and ${state.comment === null ? 'no' : 'a'} comment found`,
+    );
   }
 }
 
