@@ -136,4 +136,9 @@ it('a server target is refused as a dump target, naming its databases', async ()
   expect((await fixture.queue.getJob(job.id!))?.failedReason).toMatch(
     /^TARGET_UNKNOWN: srv names a server, not a database/,
   );
+  const globals = await fixture.queue.add(jobNames.dump, { target: 'srv.globals', origin: 'manual' });
+  expect(await fixture.finished(globals)).toBe('failed');
+  expect((await fixture.queue.getJob(globals.id!))?.failedReason).toMatch(
+    /^TARGET_UNKNOWN: srv.globals holds the roles and tablespaces of srv/,
+  );
 }, 120_000);

@@ -19,6 +19,12 @@ export async function runDumpJob(
       `${target.name} names a server, not a database: its databases are the targets ${target.name}.<database> (backupctl status lists them)`,
     );
   }
+  if (target.server !== undefined && target.name === `${target.server}.globals`) {
+    throw new BackupError(
+      'TARGET_UNKNOWN',
+      `${target.name} holds the roles and tablespaces of ${target.server}, backed up by each run of ${target.server}, not by a dump of its own`,
+    );
+  }
   const backupId = backupIdForJob(target.name, run.job.id!, run.job.timestamp + (run.job.opts.delay ?? 0));
   const { result, runLogPath } = await withServerSlot(ctx, run, target, (slot) =>
     withTargetLock(ctx, run, target.name, async (lock) => {
