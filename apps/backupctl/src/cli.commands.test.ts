@@ -408,6 +408,7 @@ describe('usage and configuration errors exit 2', () => {
       'copy',
       'prune',
       'restore',
+      'restore-globals',
       'backups',
       'jobs',
       'retry',
