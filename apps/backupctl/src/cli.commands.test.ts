@@ -409,6 +409,7 @@ describe('usage and configuration errors exit 2', () => {
       'prune',
       'restore',
       'drill',
+      'restore-globals',
       'backups',
       'jobs',
       'retry',

@@ -7,6 +7,7 @@ import { registerDump } from './specs/dump.js';
 import { registerJobs } from './specs/jobs.js';
 import { registerPrune } from './specs/prune.js';
 import { registerRestore } from './specs/restore.js';
+import { registerRestoreGlobals } from './specs/restore-globals.js';
 import { registerRetry } from './specs/retry.js';
 import { registerSchedules } from './specs/schedules.js';
 import { registerStatus } from './specs/status.js';
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerPrune(program);
   registerRestore(program);
   registerDrill(program);
+  registerRestoreGlobals(program);
   registerBackups(program);
   registerJobs(program);
   registerRetry(program);

@@ -60,7 +60,8 @@ export function targetStatuses(
   now: Date,
   watchedSince?: Map<string, Date>,
 ): TargetStatus[] {
-  const names = [...targets.map((target) => target.name)];
+  // A server target has no backups of its own (its databases appear through their manifests).
+  const names = [...targets.filter((target) => !target.discover).map((target) => target.name)];
   for (const { manifest } of entries) if (!names.includes(manifest.target)) names.push(manifest.target);
   return names.map((name) => {
     const config = targets.find((target) => target.name === name);

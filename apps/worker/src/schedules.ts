@@ -20,11 +20,18 @@ export async function syncSchedules(queue: Queue, config: BackupConfig, logger: 
     await queue.upsertJobScheduler(
       dumpSchedulerId(target.name),
       { pattern: target.schedule, tz: target.timeZone },
-      {
-        name: jobNames.dump,
-        data: { target: target.name, origin: 'schedule' },
-        opts: defaultJobOptions(config),
-      },
+      // A server target's run is a discovery, which then enqueues a dump of each database.
+      target.discover
+        ? {
+            name: jobNames.discover,
+            data: { server: target.name, origin: 'schedule' },
+            opts: defaultJobOptions(config),
+          }
+        : {
+            name: jobNames.dump,
+            data: { target: target.name, origin: 'schedule' },
+            opts: defaultJobOptions(config),
+          },
     );
     logger.info(
       { target: target.name, schedule: target.schedule, timeZone: target.timeZone },

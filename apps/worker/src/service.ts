@@ -19,6 +19,8 @@ import {
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerContext } from './context.js';
+import { discoverAtStart } from './discovery/discover-job.js';
+import { syncDiscoveredTargets } from './discovery/discovered-targets.js';
 import { directoryChecks } from './health/directory-checks.js';
 import { startHealthServer } from './health/health-server.js';
 import { createProcessor } from './jobs/processor.js';
@@ -194,9 +196,12 @@ export async function startWorkerService(
         .catch(() => undefined);
   });
 
+  // In the background: an unreachable server must not hold up the worker's start.
+  const discovering = discoverAtStart(context);
   const staleTimer = setInterval(() => {
-    void alerts
-      .checkStaleness()
+    // Another worker's run may have discovered databases since: check them too.
+    void syncDiscoveredTargets(context)
+      .then(() => alerts.checkStaleness())
       .catch((error) => logger.warn({ err: (error as Error).message }, 'stale check failed'));
     void drillAlerts
       .checkStaleness()
@@ -237,6 +242,7 @@ export async function startWorkerService(
       if (closeOptions.force) abortActive('the worker was stopped');
       closing ??= (async () => {
         clearInterval(staleTimer);
+        await discovering;
         const deadline = closeOptions.deadlineMs ?? config.worker.shutdownTimeoutMs;
         const closed = worker.close();
         let timer: NodeJS.Timeout | undefined;

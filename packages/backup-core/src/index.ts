@@ -31,6 +31,22 @@ export {
   readEncryptionHeader,
   rewrapFile,
 } from './crypto/index.js';
+export {
+  type DatabaseRow,
+  type DiscoveredDatabase,
+  type Discovery,
+  type DiscoveryRule,
+  describeSkip,
+  discoverDatabases,
+  discoveredTarget,
+  discoveredTargetName,
+  globalsTarget,
+  globMatches,
+  listDatabases,
+  maxServerNameLength,
+  type SkipReason,
+  selectDatabases,
+} from './discovery/index.js';
 export { type DrillOptions, type DrillPhase, type DrillResult, runDrill } from './drill/drill.js';
 export { checkDrillServer, drillServerLabel } from './drill/drill-server.js';
 export { type DrillOfBackup, type DrillStatus, drillStatus } from './drill/drill-status.js';
@@ -56,6 +72,19 @@ export {
   isBackupError,
   provesBackupDefect,
 } from './errors.js';
+export {
+  dumpGlobals,
+  type GlobalsAction,
+  type GlobalsDumpOptions,
+  type GlobalsDumpResult,
+  type GlobalsStatement,
+  type GlobalsStep,
+  globalsTargetName,
+  parseGlobals,
+  type RestoreGlobalsOptions,
+  type RestoreGlobalsResult,
+  restoreGlobals,
+} from './globals/index.js';
 export {
   type TargetHealth,
   type TargetHealthInput,

@@ -82,7 +82,13 @@ export const manifestSchema = z.object({
   durationMs: z.number().int().nonnegative(),
   /** File name of the backup, in the same directory as the manifest. */
   file: z.string(),
-  format: z.literal('custom'),
+  /**
+   * `custom`: a pg_dump archive. `globals`: the SQL of `pg_dumpall --globals-only` (roles,
+   * memberships, role settings, tablespaces), the backup `<server>.globals` of a server target.
+   */
+  format: z.enum(['custom', 'globals']),
+  /** A globals backup made with --no-role-passwords: its roles come back without passwords. */
+  noRolePasswords: z.boolean().optional(),
   compression: z.enum(compressionKinds),
   encryption: z.object({ algorithm: z.literal('aes-256-gcm-chunked-v1'), keyId: z.string() }).nullable(),
   sizeBytes: z.number().int().nonnegative(),

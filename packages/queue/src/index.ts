@@ -17,9 +17,19 @@ export {
   enqueueVerify,
 } from './backup-queue.js';
 export { createCommandConnection, createRedisConnection, redisAuthFailure } from './connection.js';
+export {
+  type DiscoveryChanges,
+  findDiscoveredTarget,
+  type RegistryEntry,
+  readDiscovery,
+  recordDiscovery,
+  type ServerDiscovery,
+  withDiscoveredTargets,
+} from './discovery-registry.js';
 export { failureCodeOf, formatFailureReason } from './failure-reason.js';
 export {
   type CopyJobData,
+  type DiscoverJobData,
   type DrillJobData,
   type DumpJobData,
   InvalidJobDataError,
@@ -33,6 +43,7 @@ export {
 } from './job-data.js';
 export {
   type CopyJobResult,
+  type DiscoverJobResult,
   type DrillJobResult,
   type DumpJobResult,
   type JobResult,

@@ -82,6 +82,12 @@ export const drillJobData = z.strictObject({
   origin,
 });
 
+/** One run of a server target (BACKUP_DISCOVER, `databases:`): discovery, then a dump per database. */
+export const discoverJobData = z.strictObject({
+  server: targetName,
+  origin,
+});
+
 export const jobDataSchemas = {
   [jobNames.dump]: dumpJobData,
   [jobNames.verify]: verifyJobData,
@@ -89,6 +95,7 @@ export const jobDataSchemas = {
   [jobNames.prune]: pruneJobData,
   [jobNames.restore]: restoreJobData,
   [jobNames.drill]: drillJobData,
+  [jobNames.discover]: discoverJobData,
 } as const;
 
 export type DumpJobData = z.input<typeof dumpJobData>;
@@ -97,6 +104,7 @@ export type CopyJobData = z.input<typeof copyJobData>;
 export type PruneJobData = z.input<typeof pruneJobData>;
 export type RestoreJobData = z.input<typeof restoreJobData>;
 export type DrillJobData = z.input<typeof drillJobData>;
+export type DiscoverJobData = z.input<typeof discoverJobData>;
 
 export type ParsedJobData<N extends JobName> = z.output<(typeof jobDataSchemas)[N]>;
 

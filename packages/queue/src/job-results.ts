@@ -100,6 +100,19 @@ export const drillJobResult = z.object({
   rtoExceeded: z.boolean(),
 });
 
+export const discoverJobResult = z.object({
+  server: z.string(),
+  /** The run's backup of the server's roles and tablespaces (`<server>.globals`). */
+  globalsBackupId: z.string(),
+  /** Every database backed up in this run, with the id of its dump job. */
+  databases: z.array(z.object({ database: z.string(), target: z.string(), dumpJobId: z.string() })),
+  /** Target names first seen in this run (announced as `discovered`). */
+  discovered: z.array(z.string()),
+  /** Target names gone since the previous run (announced as `vanished`). */
+  vanished: z.array(z.string()),
+  skipped: z.array(z.object({ database: z.string(), reason: z.string() })),
+});
+
 export const jobResultSchemas = {
   [jobNames.dump]: dumpJobResult,
   [jobNames.verify]: verifyJobResult,
@@ -107,6 +120,7 @@ export const jobResultSchemas = {
   [jobNames.prune]: pruneJobResult,
   [jobNames.restore]: restoreJobResult,
   [jobNames.drill]: drillJobResult,
+  [jobNames.discover]: discoverJobResult,
 } as const;
 
 export type DumpJobResult = z.output<typeof dumpJobResult>;
@@ -115,6 +129,7 @@ export type CopyJobResult = z.output<typeof copyJobResult>;
 export type PruneJobResult = z.output<typeof pruneJobResult>;
 export type RestoreJobResult = z.output<typeof restoreJobResult>;
 export type DrillJobResult = z.output<typeof drillJobResult>;
+export type DiscoverJobResult = z.output<typeof discoverJobResult>;
 export type JobResult<N extends JobName> = z.output<(typeof jobResultSchemas)[N]>;
 
 export class JobResultInvalidError extends Error {

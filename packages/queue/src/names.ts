@@ -8,6 +8,8 @@ export const jobNames = {
   prune: 'prune',
   restore: 'restore',
   drill: 'drill',
+  /** A server target's run: list its databases, then enqueue a dump of each (discover-run in the worker). */
+  discover: 'discover',
 } as const;
 export type JobName = (typeof jobNames)[keyof typeof jobNames];
 

@@ -17,6 +17,8 @@ import { followOneJob, interruptSignal } from '../follow.js';
 import { humanDuration } from '../output.js';
 import { createProgress } from '../progress.js';
 import { resolveBackup } from '../resolve.js';
+import { newestGlobals, serverOfBackup } from '../server-of-backup.js';
+import { replayGlobals } from './restore-globals.js';
 
 /** `restore --json`. `mode: direct` ran in this process (no job). */
 export interface RestoreDocument {
@@ -35,6 +37,7 @@ interface RestoreOptions {
   owner?: boolean;
   wait?: boolean;
   direct?: boolean;
+  withGlobals?: boolean;
 }
 
 export async function restoreCommand(
@@ -44,10 +47,39 @@ export async function restoreCommand(
 ): Promise<number> {
   const config = ctx.config();
   const entry = await resolveBackup(config.backupDir, backupId);
+  if (entry.manifest.format === 'globals') {
+    throw new CliError(
+      'USAGE',
+      `${backupId} holds a server's roles and tablespaces, not a database: replay it with backupctl restore-globals ${backupId}`,
+      exitCodes.usage,
+    );
+  }
   const { server, database } = restoreDestination(config, entry, options.to);
   const force = options.force === true;
   const noOwner = options.owner === false;
   const confirm = options.confirm;
+  if (options.withGlobals) {
+    // Roles first: the archive's owners and grants name them.
+    const origin = serverOfBackup(config, entry);
+    const globals =
+      origin &&
+      (await newestGlobals(config.backupDir, origin.discover ? origin.name : (origin.server ?? origin.name)));
+    if (!globals) {
+      throw new CliError(
+        'BACKUP_NOT_FOUND',
+        `no globals backup of the server of ${entry.manifest.target}: --with-globals needs a server target's <server>.globals backup`,
+        exitCodes.usage,
+      );
+    }
+    const replayed = await replayGlobals(ctx, config, globals, server, { dryRun: false, force: false });
+    if (replayed.failed > 0) {
+      throw new CliError(
+        'RESTORE_FAILED',
+        `${replayed.failed} statement(s) of globals ${globals.manifest.id} failed: the database was not restored`,
+        exitCodes.failed,
+      );
+    }
+  }
   ctx.out.note(
     `restoring ${backupId} into ${database} on ${server.displayUrl.replace(/\/[^/]*$/, '')} (credentials of target ${server.name})`,
   );
@@ -192,7 +224,9 @@ export function restoreDestination(
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(to)) {
     checkRestoreDatabaseName(to);
     try {
-      return { server: findTarget(config, entry.manifest.target), database: to };
+      // A discovered database's backup restores on its server target's server.
+      const server = serverOfBackup(config, entry);
+      return { server: server ?? findTarget(config, entry.manifest.target), database: to };
     } catch (error) {
       throw new CliError(
         'TARGET_UNKNOWN',

@@ -1,5 +1,5 @@
 import { nextRuns, type TargetConfig } from '@pgbackup/backup-core';
-import { dumpSchedulerId, targetOfSchedulerId } from '@pgbackup/queue';
+import { dumpSchedulerId, targetOfSchedulerId, withDiscoveredTargets } from '@pgbackup/queue';
 import type { JobSchedulerJson } from 'bullmq';
 import { classifyError } from '../classify-error.js';
 import type { CliContext, RedisState } from '../context.js';
@@ -9,6 +9,8 @@ import { humanAge, shortTime, table } from '../output.js';
 /** One target's schedule as `schedules --json` prints it. */
 export interface ScheduleRow {
   target: string;
+  /** A discovered database: the server target whose scheduler runs it. */
+  server?: string;
   schedule: string;
   timeZone: string;
   /** The next 3 runs: the scheduler's pending one first (when Redis has it), then from the cron. */
@@ -50,6 +52,7 @@ export function scheduleRow(
     : nextRuns(target.schedule, target.timeZone, 3, now);
   return {
     target: target.name,
+    ...(target.server === undefined ? {} : { server: target.server }),
     schedule: target.schedule,
     timeZone: target.timeZone,
     nextRuns: runs.map((run) => run.toISOString()),
@@ -81,7 +84,9 @@ export async function schedulesCommand(ctx: CliContext): Promise<number> {
         ? error
         : new CliError('REDIS_UNREACHABLE', classifyError(error).message, exitCodes.unreachable);
   }
-  const rows = config.targets.map((target) => scheduleRow(target, schedulers?.get(target.name)));
+  // The databases servers discovered run on their server's scheduler; unknown without Redis.
+  const targets = redisError ? config.targets : await withDiscoveredTargets(await ctx.redis(), config);
+  const rows = targets.map((target) => scheduleRow(target, schedulers?.get(target.server ?? target.name)));
   const configured = new Set(config.targets.map((target) => target.name));
   const orphans = [...(schedulers?.keys() ?? [])]
     .filter((name) => !configured.has(name))
@@ -95,7 +100,7 @@ export async function schedulesCommand(ctx: CliContext): Promise<number> {
     table(
       ['TARGET', 'CRON', 'TIME ZONE', 'NEXT RUNS', 'SCHEDULER'],
       rows.map((row) => [
-        row.target,
+        row.server === undefined ? row.target : `  ${row.target} (on ${row.server})`,
         row.schedule,
         row.timeZone,
         row.nextRuns.map((run) => `${shortTime(run)} (${humanAge(run)})`).join(', '),

@@ -5,7 +5,7 @@ import {
   targetHealth,
   verificationState,
 } from '@pgbackup/backup-core';
-import { watchedSince } from '@pgbackup/queue';
+import { readDiscovery, watchedSince, withDiscoveredTargets } from '@pgbackup/queue';
 import type { JobSchedulerJson } from 'bullmq';
 import { classifyError } from '../classify-error.js';
 import type { CliContext, RedisState } from '../context.js';
@@ -55,6 +55,21 @@ export interface StatusDocument {
   ok: boolean;
   redis: RedisState;
   targets: TargetStatus[];
+  /**
+   * Each server target (BACKUP_DISCOVER, `databases:`): its databases are rows of `targets`.
+   * `failing`: a discover run failed after the newest backup of any of its databases.
+   */
+  servers: ServerStatus[];
+}
+
+export interface ServerStatus {
+  server: string;
+  /** Target names of the databases backed up at every run; null when Redis is unreachable. */
+  databases: string[] | null;
+  /** Databases gone from the server: no longer dumped, their backups kept under retention. */
+  vanished: Array<{ target: string; database: string; since: string }> | null;
+  failing: boolean | null;
+  failingJob: { id: string; name: string; reason: string | null; finishedAt: string | null } | null;
 }
 
 export async function statusCommand(ctx: CliContext): Promise<number> {
@@ -69,8 +84,15 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
   let failed: JobRow[] | undefined;
   let delayed: JobRow[] | undefined;
   let watched: Map<string, Date> | undefined;
+  // Without Redis the discovered databases are unknown: only the configured targets are shown.
+  let targets = config.targets;
+  const discoveries = new Map<string, Awaited<ReturnType<typeof readDiscovery>>>();
   try {
     schedulers = await dumpSchedulers(ctx);
+    const redis = await ctx.redis();
+    targets = await withDiscoveredTargets(redis, config);
+    for (const server of config.targets.filter((target) => target.discover))
+      discoveries.set(server.name, await readDiscovery(redis, config.redis.prefix, server.name));
     watched = await watchedSince(await ctx.redis(), config.redis.prefix);
     failed = await fetchJobs(ctx, ['failed'], undefined, 1_000);
     delayed = await fetchJobs(ctx, ['delayed'], undefined, 1_000);
@@ -83,85 +105,93 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
         : new CliError(reported.code, reported.message, exitCodes.unreachable);
   }
 
-  const statuses: TargetStatus[] = config.targets.map((target) => {
-    const manifests = listing.entries
-      .filter((entry) => entry.manifest.target === target.name)
-      .map((entry) => entry.manifest);
-    const last = manifests[0];
-    const jobs = failed?.filter((job) => job.target === target.name);
-    const byNewest = (a: JobRow, b: JobRow) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '');
-    const newest = jobs?.sort(byNewest)[0];
-    // Restores are operator actions on other databases: a refused one says nothing about the
-    // target's backups, so only dump, verify and prune failures make a target failing.
-    const backupJobs = jobs?.filter((job) => job.name !== 'restore');
-    const newestFailure = backupJobs?.find((job) => job.finishedAt);
-    const health = targetHealth({
-      maxAgeMs: target.maxAgeMs,
-      manifests,
-      now: new Date(now),
-      watchedSince: watched?.get(target.name),
-      lastFailureAt:
-        backupJobs === undefined ? null : newestFailure ? new Date(newestFailure.finishedAt!) : undefined,
-    });
-    const { stale, failing, verifiedAt } = health;
-    const verified = health.lastVerified;
-    const verifiedState = verified ? verificationState(verified) : undefined;
-    const failingJobs = backupJobs?.filter((job) => !verifiedAt || (job.finishedAt ?? '') > verifiedAt);
-    const retryingJob = delayed
-      ?.filter((job) => job.target === target.name && job.name !== 'restore' && job.failedReason)
-      .sort((a, b) => Number(b.id) - Number(a.id) || b.id.localeCompare(a.id))[0];
-    const schedule = scheduleRow(target, schedulers?.get(target.name), new Date(now));
-    return {
-      target: target.name,
-      ok: !health.problem,
-      state: health.state,
-      stale,
-      inGrace: health.inGrace,
-      failing,
-      maxAgeMs: target.maxAgeMs,
-      lastBackup: last
-        ? {
-            id: last.id,
-            createdAt: last.createdAt,
-            ageMs: now - Date.parse(last.createdAt),
-            status: last.status,
-          }
-        : null,
-      lastVerified:
-        verified && verifiedState?.state === 'verified'
+  // A server target has no backups of its own: its databases are rows, the server a line below.
+  const statuses: TargetStatus[] = targets
+    .filter((target) => !target.discover)
+    .map((target) => {
+      const manifests = listing.entries
+        .filter((entry) => entry.manifest.target === target.name)
+        .map((entry) => entry.manifest);
+      const last = manifests[0];
+      const jobs = failed?.filter((job) => job.target === target.name);
+      const byNewest = (a: JobRow, b: JobRow) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '');
+      const newest = jobs?.sort(byNewest)[0];
+      // Restores are operator actions on other databases: a refused one says nothing about the
+      // target's backups, so only dump, verify and prune failures make a target failing.
+      const backupJobs = jobs?.filter((job) => job.name !== 'restore');
+      const newestFailure = backupJobs?.find((job) => job.finishedAt);
+      const health = targetHealth({
+        maxAgeMs: target.maxAgeMs,
+        manifests,
+        now: new Date(now),
+        watchedSince: watched?.get(target.name),
+        lastFailureAt:
+          backupJobs === undefined ? null : newestFailure ? new Date(newestFailure.finishedAt!) : undefined,
+      });
+      const { stale, failing, verifiedAt } = health;
+      const verified = health.lastVerified;
+      const verifiedState = verified ? verificationState(verified) : undefined;
+      const failingJobs = backupJobs?.filter((job) => !verifiedAt || (job.finishedAt ?? '') > verifiedAt);
+      const retryingJob = delayed
+        ?.filter((job) => job.target === target.name && job.name !== 'restore' && job.failedReason)
+        .sort((a, b) => Number(b.id) - Number(a.id) || b.id.localeCompare(a.id))[0];
+      // A discovered database runs on its server's schedule.
+      const schedule = scheduleRow(target, schedulers?.get(target.server ?? target.name), new Date(now));
+      return {
+        target: target.name,
+        ok: !health.problem,
+        state: health.state,
+        stale,
+        inGrace: health.inGrace,
+        failing,
+        maxAgeMs: target.maxAgeMs,
+        lastBackup: last
           ? {
-              id: verified.id,
-              createdAt: verified.createdAt,
-              ageMs: now - Date.parse(verified.createdAt),
-              level: verifiedState.level,
-              verifiedAt: verifiedState.at,
+              id: last.id,
+              createdAt: last.createdAt,
+              ageMs: now - Date.parse(last.createdAt),
+              status: last.status,
             }
           : null,
-      failingJob: failingJobs?.[0] ? brief(failingJobs[0]) : null,
-      retrying: retryingJob
-        ? {
-            id: retryingJob.id,
-            name: retryingJob.name,
-            attempt: `${retryingJob.attemptsMade}/${retryingJob.attempts}`,
-            reason: retryingJob.failedReason,
-          }
-        : null,
-      nextRun: schedule.nextRuns[0] ?? null,
-      nextRunSource: schedule.scheduler ? 'scheduler' : 'config',
-      failedJobs: jobs
-        ? {
-            count: jobs.length,
-            newest: newest ? brief(newest) : null,
-          }
-        : null,
-    };
-  });
+        lastVerified:
+          verified && verifiedState?.state === 'verified'
+            ? {
+                id: verified.id,
+                createdAt: verified.createdAt,
+                ageMs: now - Date.parse(verified.createdAt),
+                level: verifiedState.level,
+                verifiedAt: verifiedState.at,
+              }
+            : null,
+        failingJob: failingJobs?.[0] ? brief(failingJobs[0]) : null,
+        retrying: retryingJob
+          ? {
+              id: retryingJob.id,
+              name: retryingJob.name,
+              attempt: `${retryingJob.attemptsMade}/${retryingJob.attempts}`,
+              reason: retryingJob.failedReason,
+            }
+          : null,
+        nextRun: schedule.nextRuns[0] ?? null,
+        nextRunSource: schedule.scheduler ? 'scheduler' : 'config',
+        failedJobs: jobs
+          ? {
+              count: jobs.length,
+              newest: newest ? brief(newest) : null,
+            }
+          : null,
+      };
+    });
 
-  const ok = statuses.every((status) => status.ok);
+  const servers = config.targets
+    .filter((target) => target.discover)
+    .map((server) => serverStatus(server.name, discoveries.get(server.name), failed, listing.entries));
+  const ok = statuses.every((status) => status.ok) && servers.every((server) => server.failing !== true);
   ctx.out.document({
     ok: ok && !redisError,
     redis: { reachable: !redisError, ...(redisError ? { error: redisError.message } : {}) },
     targets: statuses,
+    servers,
   } satisfies StatusDocument);
   ctx.out.text(
     table(
@@ -208,12 +238,51 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
       );
     }
   }
+  for (const server of servers) {
+    ctx.out.text(
+      server.databases === null
+        ? `${server.server}: server: discovered databases unknown (Redis unreachable)`
+        : `${server.server}: server: ${server.databases.length} database(s) backed up at every run${server.vanished?.length ? `; vanished (backups kept under retention): ${server.vanished.map((v) => v.target).join(', ')}` : ''}`,
+    );
+    const job = server.failingJob;
+    if (server.failing && job)
+      ctx.out.text(
+        `${server.server}: FAILING: ${job.name} job ${job.id} failed${job.finishedAt ? ` ${humanAge(job.finishedAt, now)}` : ''}: ${job.reason ?? '?'} (retry: backupctl retry ${job.id})`,
+      );
+  }
   if (redisError) {
     ctx.out.note(`backupctl: ${redisError.code}: ${redisError.message}`);
     ctx.out.note('Shown from the manifests only: failed jobs and scheduled runs are unknown.');
     return exitCodes.unreachable;
   }
   return ok ? exitCodes.ok : exitCodes.failed;
+}
+
+function serverStatus(
+  server: string,
+  discovery: Awaited<ReturnType<typeof readDiscovery>> | undefined,
+  failed: JobRow[] | undefined,
+  entries: ReadonlyArray<{ manifest: Manifest }>,
+): ServerStatus {
+  if (!discovery || !failed)
+    return { server, databases: null, vanished: null, failing: null, failingJob: null };
+  // ISO times sort as text.
+  const newestBackup =
+    entries
+      .filter((entry) => entry.manifest.target.startsWith(`${server}.`))
+      .map((entry) => entry.manifest.createdAt)
+      .sort()
+      .at(-1) ?? '';
+  const failure = failed
+    .filter((job) => job.target === server && job.name !== 'restore' && (job.finishedAt ?? '') > newestBackup)
+    .sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''))[0];
+  return {
+    server,
+    databases: discovery.present.map((entry) => entry.target),
+    vanished: discovery.vanished.map(({ target, database, since }) => ({ target, database, since })),
+    failing: failure !== undefined,
+    failingJob: failure ? brief(failure) : null,
+  };
 }
 
 function brief(job: JobRow): { id: string; name: string; reason: string | null; finishedAt: string | null } {

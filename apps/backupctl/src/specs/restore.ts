@@ -22,6 +22,10 @@ export function registerRestore(program: Command): void {
       "the target's name, typed again, to replace the very database a configured target backs up",
     )
     .option('--no-owner', "skip ownership and grants (when the backup's roles do not exist on that server)")
+    .option(
+      '--with-globals',
+      "first replay the newest globals backup of the backup's server (roles, memberships, tablespaces; existing roles skipped), in this process",
+    )
     .option('-w, --wait', 'follow the restore job; exit 1 if it fails')
     .option(
       '--direct',

@@ -11,6 +11,7 @@ import {
 } from '@pgbackup/queue';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
+import { runDiscoverJob } from '../discovery/discover-job.js';
 import { AttemptRunLog } from './attempt-run-log.js';
 import { runCopyJob } from './copy-job.js';
 import { runDrillJob } from './drill-job.js';
@@ -31,6 +32,7 @@ const handlers: { [N in JobName]: (ctx: WorkerContext, run: JobRun, data: never)
   prune: runPruneJob,
   restore: runRestoreJob,
   drill: runDrillJob,
+  discover: runDiscoverJob,
 };
 
 /**
@@ -42,7 +44,7 @@ export function createProcessor(ctx: WorkerContext, active: ActiveJobs) {
   return async (job: Job, token?: string, cancelSignal?: AbortSignal): Promise<unknown> => {
     if (!isJobName(job.name)) {
       throw new UnrecoverableError(
-        `JOB_NAME_UNKNOWN: no job named ${JSON.stringify(job.name)}; expected dump, verify, copy, prune, restore or drill`,
+        `JOB_NAME_UNKNOWN: no job named ${JSON.stringify(job.name)}; expected dump, verify, copy, prune, restore, drill or discover`,
       );
     }
     const maxAttempts = job.opts.attempts ?? 1;

@@ -1,6 +1,7 @@
-import { deleteBackup, describeReason, executePrune, findTarget, listBackups } from '@pgbackup/backup-core';
+import { deleteBackup, describeReason, executePrune, listBackups } from '@pgbackup/backup-core';
 import type { ParsedJobData, PruneJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
+import { resolveTarget } from '../discovery/discovered-targets.js';
 import type { JobRun } from './job-run.js';
 import { pruneDestinations } from './prune-destinations.js';
 import { planAndRecord } from './prune-plan.js';
@@ -15,7 +16,7 @@ export async function runPruneJob(
   run: JobRun,
   data: ParsedJobData<'prune'>,
 ): Promise<PruneJobResult> {
-  const target = findTarget(ctx.config, data.target);
+  const target = await resolveTarget(ctx, data.target);
   return withTargetLock(ctx, run, target.name, async () => {
     const runLog = await run.openRunLog(target.name);
     const listing = await listBackups(ctx.config.backupDir, { target: target.name });

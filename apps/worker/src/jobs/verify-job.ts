@@ -2,6 +2,7 @@ import { findBackup, verifyBackup } from '@pgbackup/backup-core';
 import type { ParsedJobData } from '@pgbackup/queue';
 import { enqueueChainPrune, enqueueCopy, type VerifyJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
+import { resolveTargetIfKnown } from '../discovery/discovered-targets.js';
 import type { JobRun } from './job-run.js';
 
 export async function runVerifyJob(
@@ -13,7 +14,7 @@ export async function runVerifyJob(
   const targetName = entry.manifest.target;
   // A backup may outlive its target's configuration (or be a safety dump): it can still be
   // verified; only the restore level needs a configured server for its scratch database.
-  const target = ctx.config.targets.find((t) => t.name === targetName);
+  const target = await resolveTargetIfKnown(ctx, targetName);
   const level = data.level ?? target?.verify ?? 'read';
   const runLog = await run.openRunLog(targetName);
   await runLog.line(

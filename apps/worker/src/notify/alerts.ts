@@ -98,6 +98,36 @@ export class Alerts {
     });
   }
 
+  /** A database a server target backs up from now on (announced once: discovery-registry.ts). */
+  databaseDiscovered(server: string, target: string, database: string): void {
+    this.logger.info(
+      { server, target, database },
+      `discovered database ${JSON.stringify(database)} on ${server}: backed up as ${target}`,
+    );
+    this.send({
+      event: 'discovered',
+      server,
+      target,
+      database,
+      text: `:new: Database ${JSON.stringify(database)} found on ${server}: backed up as ${target} from this run on.`,
+    });
+  }
+
+  /** A database gone from its server: no more dumps, its backups stay under retention. */
+  databaseVanished(server: string, target: string, database: string): void {
+    this.logger.warn(
+      { server, target, database },
+      `database ${JSON.stringify(database)} vanished from ${server}: ${target} is no longer backed up`,
+    );
+    this.send({
+      event: 'vanished',
+      server,
+      target,
+      database,
+      text: `:warning: Database ${JSON.stringify(database)} is no longer on ${server}: ${target} is not backed up any more; its backups are kept under its retention.`,
+    });
+  }
+
   /** A confirmed copy: its time, for status and metrics (one key per target and destination). */
   async copySucceeded(target: string, destination: string): Promise<void> {
     await this.redis.hset(
@@ -120,6 +150,8 @@ export class Alerts {
     );
     const watched = await watchedSince(this.redis, prefix);
     for (const target of this.config.targets) {
+      // A server target has no backups of its own: its databases are targets of their own.
+      if (target.discover) continue;
       const watchedFrom = watched.get(target.name);
       const health = targetHealth({
         maxAgeMs: target.maxAgeMs,

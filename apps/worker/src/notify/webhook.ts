@@ -9,7 +9,13 @@ export interface Notification {
     | 'copy_failed'
     | 'drill_failed'
     | 'drill_rto_exceeded'
-    | 'drill_stale';
+    | 'drill_stale'
+    | 'discovered'
+    | 'vanished';
+  /** The server target of a discovered or vanished event (`target` is the database's own target). */
+  server?: string;
+  /** The real database name of a discovered or vanished event. */
+  database?: string;
   /** The destination of a copy_failed event. */
   destination?: string;
   target: string;

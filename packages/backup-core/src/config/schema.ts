@@ -75,6 +75,23 @@ export const targetConfigSchema = z.object({
    * default weekly `0 4 * * 0`, read in the target's time zone).
    */
   drill: z.object({ server: pgConnectionSchema.optional(), schedule: z.string() }),
+  /**
+   * Set on a server target (`databases:` in the file, BACKUP_DISCOVER): its scheduled run lists
+   * the server's databases and backs up each as its own target `<server>.<database>`.
+   */
+  discover: z
+    .object({
+      databases: z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]),
+      /** Default []. */
+      exclude: z.array(z.string().min(1)),
+      /** Dumps of this server's databases at once, over every worker. Default 2. */
+      concurrency: z.number().int().min(1).max(64),
+      /** Globals dumped with --no-role-passwords. Default false (and a fallback when denied). */
+      noRolePasswords: z.boolean(),
+    })
+    .optional(),
+  /** Set on a discovered target: the name of the server target that found it. */
+  server: z.string().optional(),
 });
 
 /**

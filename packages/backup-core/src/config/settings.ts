@@ -1,6 +1,14 @@
 import path from 'node:path';
 import { compressionKinds, verifyLevels } from '../manifest.js';
 import { cronExpected, cronValue, timeZoneExpected, timeZoneValue } from './cron.js';
+import {
+  databasesExpected,
+  databasesFromFile,
+  databasesValue,
+  excludeExpected,
+  excludeFromFile,
+  excludeValue,
+} from './discover-values.js';
 import { drillServerExpected, drillServerValue } from './drill.js';
 import { durationExpected, durationIn, maxTimerMs } from './duration.js';
 import { describeType, fail, failMany, type Issue, ok, type Parsed } from './parsed.js';
@@ -290,6 +298,42 @@ export const settings = {
     show: 'secret',
     parse: httpUrlValue,
   }),
+  // A server target (discovery/): BACKUP_DISCOVER and BACKUP_DISCOVER_EXCLUDE apply to the
+  // DATABASE_URL target only; a file target discovers with its own `databases:` and `exclude:`
+  // (discover-target.ts), so one variable never turns every file target into a server.
+  databases: setting({
+    env: 'BACKUP_DISCOVER',
+    expected: databasesExpected,
+    show: 'plain',
+    parse: databasesValue,
+    fromFile: databasesFromFile,
+  }),
+  exclude: setting({
+    env: 'BACKUP_DISCOVER_EXCLUDE',
+    expected: excludeExpected,
+    show: 'plain',
+    parse: excludeValue,
+    fromFile: excludeFromFile,
+  }),
+  // At most this many dumps of one server's discovered databases at once, over every worker.
+  serverConcurrency: setting({
+    env: 'BACKUP_SERVER_CONCURRENCY',
+    expected: 'a whole number from 1 to 64, for example 2',
+    show: 'plain',
+    parse: wholeNumberIn(1, 64),
+    numbers: true,
+    defaultText: '2',
+  }),
+  // A server target's globals are dumped without role passwords (managed services that deny
+  // pg_authid). Without it, a denied pg_authid still falls back, with a warning.
+  noRolePasswords: setting({
+    env: 'BACKUP_NO_ROLE_PASSWORDS',
+    expected: 'yes or no',
+    show: 'plain',
+    parse: yesNoValue,
+    fromFile: (raw) => (typeof raw === 'boolean' ? ok(raw) : fail(`is ${describeType(raw)}`)),
+    defaultText: 'no',
+  }),
   logLevel: setting({
     env: 'LOG_LEVEL',
     expected: `one of ${logLevels.join(', ')}`,
@@ -429,6 +473,10 @@ export const targetSettingKeys = [
   'suspiciousRatio',
   'drill',
   'drillSchedule',
+  'databases',
+  'exclude',
+  'serverConcurrency',
+  'noRolePasswords',
 ] as const satisfies readonly SettingKey[];
 export type TargetSettingKey = (typeof targetSettingKeys)[number];
 export type TargetSettingValues = { [K in TargetSettingKey]?: SettingValue<K> };

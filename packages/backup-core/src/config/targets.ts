@@ -1,4 +1,5 @@
 import { defaultMaxAgeMs } from './cron.js';
+import { discoverSettings } from './discover-target.js';
 import type { EnvTarget } from './env-target.js';
 import type { ConfigFile } from './file.js';
 import type { FileTarget } from './file-target.js';
@@ -122,6 +123,7 @@ function buildTarget(
       ...optionalServer(pickForTarget(layers.drill, own.drill)),
       schedule: required(layers.drillSchedule, own.drillSchedule),
     },
+    ...discoverSettings(name, own, layers, where, problems),
   };
 }
 

@@ -6,7 +6,7 @@ import { BackupError } from '../errors.js';
 
 const execFileAsync = promisify(execFile);
 
-export type PgTool = 'pg_dump' | 'pg_restore' | 'psql';
+export type PgTool = 'pg_dump' | 'pg_restore' | 'psql' | 'pg_dumpall';
 
 export interface ToolInfo {
   path: string;

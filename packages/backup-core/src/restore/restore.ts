@@ -20,6 +20,7 @@ import { findBackup } from '../storage/catalog.js';
 import { decodeBackup } from '../verify/decode.js';
 import { compareRowCounts } from '../verify/table-checks.js';
 import { verifyBackup } from '../verify/verify.js';
+import { applyDatabaseProperties, readDatabaseProperties } from './database-properties.js';
 import { describeContents, inspectDatabase } from './inspect.js';
 import { checkConfirmation, type ProtectedDatabase } from './protected.js';
 import { parallelRestorePays, seekableArchive } from './seekable-archive.js';
@@ -213,6 +214,14 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         `restored data differs from the dump: ${differences.slice(0, 5).join('; ')}`,
       );
     }
+
+    // Owner, settings, comment and privileges of the database itself, which only --create would
+    // apply: set on the staging database, they go with it through the rename (all by oid).
+    const properties = await readDatabaseProperties(entry, keyring, pgRestore.path, options.signal);
+    const applied = await applyDatabaseProperties(server, stagingName, properties, {
+      ...(options.noOwner ? { noOwner: true } : {}),
+    });
+    logger.info({ applied }, "applied the database's own properties");
 
     phase('swapping');
     await swapInto(server, stagingName, options.to.database, existing.exists);
