@@ -779,7 +779,11 @@ function documentedInvocations(file: string): string[] {
 
 describe('documents', () => {
   const commands = cliCommands();
-  const documents = ['docs/runbooks/database-backup-automation.md', 'docs/deployment.md'];
+  const documents = [
+    'docs/runbooks/database-backup-automation.md',
+    'docs/runbooks/offsite-copies.md',
+    'docs/deployment.md',
+  ];
 
   it('finds the CLI commands the runbook relies on', () => {
     for (const name of [

@@ -69,6 +69,7 @@ export {
   verificationState,
   verifyLevels,
 } from './manifest.js';
+export { type FetchedBackup, fetchBackup } from './offsite/fetch-backup.js';
 export { pickPartSize } from './offsite/part-size.js';
 export {
   type CopyResult,

@@ -73,6 +73,8 @@ export const restoreJobData = z.strictObject({
   /** The name of the target whose own database this replaces, typed again (backupctl --confirm). */
   confirm: z.string().max(63).optional(),
   noOwner: z.boolean().default(false),
+  /** A destination's name: restore from its bucket alone (no local file needed). */
+  from: targetName.optional(),
   origin,
 });
 

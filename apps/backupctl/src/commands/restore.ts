@@ -2,8 +2,12 @@ import {
   type BackupConfig,
   type CatalogEntry,
   checkRestoreDatabaseName,
+  type DestinationConfig,
+  type FetchedBackup,
+  fetchBackup,
   findTarget,
   loadKeyring,
+  RemoteStore,
   restoreBackup,
   sameHost,
   type TargetConfig,
@@ -14,6 +18,7 @@ import type { Command } from 'commander';
 import { action, examples } from '../action.js';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
+import { chooseDestination } from '../destination.js';
 import { CliError, exitCodes, Interrupted } from '../exit-codes.js';
 import { followOneJob, interruptSignal } from '../follow.js';
 import { humanDuration } from '../output.js';
@@ -37,6 +42,7 @@ interface RestoreOptions {
   owner?: boolean;
   wait?: boolean;
   direct?: boolean;
+  from?: string;
 }
 
 export function registerRestore(program: Command): void {
@@ -64,12 +70,17 @@ export function registerRestore(program: Command): void {
       '--direct',
       'restore in this process from the files alone, without Redis or a worker (disaster recovery)',
     )
+    .option(
+      '--from <destination>',
+      "restore from a destination's bucket alone (no local file needed): downloaded, its size and SHA-256 checked against the manifest object, then restored as a local backup would be",
+    )
     .addHelpText(
       'after',
       examples([
         'backupctl restore 20261125T020000123Z-app-1a2b3c --to app_copy --wait',
         'backupctl restore 20261125T020000123Z-app-1a2b3c --to app --force --confirm app --wait',
         'backupctl restore 20261125T020000123Z-app-1a2b3c --to postgresql://db2.internal:5432/app --direct',
+        'backupctl restore 20261125T020000123Z-app-1a2b3c --to app_copy --from s3 --direct',
       ]),
     )
     .action(action(restoreCommand));
@@ -77,19 +88,24 @@ export function registerRestore(program: Command): void {
 
 async function restoreCommand(ctx: CliContext, backupId: string, options: RestoreOptions): Promise<number> {
   const config = ctx.config();
-  const entry = await resolveBackup(config.backupDir, backupId);
+  // With --from, the manifest object names the backup's target: no local file is read.
+  const source = options.from === undefined ? undefined : chooseDestination(config, options.from);
+  const entry = source
+    ? await remoteManifest(source, backupId)
+    : await resolveBackup(config.backupDir, backupId);
   const { server, database } = restoreDestination(config, entry, options.to);
   const force = options.force === true;
   const noOwner = options.owner === false;
   const confirm = options.confirm;
   ctx.out.note(
-    `restoring ${backupId} into ${database} on ${server.displayUrl.replace(/\/[^/]*$/, '')} (credentials of target ${server.name})`,
+    `restoring ${backupId}${source ? ` from ${source.name}` : ''} into ${database} on ${server.displayUrl.replace(/\/[^/]*$/, '')} (credentials of target ${server.name})`,
   );
   if (options.direct)
     return restoreDirect(ctx, config, backupId, server, database, {
       force,
       noOwner,
       ...(confirm === undefined ? {} : { confirm }),
+      ...(source === undefined ? {} : { source }),
     });
 
   const queue = await ctx.queue();
@@ -100,6 +116,7 @@ async function restoreCommand(ctx: CliContext, backupId: string, options: Restor
     force,
     ...(confirm === undefined ? {} : { confirm }),
     noOwner,
+    ...(source === undefined ? {} : { from: source.name }),
     origin: 'manual',
   });
   ctx.out.text(`restore job ${job.id}: enqueued (${backupId} into ${database} on ${server.name})`);
@@ -146,7 +163,7 @@ async function restoreDirect(
   backupId: string,
   server: TargetConfig,
   database: string,
-  flags: { force: boolean; noOwner: boolean; confirm?: string },
+  flags: { force: boolean; noOwner: boolean; confirm?: string; source?: DestinationConfig },
 ): Promise<number> {
   const { encryptionKey, keyring } = await loadKeyring(config);
   const progress = createProgress(process.stderr);
@@ -156,11 +173,19 @@ async function restoreDirect(
   const interrupt = interruptSignal();
   let current = 'restore:starting';
   const ticker = setInterval(() => progress.update({ label, phase: current }), 1_000);
+  const store = flags.source ? new RemoteStore(flags.source) : undefined;
+  let fetched: FetchedBackup | undefined;
   try {
+    if (store) {
+      current = 'restore:download';
+      progress.update({ label, phase: current });
+      fetched = await fetchBackup(store, backupId, config.backupDir, 'restore', interrupt.signal);
+    }
     const result = await restoreBackup({
       backupDir: config.backupDir,
       logDir: config.logDir,
       id: backupId,
+      ...(fetched ? { source: fetched.entry } : {}),
       to: { ...server.connection, database },
       force: flags.force,
       protectedDatabases: targetDatabases(config.targets),
@@ -199,6 +224,21 @@ async function restoreDirect(
   } finally {
     clearInterval(ticker);
     interrupt.dispose();
+    await fetched?.discard();
+    store?.close();
+  }
+}
+
+/** The manifest object of `backupId` in a destination (BACKUP_NOT_FOUND, exit 2, when absent). */
+async function remoteManifest(
+  destination: DestinationConfig,
+  backupId: string,
+): Promise<Pick<CatalogEntry, 'manifest'>> {
+  const store = new RemoteStore(destination);
+  try {
+    return { manifest: (await store.find(backupId)).manifest };
+  } finally {
+    store.close();
   }
 }
 
@@ -219,7 +259,7 @@ function printResult(ctx: CliContext, result: RestoreJobResult): void {
  */
 export function restoreDestination(
   config: BackupConfig,
-  entry: CatalogEntry,
+  entry: Pick<CatalogEntry, 'manifest'>,
   to: string,
 ): { server: TargetConfig; database: string } {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(to)) {

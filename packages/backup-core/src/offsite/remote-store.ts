@@ -295,13 +295,37 @@ export class RemoteStore {
     await ensurePrivateDirectory(dir);
     const finalPath = path.join(dir, manifest.file);
     const partial = partialPathFor(finalPath);
+    await this.downloadTo(entry, partial, signal);
+    try {
+      await fs.rename(partial, finalPath);
+      await fsyncDirectory(dir);
+    } catch (error) {
+      await fs.rm(partial, { force: true });
+      throw error;
+    }
+    return writeManifest(backupDir, manifest);
+  }
+
+  /**
+   * Streams the data object into `file` (created 0600, fsynced) and checks it against the
+   * manifest object: the size the server announces before any byte is written, then the size and
+   * SHA-256 of what arrived. A mismatch is SIZE_MISMATCH or CHECKSUM_MISMATCH naming the
+   * destination and key; on any failure `file` is removed.
+   */
+  async downloadTo(entry: RemoteEntry, file: string, signal?: AbortSignal): Promise<void> {
+    const { manifest } = entry;
+    const where = `${describeDestination(this.destination)}: ${entry.dataKey}`;
+    const damaged =
+      'the object changed after it was copied (restore from another destination or copy it again)';
     let body: Readable;
+    let announced: number | undefined;
     try {
       const answer = await this.client.send(
         new GetObjectCommand({ Bucket: this.destination.bucket, Key: entry.dataKey }),
         signal ? { abortSignal: signal } : {},
       );
       body = answer.Body as Readable;
+      announced = answer.ContentLength;
     } catch (error) {
       const name = (error as { name?: string }).name;
       if (name === 'NoSuchKey') {
@@ -312,6 +336,13 @@ export class RemoteStore {
       }
       throw this.fail(error, `download ${entry.dataKey}`);
     }
+    if (announced !== undefined && announced !== manifest.sizeBytes) {
+      body.destroy();
+      throw new BackupError(
+        'SIZE_MISMATCH',
+        `${where} has ${announced} bytes, its manifest says ${manifest.sizeBytes}: ${damaged}`,
+      );
+    }
     const hash = createHash('sha256');
     let size = 0;
     try {
@@ -319,27 +350,28 @@ export class RemoteStore {
         hash.update(chunk);
         size += chunk.length;
       });
-      await pipeline(body, createWriteStream(partial, { mode: FILE_MODE }), signal ? { signal } : {});
+      await pipeline(
+        body,
+        createWriteStream(file, { mode: FILE_MODE, flags: 'wx' }),
+        signal ? { signal } : {},
+      );
       const sha256 = hash.digest('hex');
       if (size !== manifest.sizeBytes)
         throw new BackupError(
           'SIZE_MISMATCH',
-          `${entry.dataKey} has ${size} bytes, the manifest says ${manifest.sizeBytes}`,
+          `${where} has ${size} bytes, its manifest says ${manifest.sizeBytes}: ${damaged}`,
         );
       if (sha256 !== manifest.sha256)
         throw new BackupError(
           'CHECKSUM_MISMATCH',
-          `${entry.dataKey} has SHA-256 ${sha256}, the manifest says ${manifest.sha256}`,
+          `${where} has SHA-256 ${sha256}, its manifest says ${manifest.sha256}: ${damaged}`,
         );
-      const handle = await fs.open(partial, 'r');
+      const handle = await fs.open(file, 'r');
       await handle.sync().finally(() => handle.close());
-      await fs.rename(partial, finalPath);
-      await fsyncDirectory(dir);
     } catch (error) {
-      await fs.rm(partial, { force: true });
+      await fs.rm(file, { force: true });
       throw error instanceof BackupError ? error : this.fail(error, `download ${entry.dataKey}`);
     }
-    return writeManifest(backupDir, manifest);
   }
 
   /** Deletes a backup: the manifest object first, so no manifest ever names a missing object. */

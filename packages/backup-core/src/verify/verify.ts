@@ -28,8 +28,13 @@ export interface VerifyOptions {
    * template0, dropped afterwards): normally the target's own server.
    */
   scratchServer?: PgConnection;
-  /** Append the result to the manifest (default true). */
+  /** Append the result to the manifest (default true; never with `entry`). */
   record?: boolean;
+  /**
+   * The backup to check, when it is not in `backupDir`'s catalog (a download from a destination,
+   * offsite/fetch-backup.ts): its file and manifest. The result is returned, not recorded.
+   */
+  entry?: CatalogEntry;
   signal?: AbortSignal;
   logger?: Logger;
   onPhase?: (phase: VerifyLevel) => void;
@@ -55,7 +60,7 @@ export interface VerifyResult {
  * retention never deletes a good backup because its re-check could not run.
  */
 export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult> {
-  const entry = await findBackup(options.backupDir, options.id);
+  const entry = options.entry ?? (await findBackup(options.backupDir, options.id));
   const logger = (options.logger ?? silentLogger).child({ backupId: options.id, level: options.level });
   const started = Date.now();
   let failure: unknown;
@@ -79,7 +84,7 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult
         }),
   };
   const manifest =
-    options.record === false
+    options.record === false || options.entry !== undefined
       ? entry.manifest
       : await recordVerification(options.backupDir, options.id, verification);
   if (failure !== undefined) throw failure;
