@@ -1,4 +1,4 @@
-import type { BackupConfig, DestinationConfig } from '@pgbackup/backup-core';
+import { type BackupConfig, type DestinationConfig, type Manifest, RemoteStore } from '@pgbackup/backup-core';
 import { CliError, exitCodes } from './exit-codes.js';
 
 /** The configured destination `name`; an unknown name is a usage error listing the configured ones. */
@@ -12,4 +12,14 @@ export function chooseDestination(config: BackupConfig, name: string): Destinati
     exitCodes.usage,
     'Destinations come from `destinations:` in the config file and from BACKUP_S3_BUCKET (named s3).',
   );
+}
+
+/** The manifest object of `backupId` in a destination (BACKUP_NOT_FOUND, exit 2, when absent). */
+export async function remoteManifest(destination: DestinationConfig, backupId: string): Promise<Manifest> {
+  const store = new RemoteStore(destination);
+  try {
+    return (await store.find(backupId)).manifest;
+  } finally {
+    store.close();
+  }
 }

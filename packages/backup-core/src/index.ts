@@ -78,6 +78,11 @@ export {
   RemoteStore,
   type UploadProgress,
 } from './offsite/remote-store.js';
+export {
+  type RemoteVerifyOptions,
+  type RemoteVerifyResult,
+  verifyRemoteBackup,
+} from './offsite/remote-verify.js';
 export { createS3Client } from './offsite/s3-client.js';
 export { classifyS3Error, describeDestination } from './offsite/s3-errors.js';
 export {

@@ -41,6 +41,8 @@ export const verifyJobData = z.strictObject({
   level: z.enum(verifyLevels).optional(),
   /** Enqueue the target's prune after a successful verification (the scheduled chain). */
   pruneAfter: z.boolean().default(false),
+  /** Verify the copy in this destination (downloaded; the result goes into its manifest object). */
+  destination: targetName.optional(),
   origin,
 });
 

@@ -18,7 +18,7 @@ import type { Command } from 'commander';
 import { action, examples } from '../action.js';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
-import { chooseDestination } from '../destination.js';
+import { chooseDestination, remoteManifest } from '../destination.js';
 import { CliError, exitCodes, Interrupted } from '../exit-codes.js';
 import { followOneJob, interruptSignal } from '../follow.js';
 import { humanDuration } from '../output.js';
@@ -91,7 +91,7 @@ async function restoreCommand(ctx: CliContext, backupId: string, options: Restor
   // With --from, the manifest object names the backup's target: no local file is read.
   const source = options.from === undefined ? undefined : chooseDestination(config, options.from);
   const entry = source
-    ? await remoteManifest(source, backupId)
+    ? { manifest: await remoteManifest(source, backupId) }
     : await resolveBackup(config.backupDir, backupId);
   const { server, database } = restoreDestination(config, entry, options.to);
   const force = options.force === true;
@@ -226,19 +226,6 @@ async function restoreDirect(
     interrupt.dispose();
     await fetched?.discard();
     store?.close();
-  }
-}
-
-/** The manifest object of `backupId` in a destination (BACKUP_NOT_FOUND, exit 2, when absent). */
-async function remoteManifest(
-  destination: DestinationConfig,
-  backupId: string,
-): Promise<Pick<CatalogEntry, 'manifest'>> {
-  const store = new RemoteStore(destination);
-  try {
-    return { manifest: (await store.find(backupId)).manifest };
-  } finally {
-    store.close();
   }
 }
 

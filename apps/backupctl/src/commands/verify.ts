@@ -4,6 +4,7 @@ import { type Command, Option } from 'commander';
 import { action, examples } from '../action.js';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
+import { chooseDestination, remoteManifest } from '../destination.js';
 import { exitCodes } from '../exit-codes.js';
 import { followOneJob } from '../follow.js';
 import { humanDuration } from '../output.js';
@@ -21,6 +22,7 @@ export interface VerifyDocument {
 interface VerifyOptions {
   level?: VerifyLevel;
   wait?: boolean;
+  destination?: string;
 }
 
 export function registerVerify(program: Command): void {
@@ -36,27 +38,43 @@ export function registerVerify(program: Command): void {
       ).choices(verifyLevels),
     )
     .option('-w, --wait', 'follow the verification; exit 1 if it fails')
+    .option(
+      '-d, --destination <name>',
+      "verify the copy in this destination instead of the local file: downloaded, checked at the level, the result recorded in the destination's manifest object",
+    )
     .addHelpText(
       'after',
-      examples(['backupctl verify 20261125T020000123Z-app-1a2b3c --level restore --wait']),
+      examples([
+        'backupctl verify 20261125T020000123Z-app-1a2b3c --level restore --wait',
+        'backupctl verify 20261125T020000123Z-app-1a2b3c --destination s3 --level read --wait',
+      ]),
     )
     .action(action(verifyCommand));
 }
 
 async function verifyCommand(ctx: CliContext, backupId: string, options: VerifyOptions): Promise<number> {
   const config = ctx.config({ requireTargets: false });
-  await resolveBackup(config.backupDir, backupId);
+  // A copy is checked from the bucket alone: no local file is needed, only its manifest object.
+  if (options.destination !== undefined)
+    await remoteManifest(chooseDestination(config, options.destination), backupId);
+  else await resolveBackup(config.backupDir, backupId);
   const queue = await ctx.queue();
   // The worker's verify ids are deterministic (one per backup and level, for crash safety):
   // a manual check gets an id of its own, or it would return the finished chain verify.
   const level = options.level ?? 'default';
+  const where = options.destination === undefined ? '' : `-${options.destination}`;
   const job = await enqueueVerify(
     queue,
-    { backupId, ...(options.level ? { level: options.level } : {}), origin: 'manual' },
-    { jobId: `verify-manual-${backupId}-${level}-${Date.now()}` },
+    {
+      backupId,
+      ...(options.level ? { level: options.level } : {}),
+      ...(options.destination === undefined ? {} : { destination: options.destination }),
+      origin: 'manual',
+    },
+    { jobId: `verify-manual-${backupId}${where}-${level}-${Date.now()}` },
   );
   ctx.out.text(
-    `verify job ${job.id} for ${backupId}: enqueued (level ${options.level ?? "the target's default"})`,
+    `verify job ${job.id} for ${backupId}${options.destination === undefined ? '' : ` in ${options.destination}`}: enqueued (level ${options.level ?? "the target's default"})`,
   );
   if (!options.wait) {
     ctx.out.document({
@@ -81,7 +99,10 @@ async function verifyCommand(ctx: CliContext, backupId: string, options: VerifyO
     return exitCodes.failed;
   }
   const result = parseJobResult('verify', outcome.job.id, outcome.job.returnvalue);
-  ctx.out.text(`OK  ${backupId}  verified at level ${result.level} in ${humanDuration(result.durationMs)}`);
+  const copy = result.destination === undefined ? '' : ` (the copy in ${result.destination})`;
+  ctx.out.text(
+    `OK  ${backupId}${copy}  verified at level ${result.level} in ${humanDuration(result.durationMs)}`,
+  );
   ctx.out.document({
     job: { id: job.id! },
     state: 'completed',

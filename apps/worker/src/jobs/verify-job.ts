@@ -1,14 +1,19 @@
-import { findBackup, verifyBackup } from '@pgbackup/backup-core';
+import { findBackup, parseBackupId, verifyBackup } from '@pgbackup/backup-core';
 import type { ParsedJobData } from '@pgbackup/queue';
 import { enqueueChainPrune, enqueueCopy, type VerifyJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from './job-run.js';
+import { runRemoteVerifyJob } from './verify-remote.js';
 
 export async function runVerifyJob(
   ctx: WorkerContext,
   run: JobRun,
   data: ParsedJobData<'verify'>,
 ): Promise<VerifyJobResult> {
+  if (data.destination !== undefined) {
+    const { destination } = data;
+    return runRemoteVerifyJob(ctx, run, { ...data, destination }, parseBackupId(data.backupId).target);
+  }
   const entry = await findBackup(ctx.config.backupDir, data.backupId);
   const targetName = entry.manifest.target;
   // A backup may outlive its target's configuration (or be a safety dump): it can still be

@@ -17,7 +17,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { DestinationConfig } from '../config/types.js';
 import { BackupError } from '../errors.js';
 import { parseBackupId } from '../ids.js';
-import type { Copy, Manifest } from '../manifest.js';
+import type { Copy, Manifest, Verification } from '../manifest.js';
 import { type CatalogEntry, parseManifest, writeManifest } from '../storage/catalog.js';
 import { ensurePrivateDirectory, FILE_MODE, fsyncDirectory } from '../storage/durable-fs.js';
 import { partialPathFor, targetDirectory } from '../storage/layout.js';
@@ -212,6 +212,19 @@ export class RemoteStore {
     } catch (error) {
       throw this.fail(error, `write ${key}`);
     }
+  }
+
+  /**
+   * Appends a verification of the remote copy to the manifest object (re-read just before it is
+   * written). Two hosts verifying the same backup at the same moment may overwrite each other's
+   * entry (S3 has no compare-and-swap that every provider offers); the newer one is kept, which
+   * is the one that decides the backup's state.
+   */
+  async recordVerification(id: string, verification: Verification): Promise<Manifest> {
+    const { manifest } = await this.find(id);
+    const updated: Manifest = { ...manifest, verifications: [...manifest.verifications, verification] };
+    await this.putManifest(updated);
+    return updated;
   }
 
   /** The destination's catalog, from its manifest objects alone (no local file needed). */
