@@ -1,4 +1,4 @@
-import { describeReason, listBackups, planPrune } from '@pgbackup/backup-core';
+import { describeReason, listBackups, planLocalPrune } from '@pgbackup/backup-core';
 import { enqueuePrune, type PruneJobResult, parseJobResult } from '@pgbackup/queue';
 import type { Command } from 'commander';
 import { action, examples } from '../action.js';
@@ -60,10 +60,11 @@ async function pruneCommand(ctx: CliContext, options: PruneOptions): Promise<num
     const manifests = (await listBackups(config.backupDir)).entries.map((entry) => entry.manifest);
     const now = new Date();
     const results: PruneReport[] = targets.map((target) => {
-      const plan = planPrune({
+      const plan = planLocalPrune({
         target: target.name,
         manifests,
         policy: target.retention,
+        destinations: target.destinations,
         now,
         timeZone: target.timeZone,
       });
