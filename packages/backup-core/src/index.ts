@@ -45,6 +45,7 @@ export {
   isBackupError,
   provesBackupDefect,
 } from './errors.js';
+export { copyHealth, type DestinationCopyHealth } from './health/copy-health.js';
 export {
   type TargetHealth,
   type TargetHealthInput,
@@ -85,6 +86,11 @@ export {
 } from './offsite/remote-verify.js';
 export { createS3Client } from './offsite/s3-client.js';
 export { classifyS3Error, describeDestination } from './offsite/s3-errors.js';
+export {
+  listBackupsEverywhere,
+  type PlacedBackup,
+  type UnionListing,
+} from './offsite/union-catalog.js';
 export {
   classifyPostgresError,
   connect,

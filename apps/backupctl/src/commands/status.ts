@@ -1,5 +1,6 @@
 import {
-  listBackups,
+  copyHealth,
+  type DestinationCopyHealth,
   type Manifest,
   type TargetHealthState,
   targetHealth,
@@ -14,6 +15,7 @@ import { CliError, classifyError, exitCodes } from '../exit-codes.js';
 import { humanAge, humanDuration, table } from '../output.js';
 import { fetchJobs, type JobRow } from './jobs.js';
 import { dumpSchedulers, scheduleRow } from './schedules.js';
+import { statusCatalog } from './status-catalog.js';
 
 /** One target's health as `status --json` prints it. */
 export interface TargetStatus {
@@ -49,6 +51,12 @@ export interface TargetStatus {
     count: number;
     newest: { id: string; name: string; reason: string | null; finishedAt: string | null } | null;
   } | null;
+  /**
+   * Per destination of the target: its newest confirmed copy, and `behind` when a verified
+   * backup older than maxAgeMs has no confirmed copy there and no newer backup has one (which
+   * makes the target not ok: COPY MISSING).
+   */
+  copies: DestinationCopyHealth[];
 }
 
 /** `status --json`. `ok` is false when a target is not ok or Redis is unreachable. */
@@ -82,9 +90,8 @@ manifests' view is still printed).
 async function statusCommand(ctx: CliContext): Promise<number> {
   const config = ctx.config();
   const now = Date.now();
-  const listing = await listBackups(config.backupDir);
-  for (const problem of listing.problems)
-    ctx.out.note(`warning: unreadable manifest ${problem.path}: ${problem.message}`);
+  const listing = await statusCatalog(config);
+  for (const problem of listing.problems) ctx.out.note(`warning: ${problem.where}: ${problem.message}`);
 
   let redisError: CliError | undefined;
   let schedulers: Map<string, JobSchedulerJson> | undefined;
@@ -106,9 +113,7 @@ async function statusCommand(ctx: CliContext): Promise<number> {
   }
 
   const statuses: TargetStatus[] = config.targets.map((target) => {
-    const manifests = listing.entries
-      .filter((entry) => entry.manifest.target === target.name)
-      .map((entry) => entry.manifest);
+    const manifests = listing.manifests.filter((manifest) => manifest.target === target.name);
     const last = manifests[0];
     const jobs = failed?.filter((job) => job.target === target.name);
     const byNewest = (a: JobRow, b: JobRow) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '');
@@ -133,9 +138,15 @@ async function statusCommand(ctx: CliContext): Promise<number> {
       ?.filter((job) => job.target === target.name && job.name !== 'restore' && job.failedReason)
       .sort((a, b) => Number(b.id) - Number(a.id) || b.id.localeCompare(a.id))[0];
     const schedule = scheduleRow(target, schedulers?.get(target.name), new Date(now));
+    const copies = copyHealth({
+      destinations: target.destinations,
+      manifests,
+      maxAgeMs: target.maxAgeMs,
+      now: new Date(now),
+    });
     return {
       target: target.name,
-      ok: !health.problem,
+      ok: !health.problem && !copies.some((copy) => copy.behind),
       state: health.state,
       stale,
       inGrace: health.inGrace,
@@ -176,6 +187,7 @@ async function statusCommand(ctx: CliContext): Promise<number> {
             newest: newest ? brief(newest) : null,
           }
         : null,
+      copies,
     };
   });
 
@@ -223,6 +235,12 @@ async function statusCommand(ctx: CliContext): Promise<number> {
         `${status.target}: RETRYING: ${name} job ${id}: attempt ${attempt} failed: ${reason ?? '?'}`,
       );
     }
+    for (const copy of status.copies.filter((c) => c.behind)) {
+      const { id, createdAt } = copy.uncopied!;
+      ctx.out.text(
+        `${status.target}: COPY MISSING: ${copy.destination} has no confirmed copy of backup ${id} (${humanAge(createdAt, now)}) nor of any newer one; at most ${humanDuration(status.maxAgeMs)} allowed (copy it: backupctl copy ${id} --destination ${copy.destination} --wait)`,
+      );
+    }
     const newest = status.failingJob;
     if (newest) {
       ctx.out.text(
@@ -243,7 +261,11 @@ function brief(job: JobRow): { id: string; name: string; reason: string | null; 
 }
 
 function stateText(status: TargetStatus): string {
-  const problems = [status.stale ? 'STALE' : '', status.failing ? 'FAILING' : ''].filter(Boolean);
+  const problems = [
+    status.stale ? 'STALE' : '',
+    status.failing ? 'FAILING' : '',
+    status.copies.some((copy) => copy.behind) ? 'COPY MISSING' : '',
+  ].filter(Boolean);
   if (problems.length > 0) return problems.join('+');
   if (status.inGrace) return 'MISSING (new)';
   return status.failing === null ? 'ok?' : 'ok';
