@@ -29,7 +29,7 @@ export function registerDump(program: Command): void {
     .option('-a, --all', 'back up every configured target')
     .option(
       '-w, --wait',
-      'follow the dump, its verification and the prune; exit 0 once the backup is verified',
+      'follow the dump, its verification, its copies and the prune; exit 0 once the backup is verified and copied to every destination',
     )
     .addHelpText(
       'after',
@@ -89,5 +89,7 @@ async function dumpCommand(ctx: CliContext, options: DumpOptions): Promise<numbe
     interrupt.dispose();
   }
   ctx.out.document({ jobs, results } satisfies DumpDocument);
-  return results.every((result) => result.ok) ? exitCodes.ok : exitCodes.failed;
+  return results.every((result) => result.ok && result.copyFailures.length === 0)
+    ? exitCodes.ok
+    : exitCodes.failed;
 }

@@ -40,6 +40,7 @@ export async function runVerifyJob(
   run.summary(`backup ${data.backupId} verified at level ${level} in ${result.verification.durationMs} ms`);
   await ctx.alerts.targetSucceeded(targetName);
   let pruneJobId: string | undefined;
+  const copyJobIds: string[] = [];
   if (data.pruneAfter && target && target.destinations.length > 0) {
     // dump -> verify -> copy (one job per destination) -> prune: the last confirmed copy
     // enqueues the prune (copy-job.ts).
@@ -51,6 +52,7 @@ export async function runVerifyJob(
         origin: 'chain',
       });
       await run.log(`copy job ${copyJob.id} enqueued for ${destination}`);
+      copyJobIds.push(copyJob.id!);
     }
   } else if (data.pruneAfter && target) {
     const pruneJob = await enqueueChainPrune(ctx.queue, targetName, data.backupId);
@@ -64,5 +66,6 @@ export async function runVerifyJob(
     ok: true,
     durationMs: result.verification.durationMs,
     pruneJobId,
+    ...(copyJobIds.length === 0 ? {} : { copyJobIds }),
   };
 }
