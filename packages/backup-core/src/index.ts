@@ -71,6 +71,11 @@ export {
   verifyLevels,
 } from './manifest.js';
 export { type FetchedBackup, fetchBackup } from './offsite/fetch-backup.js';
+export {
+  DEFAULT_INCOMPLETE_UPLOAD_AGE_MS,
+  type MultipartSweepResult,
+  sweepIncompleteUploads,
+} from './offsite/multipart-sweep.js';
 export { pickPartSize } from './offsite/part-size.js';
 export {
   type CopyResult,

@@ -81,6 +81,11 @@ export class RemoteStore {
     return classifyS3Error(error, this.destination, action);
   }
 
+  /** An SDK error as a BackupError naming this destination (for operations outside this class). */
+  classify(error: unknown, action: string): BackupError {
+    return this.fail(error, action);
+  }
+
   /** Fails fast, before a long upload, on a missing bucket or refused credentials. */
   async checkBucket(): Promise<void> {
     try {
