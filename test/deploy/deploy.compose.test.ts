@@ -219,6 +219,7 @@ const appFile = 'docker-compose.yml';
 const backupFile = 'docker-compose.backup.yml';
 const standaloneFile = 'docker-compose.backup.standalone.yml';
 const sentinelFile = 'docker-compose.sentinel.yml';
+const minioFile = 'docker-compose.minio.yml';
 const merged = () => deepMerge(loadCompose(appFile), loadCompose(backupFile)) as Mapping;
 /** `-f docker-compose.backup.yml -f docker-compose.backup.standalone.yml`, next to a separate app project. */
 const standalone = (env = deployEnv()) => {
@@ -306,6 +307,47 @@ describe('compose files', () => {
       expect(command).toContain('--maxmemory-policy noeviction');
       expect(command).toContain('masterauth');
     }
+  });
+
+  it('the MinIO override validates, merged as `-f docker-compose.yml -f docker-compose.backup.yml -f docker-compose.minio.yml`, and gives the worker the destination s3 on MinIO', () => {
+    const document = deepMerge(merged(), loadCompose(minioFile)) as Mapping;
+    expect(validate(document)).toEqual([]);
+    const services = servicesOf(document);
+    expect(Object.keys(services).sort()).toEqual([
+      'dashboard',
+      'minio',
+      'minio-init',
+      'postgres',
+      'redis',
+      'worker',
+    ]);
+    expect(services.minio!.profiles).toEqual(['backup']);
+    expect(services['minio-init']!.profiles).toEqual(['backup']);
+    expect((services.worker!.depends_on as Mapping)['minio-init']).toEqual({
+      condition: 'service_completed_successfully',
+    });
+    // The console is published on loopback only; the S3 API is not published at all.
+    expect(asList(services.minio!.ports)).toEqual(['127.0.0.1:9001:9001']);
+    fs.writeFileSync(path.join(testSecretsDir, 'minio_root_password'), 'test-minio-root-password\n');
+    const containerEnv = Object.fromEntries(
+      [...deployEnv(), ...environmentOf(services.worker!)].map(([key, value]) => [
+        key,
+        withTestSecrets(value),
+      ]),
+    );
+    const config = loadConfig({ env: containerEnv, cwd: '/app' });
+    expect(config.destinations).toEqual([
+      expect.objectContaining({
+        name: 's3',
+        bucket: 'pg-backups',
+        endpoint: 'http://minio:9000',
+        forcePathStyle: true,
+        checksums: 'WHEN_REQUIRED',
+        credentials: { accessKeyId: 'pgbackup', secretAccessKey: 'test-minio-root-password' },
+      }),
+    ]);
+    expect(config.targets[0]?.destinations).toEqual(['s3']);
+    expect(asList(services.worker!.secrets).sort()).toEqual(['minio_root_password', 'redis_password']);
   });
 
   it('refuses to start without POSTGRES_PASSWORD (compose interpolation fails)', () => {
@@ -540,7 +582,7 @@ describe('compose files', () => {
   it('reads only compose variables that .env.example documents', () => {
     const documented = readEnvExample().documented;
     const used = new Set<string>();
-    for (const file of [appFile, backupFile, standaloneFile]) {
+    for (const file of [appFile, backupFile, standaloneFile, minioFile]) {
       for (const match of read(file).matchAll(/(?<!\$)\$\{([A-Z][A-Z0-9_]*)/g)) used.add(match[1]!);
     }
     expect([...used].filter((name) => !documented.has(name)).sort()).toEqual([]);
@@ -780,7 +822,11 @@ function documentedInvocations(file: string): string[] {
 
 describe('documents', () => {
   const commands = cliCommands();
-  const documents = ['docs/runbooks/database-backup-automation.md', 'docs/deployment.md'];
+  const documents = [
+    'docs/runbooks/database-backup-automation.md',
+    'docs/runbooks/offsite-copies.md',
+    'docs/deployment.md',
+  ];
 
   it('finds the CLI commands the runbook relies on', () => {
     for (const name of [

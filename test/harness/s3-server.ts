@@ -49,6 +49,16 @@ export class S3Server {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /**
+   * The file in which s3rver keeps an object's bytes (it answers GetObject from it, size from its
+   * length): tests damage a stored object there, as bit rot or a faulty provider would.
+   */
+  objectFile(bucket: string, key: string): string {
+    const parts = key.split('/');
+    const last = parts.pop() ?? '';
+    return path.join(this.dir, 'data', bucket, ...parts, `${last}._S3rver_object`);
+  }
+
   get running(): boolean {
     return this.process.running;
   }

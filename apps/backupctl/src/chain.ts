@@ -1,4 +1,5 @@
 import {
+  type CopyJobResult,
   type DumpJobResult,
   failureCodeOf,
   type PruneJobResult,
@@ -26,6 +27,10 @@ export interface ChainResult {
   backupId: string | null;
   dump: DumpJobResult | null;
   verify: VerifyJobResult | null;
+  /** The copies to the target's destinations (one job each), confirmed. */
+  copies: CopyJobResult[];
+  /** Copy jobs that failed for good: the backup is verified but not off-host everywhere (exit 1). */
+  copyFailures: JobFailure[];
   /** The prune that follows a verified backup; a failed prune does not make the backup bad. */
   prune: PruneJobResult | null;
   failure: JobFailure | null;
@@ -38,8 +43,9 @@ export function failureOf(jobId: string, name: string, reason: string | undefine
 }
 
 /**
- * Follows a dump job, then the verify job it enqueued, then the prune the verify enqueued:
- * the whole scheduled chain, so "exit 0" means "a verified backup exists".
+ * Follows a dump job, then the verify job it enqueued, then its copy jobs (one per destination),
+ * then the prune the verify (or the last confirmed copy) enqueued: the whole scheduled chain, so
+ * "exit 0" means "a verified backup exists, and is copied to every destination".
  */
 export async function followDumpChain(
   queue: Queue,
@@ -54,6 +60,8 @@ export async function followDumpChain(
     backupId: null,
     dump: null,
     verify: null,
+    copies: [],
+    copyFailures: [],
     prune: null,
     failure: null,
     pruneFailure: null,
@@ -81,7 +89,21 @@ export async function followDumpChain(
   result.verify = parseJobResult('verify', verify.job.id, verify.job.returnvalue);
   result.ok = true;
   options.progress.note(`verify ${target}: backup ${result.backupId} verified (${result.verify.level})`);
-  const pruneJobId = result.verify.pruneJobId;
+  let pruneJobId = result.verify.pruneJobId;
+  for (const copyJobId of result.verify.copyJobIds ?? []) {
+    const copy = await followJob(queue, copyJobId, options);
+    if (copy.state === 'failed') {
+      result.copyFailures.push(failureOf(copyJobId, 'copy', copy.job.failedReason));
+      continue;
+    }
+    const copied = parseJobResult('copy', copy.job.id, copy.job.returnvalue);
+    result.copies.push(copied);
+    options.progress.note(
+      `copy ${target}: backup ${result.backupId} in ${copied.destination} as ${copied.key} (confirmed)`,
+    );
+    // The last destination to confirm enqueues the prune (copy-job.ts).
+    pruneJobId ??= copied.pruneJobId;
+  }
   if (pruneJobId) {
     const prune = await followJob(queue, pruneJobId, options);
     if (prune.state === 'failed')
@@ -99,10 +121,14 @@ export function describeChain(result: ChainResult): string {
       : `dump of ${result.target}`;
     return `FAILED  ${where}: ${result.failure?.name} job ${result.failure?.jobId}: ${result.failure?.reason}`;
   }
+  const copies = [
+    ...result.copies.map((copy) => `; copied to ${copy.destination}`),
+    ...result.copyFailures.map((failure) => `; copy job ${failure.jobId} FAILED: ${failure.reason}`),
+  ].join('');
   const prune = result.prune
     ? `; prune kept ${result.prune.kept}, deleted ${result.prune.deleted.length}`
     : result.pruneFailure
       ? `; prune FAILED: ${result.pruneFailure.reason}`
       : '';
-  return `OK  ${result.backupId}  ${result.target}  ${humanBytes(result.dump?.sizeBytes ?? 0)}  verified (${result.verify?.level})${prune}`;
+  return `${result.copyFailures.length > 0 ? 'COPY FAILED' : 'OK'}  ${result.backupId}  ${result.target}  ${humanBytes(result.dump?.sizeBytes ?? 0)}  verified (${result.verify?.level})${copies}${prune}`;
 }

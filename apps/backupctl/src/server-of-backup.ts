@@ -11,7 +11,10 @@ import {
  * target that discovered it (`<server>.<database>`, `<server>.globals`). Undefined when neither
  * is configured here.
  */
-export function serverOfBackup(config: BackupConfig, entry: CatalogEntry): TargetConfig | undefined {
+export function serverOfBackup(
+  config: BackupConfig,
+  entry: Pick<CatalogEntry, 'manifest'>,
+): TargetConfig | undefined {
   const target = entry.manifest.target;
   const own = config.targets.find((candidate) => candidate.name === target);
   if (own) return own;

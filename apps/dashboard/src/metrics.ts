@@ -3,6 +3,7 @@ import { failureCodeOf, jobStates } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import { Gauge, Registry } from 'prom-client';
 import { backupStates, targetStatuses } from './catalog-status.js';
+import { addCopyMetrics, copyFailureGauge } from './copy-metrics.js';
 import { addDrillMetrics } from './drill-metrics.js';
 import { withTimeout } from './timeout.js';
 
@@ -27,7 +28,12 @@ export function failureCode(failedReason: string | undefined): string {
   return failureCodeOf(failedReason) ?? 'UNKNOWN';
 }
 
-async function failuresByCode(queue: Queue, limit: number, timeoutMs: number): Promise<Map<string, number>> {
+async function failuresByCode(
+  queue: Queue,
+  limit: number,
+  timeoutMs: number,
+  copyCounts = new Map<string, number>(),
+): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const pageSize = 500;
   for (let start = 0; start < limit; start += pageSize) {
@@ -36,6 +42,11 @@ async function failuresByCode(queue: Queue, limit: number, timeoutMs: number): P
     for (const job of jobs) {
       const code = failureCode(job.failedReason);
       counts.set(code, (counts.get(code) ?? 0) + 1);
+      const destination = (job.data as { destination?: unknown } | undefined)?.destination;
+      if (job.name === 'copy' && typeof destination === 'string') {
+        const key = JSON.stringify([destination, code]);
+        copyCounts.set(key, (copyCounts.get(key) ?? 0) + 1);
+      }
     }
     if (jobs.length < end - start + 1) break;
   }
@@ -103,9 +114,12 @@ export async function collectMetrics(
     '1 when the dashboard could read the queue from Redis for this scrape.',
   );
 
+  const copyFailures = copyFailureGauge(registry);
+
   const now = sources.now();
   const listing = await listBackups(sources.config.backupDir);
   catalogProblems.set(listing.problems.length);
+  addCopyMetrics(registry, sources.config.targets, listing.entries, now);
   for (const status of targetStatuses(sources.config.targets, listing.entries, now, sources.watchedSince)) {
     const target = status.target;
     if (status.lastComplete) lastSuccess.set({ target }, seconds(status.lastComplete.completedAt));
@@ -126,13 +140,19 @@ export async function collectMetrics(
   const timeoutMs = sources.redisTimeoutMs ?? 3_000;
   try {
     const counts = await withTimeout(sources.queue.getJobCounts(...jobStates), timeoutMs, 'Redis');
+    const copyCounts = new Map<string, number>();
     const byCode = await failuresByCode(
       sources.queue,
       Math.min(counts.failed ?? 0, sources.maxFailedJobs ?? 5_000),
       timeoutMs,
+      copyCounts,
     );
     for (const state of jobStates) queueJobs.set({ state }, counts[state] ?? 0);
     for (const [code, count] of byCode) failures.set({ code }, count);
+    for (const [key, count] of copyCounts) {
+      const [destination, code] = JSON.parse(key) as [string, string];
+      copyFailures.set({ destination, code }, count);
+    }
     redisUp.set(1);
   } catch (error) {
     sources.logger.warn({ err: error }, 'metrics: could not read the queue');

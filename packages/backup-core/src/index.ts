@@ -85,6 +85,7 @@ export {
   type RestoreGlobalsResult,
   restoreGlobals,
 } from './globals/index.js';
+export { copyHealth, type DestinationCopyHealth } from './health/copy-health.js';
 export {
   type TargetHealth,
   type TargetHealthInput,
@@ -133,12 +134,14 @@ export {
   describeReason,
   type ExecutePruneOptions,
   executePrune,
+  type PlanLocalPruneInput,
   type PlanPruneInput,
   type PruneDecision,
   type PrunePlan,
   type PruneReason,
   type PruneResult,
   type PruneStore,
+  planLocalPrune,
   planPrune,
   type RetentionPolicy,
 } from './prune/index.js';

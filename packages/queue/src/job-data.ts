@@ -41,6 +41,8 @@ export const verifyJobData = z.strictObject({
   level: z.enum(verifyLevels).optional(),
   /** Enqueue the target's prune after a successful verification (the scheduled chain). */
   pruneAfter: z.boolean().default(false),
+  /** Verify the copy in this destination (downloaded; the result goes into its manifest object). */
+  destination: targetName.optional(),
   origin,
 });
 
@@ -73,6 +75,8 @@ export const restoreJobData = z.strictObject({
   /** The name of the target whose own database this replaces, typed again (backupctl --confirm). */
   confirm: z.string().max(63).optional(),
   noOwner: z.boolean().default(false),
+  /** A destination's name: restore from its bucket alone (no local file needed). */
+  from: targetName.optional(),
   origin,
 });
 

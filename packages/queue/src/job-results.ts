@@ -29,6 +29,10 @@ export const verifyJobResult = z.object({
   ok: z.literal(true),
   durationMs: z.number(),
   pruneJobId: z.string().optional(),
+  /** Set when the copy in this destination was verified rather than the local file. */
+  destination: z.string().optional(),
+  /** The chain's copy jobs (one per destination of the target), when it enqueued them. */
+  copyJobIds: z.array(z.string()).optional(),
 });
 
 export const copyJobResult = z.object({

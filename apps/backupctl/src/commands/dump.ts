@@ -65,5 +65,7 @@ export async function dumpCommand(ctx: CliContext, options: DumpOptions): Promis
     interrupt.dispose();
   }
   ctx.out.document({ jobs, results } satisfies DumpDocument);
-  return results.every((result) => result.ok) ? exitCodes.ok : exitCodes.failed;
+  return results.every((result) => result.ok && result.copyFailures.length === 0)
+    ? exitCodes.ok
+    : exitCodes.failed;
 }

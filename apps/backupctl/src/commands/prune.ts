@@ -1,4 +1,4 @@
-import { describeReason, listBackups, planPrune } from '@pgbackup/backup-core';
+import { describeReason, listBackups, planLocalPrune } from '@pgbackup/backup-core';
 import { enqueuePrune, type PruneJobResult, parseJobResult } from '@pgbackup/queue';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
@@ -38,10 +38,11 @@ export async function pruneCommand(ctx: CliContext, options: PruneOptions): Prom
     const manifests = (await listBackups(config.backupDir)).entries.map((entry) => entry.manifest);
     const now = new Date();
     const results: PruneReport[] = targets.map((target) => {
-      const plan = planPrune({
+      const plan = planLocalPrune({
         target: target.name,
         manifests,
         policy: target.retention,
+        destinations: target.destinations,
         now,
         timeZone: target.timeZone,
       });

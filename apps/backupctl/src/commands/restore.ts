@@ -2,6 +2,7 @@ import {
   type BackupConfig,
   type CatalogEntry,
   checkRestoreDatabaseName,
+  type DestinationConfig,
   findTarget,
   loadKeyring,
   restoreBackup,
@@ -9,9 +10,11 @@ import {
   type TargetConfig,
   targetDatabases,
 } from '@pgbackup/backup-core';
+import { type FetchedBackup, fetchBackup, RemoteStore } from '@pgbackup/backup-core/offsite';
 import { enqueueRestore, parseJobResult, type RestoreJobResult } from '@pgbackup/queue';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
+import { chooseDestination, remoteManifest } from '../destination.js';
 import { CliError, exitCodes, Interrupted } from '../exit-codes.js';
 import { followOneJob, interruptSignal } from '../follow.js';
 import { humanDuration } from '../output.js';
@@ -38,6 +41,7 @@ interface RestoreOptions {
   wait?: boolean;
   direct?: boolean;
   withGlobals?: boolean;
+  from?: string;
 }
 
 export async function restoreCommand(
@@ -46,7 +50,11 @@ export async function restoreCommand(
   options: RestoreOptions,
 ): Promise<number> {
   const config = ctx.config();
-  const entry = await resolveBackup(config.backupDir, backupId);
+  // With --from, the manifest object names the backup's target: no local file is read.
+  const source = options.from === undefined ? undefined : chooseDestination(config, options.from);
+  const entry = source
+    ? { manifest: await remoteManifest(source, backupId) }
+    : await resolveBackup(config.backupDir, backupId);
   if (entry.manifest.format === 'globals') {
     throw new CliError(
       'USAGE',
@@ -81,13 +89,14 @@ export async function restoreCommand(
     }
   }
   ctx.out.note(
-    `restoring ${backupId} into ${database} on ${server.displayUrl.replace(/\/[^/]*$/, '')} (credentials of target ${server.name})`,
+    `restoring ${backupId}${source ? ` from ${source.name}` : ''} into ${database} on ${server.displayUrl.replace(/\/[^/]*$/, '')} (credentials of target ${server.name})`,
   );
   if (options.direct)
     return restoreDirect(ctx, config, backupId, server, database, {
       force,
       noOwner,
       ...(confirm === undefined ? {} : { confirm }),
+      ...(source === undefined ? {} : { source }),
     });
 
   const queue = await ctx.queue();
@@ -98,6 +107,7 @@ export async function restoreCommand(
     force,
     ...(confirm === undefined ? {} : { confirm }),
     noOwner,
+    ...(source === undefined ? {} : { from: source.name }),
     origin: 'manual',
   });
   ctx.out.text(`restore job ${job.id}: enqueued (${backupId} into ${database} on ${server.name})`);
@@ -144,7 +154,7 @@ async function restoreDirect(
   backupId: string,
   server: TargetConfig,
   database: string,
-  flags: { force: boolean; noOwner: boolean; confirm?: string },
+  flags: { force: boolean; noOwner: boolean; confirm?: string; source?: DestinationConfig },
 ): Promise<number> {
   const { encryptionKey, keyring } = await loadKeyring(config);
   const progress = createProgress(process.stderr);
@@ -154,11 +164,19 @@ async function restoreDirect(
   const interrupt = interruptSignal();
   let current = 'restore:starting';
   const ticker = setInterval(() => progress.update({ label, phase: current }), 1_000);
+  const store = flags.source ? new RemoteStore(flags.source) : undefined;
+  let fetched: FetchedBackup | undefined;
   try {
+    if (store) {
+      current = 'restore:download';
+      progress.update({ label, phase: current });
+      fetched = await fetchBackup(store, backupId, config.backupDir, 'restore', interrupt.signal);
+    }
     const result = await restoreBackup({
       backupDir: config.backupDir,
       logDir: config.logDir,
       id: backupId,
+      ...(fetched ? { source: fetched.entry } : {}),
       to: { ...server.connection, database },
       force: flags.force,
       protectedDatabases: targetDatabases(config.targets),
@@ -198,6 +216,8 @@ async function restoreDirect(
   } finally {
     clearInterval(ticker);
     interrupt.dispose();
+    await fetched?.discard();
+    store?.close();
   }
 }
 
@@ -218,7 +238,7 @@ function printResult(ctx: CliContext, result: RestoreJobResult): void {
  */
 export function restoreDestination(
   config: BackupConfig,
-  entry: CatalogEntry,
+  entry: Pick<CatalogEntry, 'manifest'>,
   to: string,
 ): { server: TargetConfig; database: string } {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(to)) {

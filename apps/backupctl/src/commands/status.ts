@@ -1,5 +1,6 @@
 import {
-  listBackups,
+  copyHealth,
+  type DestinationCopyHealth,
   type Manifest,
   type TargetHealthState,
   targetHealth,
@@ -13,6 +14,7 @@ import { CliError, exitCodes } from '../exit-codes.js';
 import { humanAge, humanDuration, table } from '../output.js';
 import { fetchJobs, type JobRow } from './jobs.js';
 import { dumpSchedulers, scheduleRow } from './schedules.js';
+import { statusCatalog } from './status-catalog.js';
 
 /** One target's health as `status --json` prints it. */
 export interface TargetStatus {
@@ -48,6 +50,12 @@ export interface TargetStatus {
     count: number;
     newest: { id: string; name: string; reason: string | null; finishedAt: string | null } | null;
   } | null;
+  /**
+   * Per destination of the target: its newest confirmed copy, and `behind` when a verified
+   * backup older than maxAgeMs has no confirmed copy there and no newer backup has one (which
+   * makes the target not ok: COPY MISSING).
+   */
+  copies: DestinationCopyHealth[];
 }
 
 /** `status --json`. `ok` is false when a target is not ok or Redis is unreachable. */
@@ -75,9 +83,8 @@ export interface ServerStatus {
 export async function statusCommand(ctx: CliContext): Promise<number> {
   const config = ctx.config();
   const now = Date.now();
-  const listing = await listBackups(config.backupDir);
-  for (const problem of listing.problems)
-    ctx.out.note(`warning: unreadable manifest ${problem.path}: ${problem.message}`);
+  const listing = await statusCatalog(config);
+  for (const problem of listing.problems) ctx.out.note(`warning: ${problem.where}: ${problem.message}`);
 
   let redisError: CliError | undefined;
   let schedulers: Map<string, JobSchedulerJson> | undefined;
@@ -109,9 +116,7 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
   const statuses: TargetStatus[] = targets
     .filter((target) => !target.discover)
     .map((target) => {
-      const manifests = listing.entries
-        .filter((entry) => entry.manifest.target === target.name)
-        .map((entry) => entry.manifest);
+      const manifests = listing.manifests.filter((manifest) => manifest.target === target.name);
       const last = manifests[0];
       const jobs = failed?.filter((job) => job.target === target.name);
       const byNewest = (a: JobRow, b: JobRow) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '');
@@ -137,9 +142,15 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
         .sort((a, b) => Number(b.id) - Number(a.id) || b.id.localeCompare(a.id))[0];
       // A discovered database runs on its server's schedule.
       const schedule = scheduleRow(target, schedulers?.get(target.server ?? target.name), new Date(now));
+      const copies = copyHealth({
+        destinations: target.destinations,
+        manifests,
+        maxAgeMs: target.maxAgeMs,
+        now: new Date(now),
+      });
       return {
         target: target.name,
-        ok: !health.problem,
+        ok: !health.problem && !copies.some((copy) => copy.behind),
         state: health.state,
         stale,
         inGrace: health.inGrace,
@@ -180,12 +191,20 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
               newest: newest ? brief(newest) : null,
             }
           : null,
+        copies,
       };
     });
 
   const servers = config.targets
     .filter((target) => target.discover)
-    .map((server) => serverStatus(server.name, discoveries.get(server.name), failed, listing.entries));
+    .map((server) =>
+      serverStatus(
+        server.name,
+        discoveries.get(server.name),
+        failed,
+        listing.manifests.map((manifest) => ({ manifest })),
+      ),
+    );
   const ok = statuses.every((status) => status.ok) && servers.every((server) => server.failing !== true);
   ctx.out.document({
     ok: ok && !redisError,
@@ -229,6 +248,12 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
       const { id, name, attempt, reason } = status.retrying;
       ctx.out.text(
         `${status.target}: RETRYING: ${name} job ${id}: attempt ${attempt} failed: ${reason ?? '?'}`,
+      );
+    }
+    for (const copy of status.copies.filter((c) => c.behind)) {
+      const { id, createdAt } = copy.uncopied!;
+      ctx.out.text(
+        `${status.target}: COPY MISSING: ${copy.destination} has no confirmed copy of backup ${id} (${humanAge(createdAt, now)}) nor of any newer one; at most ${humanDuration(status.maxAgeMs)} allowed (copy it: backupctl copy ${id} --destination ${copy.destination} --wait)`,
       );
     }
     const newest = status.failingJob;
@@ -290,7 +315,11 @@ function brief(job: JobRow): { id: string; name: string; reason: string | null; 
 }
 
 function stateText(status: TargetStatus): string {
-  const problems = [status.stale ? 'STALE' : '', status.failing ? 'FAILING' : ''].filter(Boolean);
+  const problems = [
+    status.stale ? 'STALE' : '',
+    status.failing ? 'FAILING' : '',
+    status.copies.some((copy) => copy.behind) ? 'COPY MISSING' : '',
+  ].filter(Boolean);
   if (problems.length > 0) return problems.join('+');
   if (status.inGrace) return 'MISSING (new)';
   return status.failing === null ? 'ok?' : 'ok';

@@ -2,6 +2,7 @@ import type { VerifyLevel } from '@pgbackup/backup-core';
 import { enqueueVerify, parseJobResult, type VerifyJobResult } from '@pgbackup/queue';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
+import { chooseDestination, remoteManifest } from '../destination.js';
 import { exitCodes } from '../exit-codes.js';
 import { followOneJob } from '../follow.js';
 import { humanDuration } from '../output.js';
@@ -19,6 +20,7 @@ export interface VerifyDocument {
 interface VerifyOptions {
   level?: VerifyLevel;
   wait?: boolean;
+  destination?: string;
 }
 
 export async function verifyCommand(
@@ -27,18 +29,27 @@ export async function verifyCommand(
   options: VerifyOptions,
 ): Promise<number> {
   const config = ctx.config({ requireTargets: false });
-  await resolveBackup(config.backupDir, backupId);
+  // A copy is checked from the bucket alone: no local file is needed, only its manifest object.
+  if (options.destination !== undefined)
+    await remoteManifest(chooseDestination(config, options.destination), backupId);
+  else await resolveBackup(config.backupDir, backupId);
   const queue = await ctx.queue();
   // The worker's verify ids are deterministic (one per backup and level, for crash safety):
   // a manual check gets an id of its own, or it would return the finished chain verify.
   const level = options.level ?? 'default';
+  const where = options.destination === undefined ? '' : `-${options.destination}`;
   const job = await enqueueVerify(
     queue,
-    { backupId, ...(options.level ? { level: options.level } : {}), origin: 'manual' },
-    { jobId: `verify-manual-${backupId}-${level}-${Date.now()}` },
+    {
+      backupId,
+      ...(options.level ? { level: options.level } : {}),
+      ...(options.destination === undefined ? {} : { destination: options.destination }),
+      origin: 'manual',
+    },
+    { jobId: `verify-manual-${backupId}${where}-${level}-${Date.now()}` },
   );
   ctx.out.text(
-    `verify job ${job.id} for ${backupId}: enqueued (level ${options.level ?? "the target's default"})`,
+    `verify job ${job.id} for ${backupId}${options.destination === undefined ? '' : ` in ${options.destination}`}: enqueued (level ${options.level ?? "the target's default"})`,
   );
   if (!options.wait) {
     ctx.out.document({
@@ -63,7 +74,10 @@ export async function verifyCommand(
     return exitCodes.failed;
   }
   const result = parseJobResult('verify', outcome.job.id, outcome.job.returnvalue);
-  ctx.out.text(`OK  ${backupId}  verified at level ${result.level} in ${humanDuration(result.durationMs)}`);
+  const copy = result.destination === undefined ? '' : ` (the copy in ${result.destination})`;
+  ctx.out.text(
+    `OK  ${backupId}${copy}  verified at level ${result.level} in ${humanDuration(result.durationMs)}`,
+  );
   ctx.out.document({
     job: { id: job.id! },
     state: 'completed',

@@ -11,7 +11,7 @@ export function registerDump(program: Command): void {
     .option('-a, --all', 'back up every configured target')
     .option(
       '-w, --wait',
-      'follow the dump, its verification and the prune; exit 0 once the backup is verified',
+      'follow the dump, its verification, its copies and the prune; exit 0 once the backup is verified and copied to every destination',
     )
     .addHelpText(
       'after',

@@ -31,12 +31,17 @@ export function registerRestore(program: Command): void {
       '--direct',
       'restore in this process from the files alone, without Redis or a worker (disaster recovery)',
     )
+    .option(
+      '--from <destination>',
+      "restore from a destination's bucket alone (no local file needed): downloaded, its size and SHA-256 checked against the manifest object, then restored as a local backup would be",
+    )
     .addHelpText(
       'after',
       examples([
         'backupctl restore 20261125T020000123Z-app-1a2b3c --to app_copy --wait',
         'backupctl restore 20261125T020000123Z-app-1a2b3c --to app --force --confirm app --wait',
         'backupctl restore 20261125T020000123Z-app-1a2b3c --to postgresql://db2.internal:5432/app --direct',
+        'backupctl restore 20261125T020000123Z-app-1a2b3c --to app_copy --from s3 --direct',
       ]),
     )
     .action(lazyAction(async () => (await import('../commands/restore.js')).restoreCommand));

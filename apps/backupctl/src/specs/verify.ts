@@ -16,9 +16,16 @@ export function registerVerify(program: Command): void {
       ).choices(verifyLevels),
     )
     .option('-w, --wait', 'follow the verification; exit 1 if it fails')
+    .option(
+      '-d, --destination <name>',
+      "verify the copy in this destination instead of the local file: downloaded, checked at the level, the result recorded in the destination's manifest object",
+    )
     .addHelpText(
       'after',
-      examples(['backupctl verify 20261125T020000123Z-app-1a2b3c --level restore --wait']),
+      examples([
+        'backupctl verify 20261125T020000123Z-app-1a2b3c --level restore --wait',
+        'backupctl verify 20261125T020000123Z-app-1a2b3c --destination s3 --level read --wait',
+      ]),
     )
     .action(lazyAction(async () => (await import('../commands/verify.js')).verifyCommand));
 }

@@ -73,7 +73,17 @@ function catalogRow(manifest: Manifest, view: BackupsPageView): SafeHtml {
       : html`<span class="badge ok">complete</span>`
   }</td>
   <td>${manifest.jobId ? html`<a href="${view.paths.job(manifest.jobId)}">job ${manifest.jobId}</a>` : html`<span class="muted">manual</span>`}</td>
+  <td class="where">${whereCell(manifest)}</td>
 </tr>`;
+}
+
+/** Where the backup lives: this disk, and each destination holding a confirmed copy. */
+function whereCell(manifest: Manifest): SafeHtml {
+  const copies = manifest.copies ?? [];
+  return html`local${copies.map(
+    (copy) =>
+      html`, <span title="s3://${copy.bucket}/${copy.key}, confirmed ${utcTime(copy.confirmedAt)}">${copy.destination}</span>`,
+  )}`;
 }
 
 function filters(view: BackupsPageView): SafeHtml {
@@ -113,7 +123,7 @@ ${
   entries.length === 0
     ? html`<div class="empty">No backup${view.target ? html` of <code>${view.target}</code>` : ''} on disk.</div>`
     : html`<table id="catalog">
-  <thead><tr><th>Backup id</th><th>Target</th><th>Taken</th><th>Size</th><th>Compression</th><th>Encryption</th><th>Verification</th><th>Status</th><th>Job</th></tr></thead>
+  <thead><tr><th>Backup id</th><th>Target</th><th>Taken</th><th>Size</th><th>Compression</th><th>Encryption</th><th>Verification</th><th>Status</th><th>Job</th><th>Where</th></tr></thead>
   <tbody>${entries.map((entry) => catalogRow(entry.manifest, view))}</tbody>
 </table>`
 }

@@ -3,6 +3,7 @@ import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import type { WorkerContext } from '../context.js';
 import { findDestination } from './copy-job.js';
 import { planAndRecord } from './prune-plan.js';
+import { sweepUploadsAfterPrune } from './sweep-uploads.js';
 
 export interface DestinationPruneResult {
   destination: string;
@@ -51,6 +52,7 @@ export async function pruneDestinations(
         { dryRun: options.dryRun, signal: options.signal },
       );
       results.push({ destination: name, kept: plan.keep, planned: plan.delete, deleted: result.deleted });
+      if (!options.dryRun) await sweepUploadsAfterPrune(ctx, store, target.name, runLog, options.signal);
     } finally {
       store.close();
     }

@@ -25,6 +25,8 @@ export async function runPruneJob(
       listing.entries.map((entry) => entry.manifest),
       target.retention,
       runLog,
+      '',
+      target.destinations,
     );
     const result = await executePrune(
       plan,

@@ -2,7 +2,7 @@ import {
   describeReason,
   type Manifest,
   type PrunePlan,
-  planPrune,
+  planLocalPrune,
   type RetentionPolicy,
   type RunLog,
   type TargetConfig,
@@ -11,6 +11,8 @@ import {
 /**
  * Plans a prune of one catalog (the local directory or a destination's bucket) and writes every
  * decision with its reasons to the run log, `label` first when there are several catalogs.
+ * `copiesTo`: for the local directory, the target's destinations, whose confirmed copies a
+ * local deletion waits for (prune/local-plan.ts); none for a bucket.
  */
 export async function planAndRecord(
   target: TargetConfig,
@@ -18,11 +20,13 @@ export async function planAndRecord(
   policy: RetentionPolicy,
   runLog: RunLog,
   label = '',
+  copiesTo: readonly string[] = [],
 ): Promise<PrunePlan> {
-  const plan = planPrune({
+  const plan = planLocalPrune({
     target: target.name,
     manifests,
     policy,
+    destinations: copiesTo,
     now: new Date(),
     timeZone: target.timeZone,
   });

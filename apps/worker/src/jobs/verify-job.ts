@@ -1,15 +1,20 @@
-import { findBackup, verifyBackup } from '@pgbackup/backup-core';
+import { findBackup, parseBackupId, verifyBackup } from '@pgbackup/backup-core';
 import type { ParsedJobData } from '@pgbackup/queue';
 import { enqueueChainPrune, enqueueCopy, type VerifyJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import { resolveTargetIfKnown } from '../discovery/discovered-targets.js';
 import type { JobRun } from './job-run.js';
+import { runRemoteVerifyJob } from './verify-remote.js';
 
 export async function runVerifyJob(
   ctx: WorkerContext,
   run: JobRun,
   data: ParsedJobData<'verify'>,
 ): Promise<VerifyJobResult> {
+  if (data.destination !== undefined) {
+    const { destination } = data;
+    return runRemoteVerifyJob(ctx, run, { ...data, destination }, parseBackupId(data.backupId).target);
+  }
   const entry = await findBackup(ctx.config.backupDir, data.backupId);
   const targetName = entry.manifest.target;
   // A backup may outlive its target's configuration (or be a safety dump): it can still be
@@ -36,6 +41,7 @@ export async function runVerifyJob(
   run.summary(`backup ${data.backupId} verified at level ${level} in ${result.verification.durationMs} ms`);
   await ctx.alerts.targetSucceeded(targetName);
   let pruneJobId: string | undefined;
+  const copyJobIds: string[] = [];
   if (data.pruneAfter && target && target.destinations.length > 0) {
     // dump -> verify -> copy (one job per destination) -> prune: the last confirmed copy
     // enqueues the prune (copy-job.ts).
@@ -47,6 +53,7 @@ export async function runVerifyJob(
         origin: 'chain',
       });
       await run.log(`copy job ${copyJob.id} enqueued for ${destination}`);
+      copyJobIds.push(copyJob.id!);
     }
   } else if (data.pruneAfter && target) {
     const pruneJob = await enqueueChainPrune(ctx.queue, targetName, data.backupId);
@@ -60,5 +67,6 @@ export async function runVerifyJob(
     ok: true,
     durationMs: result.verification.durationMs,
     pruneJobId,
+    ...(copyJobIds.length === 0 ? {} : { copyJobIds }),
   };
 }

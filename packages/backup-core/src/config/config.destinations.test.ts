@@ -152,3 +152,42 @@ describe('destinations in the config file', () => {
     );
   });
 });
+
+describe('local retention 0: keep each backup only until every destination has a copy', () => {
+  it('BACKUP_RETENTION=0 with a destination: the target keeps until copied, the bucket keeps the default policy', () => {
+    const config = load({ BACKUP_RETENTION: '0', BACKUP_S3_BUCKET: 'pg-backups' });
+    expect(config.targets[0]?.retention).toMatchObject({
+      untilCopied: true,
+      daily: 0,
+      weekly: 0,
+      monthly: 0,
+    });
+    expect(config.destinations[0]?.retention).toEqual({
+      daily: 7,
+      weekly: 4,
+      monthly: 12,
+      yearly: 0,
+      minVerified: 3,
+    });
+  });
+
+  it('the config file takes retention: 0 too', async () => {
+    const file = path.join(dir, 'until-copied.yaml');
+    await writeFile(
+      file,
+      'retention: 0\ndestinations:\n  - name: offsite\n    bucket: pg-backups\n    retention: daily=2,weekly=0,monthly=0\n',
+    );
+    const config = load({ BACKUP_CONFIG: file });
+    expect(config.targets[0]?.retention.untilCopied).toBe(true);
+    expect(config.destinations[0]?.retention).toMatchObject({ daily: 2 });
+  });
+
+  it('without a destination, or on a destination, 0 is refused naming where and why', () => {
+    expect(problemsOf(() => load({ BACKUP_RETENTION: '0' }))).toContain(
+      'has retention 0 (keep each backup only until every destination has a copy) but no destination',
+    );
+    expect(problemsOf(() => load({ BACKUP_S3_BUCKET: 'pg-backups', BACKUP_S3_RETENTION: '0' }))).toMatch(
+      /BACKUP_S3_RETENTION.*is 0 \(keep only until copied\), which is for the local backup directory/,
+    );
+  });
+});

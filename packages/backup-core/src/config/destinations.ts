@@ -1,3 +1,4 @@
+import { defaultRetentionPolicy } from '../prune/policy.js';
 import { isMapping, unknownKey, valueAt } from './file-shape.js';
 import { describeType, fail, ok, type Parsed } from './parsed.js';
 import { type ProblemList, quote } from './problems.js';
@@ -284,6 +285,11 @@ function complete(
   }
   if (values.kmsKeyId !== undefined && values.serverSideEncryption !== 'aws:kms')
     problem('kmsKeyId', 'is set without server-side encryption aws:kms; expected both');
+  if (values.retention?.untilCopied)
+    problem(
+      'retention',
+      'is 0 (keep only until copied), which is for the local backup directory; expected daily=N,weekly=N,monthly=N for a destination',
+    );
   if (problems.count > before || values.bucket === undefined) return undefined;
   const custom = values.endpoint !== undefined;
   return {
@@ -304,7 +310,10 @@ function complete(
     // checksums only where an operation requires one, unless the operator asks for more.
     checksums: values.checksums ?? (custom ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED'),
     maxParts: values.maxParts ?? defaultMaxParts,
-    retention: { ...(values.retention ?? globalRetention) },
+    // A local retention of 0 says nothing about the bucket, which then keeps the default policy.
+    retention: {
+      ...(values.retention ?? (globalRetention.untilCopied ? defaultRetentionPolicy : globalRetention)),
+    },
     ...(values.accessKeyId !== undefined && values.secretAccessKeyFile !== undefined
       ? { credentials: { accessKeyId: values.accessKeyId, secretAccessKey: values.secretAccessKeyFile } }
       : {}),

@@ -6,11 +6,12 @@ import { invalidValue, quote } from './problems.js';
 export type { RetentionPolicy };
 
 export const defaultRetentionText = 'daily=7,weekly=4,monthly=12';
-export const retentionExpected = 'daily=N,weekly=N,monthly=N (for example daily=7,weekly=4,monthly=12)';
+export const retentionExpected =
+  'daily=N,weekly=N,monthly=N (for example daily=7,weekly=4,monthly=12), or 0 (local only: keep each backup until every destination has a confirmed copy)';
 const objectExpected =
   'a mapping {daily, weekly, monthly, yearly?, minVerified?} of whole numbers (for example {daily: 7, weekly: 4, monthly: 12}) or the text daily=7,weekly=4,monthly=12';
 
-type Field = keyof RetentionPolicy;
+type Field = Exclude<keyof RetentionPolicy, 'untilCopied'>;
 // Required so that `daily=30` alone does not silently keep the defaults (or nothing) for the rest.
 const required = ['daily', 'weekly', 'monthly'] as const satisfies readonly Field[];
 const optionalDefaults = { yearly: 0, minVerified: 3 } as const;
@@ -24,8 +25,22 @@ const textKeys: Record<string, Field> = {
 };
 const objectKeys: readonly Field[] = ['daily', 'weekly', 'monthly', 'yearly', 'minVerified'];
 
-/** `daily=7,weekly=4,monthly=12[,yearly=N][,min=N]`; every count a whole number, min at least 1. */
+/** Retention `0`: keep only until copied (prune/local-plan.ts); the counts play no part. */
+export const untilCopiedPolicy: RetentionPolicy = Object.freeze({
+  daily: 0,
+  weekly: 0,
+  monthly: 0,
+  yearly: 0,
+  minVerified: 1,
+  untilCopied: true,
+});
+
+/**
+ * `daily=7,weekly=4,monthly=12[,yearly=N][,min=N]`; every count a whole number, min at least 1.
+ * `0` alone is "keep only until copied" (untilCopiedPolicy).
+ */
 export function retentionValue(text: string): Parsed<RetentionPolicy> {
+  if (text.trim() === '0') return ok({ ...untilCopiedPolicy });
   const found: Partial<RetentionPolicy> = {};
   const issues: Issue[] = [];
   const parts = text
@@ -73,6 +88,7 @@ export function retentionValue(text: string): Parsed<RetentionPolicy> {
 /** The config file may also hold the policy as a mapping, with the field names of the type. */
 export function retentionFromFile(raw: unknown): Parsed<RetentionPolicy> {
   if (typeof raw === 'string') return retentionValue(raw);
+  if (raw === 0) return ok({ ...untilCopiedPolicy });
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return fail(`is ${describeType(raw)}`, { expected: objectExpected });
   }

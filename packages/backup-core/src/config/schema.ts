@@ -45,6 +45,8 @@ export const retentionPolicySchema = z.object({
   yearly: wholeNumber,
   /** This many newest verified backups survive pruning whatever their age. */
   minVerified: z.number().int().min(1),
+  /** Retention `0`, local only: keep each backup until every destination has a confirmed copy. */
+  untilCopied: z.boolean().optional(),
 });
 
 export const targetConfigSchema = z.object({

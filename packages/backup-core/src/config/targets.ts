@@ -106,6 +106,16 @@ function buildTarget(
       return undefined;
     }
   }
+  const retention = required(layers.retention, own.retention);
+  if (retention.untilCopied && destinations.length === 0) {
+    problems.add({
+      where,
+      problem:
+        'has retention 0 (keep each backup only until every destination has a copy) but no destination; expected a destination (BACKUP_S3_BUCKET or destinations:) or a retention like daily=7,weekly=4,monthly=12',
+      source: where === 'DATABASE_URL' ? 'env' : 'file',
+    });
+    return undefined;
+  }
   return {
     name,
     connection,
@@ -113,7 +123,7 @@ function buildTarget(
     schedule,
     timeZone,
     // A copy: the policy object is shared by every target that uses the global value.
-    retention: { ...required(layers.retention, own.retention) },
+    retention: { ...retention },
     verify: required(layers.verify, own.verify),
     compression: required(layers.compression, own.compression),
     maxAgeMs,

@@ -17,7 +17,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { DestinationConfig } from '../config/types.js';
 import { BackupError } from '../errors.js';
 import { parseBackupId } from '../ids.js';
-import type { Copy, Manifest } from '../manifest.js';
+import type { Copy, Manifest, Verification } from '../manifest.js';
 import { type CatalogEntry, parseManifest, writeManifest } from '../storage/catalog.js';
 import { ensurePrivateDirectory, FILE_MODE, fsyncDirectory } from '../storage/durable-fs.js';
 import { partialPathFor, targetDirectory } from '../storage/layout.js';
@@ -79,6 +79,11 @@ export class RemoteStore {
 
   private fail(error: unknown, action: string): BackupError {
     return classifyS3Error(error, this.destination, action);
+  }
+
+  /** An SDK error as a BackupError naming this destination (for operations outside this class). */
+  classify(error: unknown, action: string): BackupError {
+    return this.fail(error, action);
   }
 
   /** Fails fast, before a long upload, on a missing bucket or refused credentials. */
@@ -214,6 +219,19 @@ export class RemoteStore {
     }
   }
 
+  /**
+   * Appends a verification of the remote copy to the manifest object (re-read just before it is
+   * written). Two hosts verifying the same backup at the same moment may overwrite each other's
+   * entry (S3 has no compare-and-swap that every provider offers); the newer one is kept, which
+   * is the one that decides the backup's state.
+   */
+  async recordVerification(id: string, verification: Verification): Promise<Manifest> {
+    const { manifest } = await this.find(id);
+    const updated: Manifest = { ...manifest, verifications: [...manifest.verifications, verification] };
+    await this.putManifest(updated);
+    return updated;
+  }
+
   /** The destination's catalog, from its manifest objects alone (no local file needed). */
   async list(options: { target?: string } = {}): Promise<RemoteListing> {
     const keys: string[] = [];
@@ -295,13 +313,37 @@ export class RemoteStore {
     await ensurePrivateDirectory(dir);
     const finalPath = path.join(dir, manifest.file);
     const partial = partialPathFor(finalPath);
+    await this.downloadTo(entry, partial, signal);
+    try {
+      await fs.rename(partial, finalPath);
+      await fsyncDirectory(dir);
+    } catch (error) {
+      await fs.rm(partial, { force: true });
+      throw error;
+    }
+    return writeManifest(backupDir, manifest);
+  }
+
+  /**
+   * Streams the data object into `file` (created 0600, fsynced) and checks it against the
+   * manifest object: the size the server announces before any byte is written, then the size and
+   * SHA-256 of what arrived. A mismatch is SIZE_MISMATCH or CHECKSUM_MISMATCH naming the
+   * destination and key; on any failure `file` is removed.
+   */
+  async downloadTo(entry: RemoteEntry, file: string, signal?: AbortSignal): Promise<void> {
+    const { manifest } = entry;
+    const where = `${describeDestination(this.destination)}: ${entry.dataKey}`;
+    const damaged =
+      'the object changed after it was copied (restore from another destination or copy it again)';
     let body: Readable;
+    let announced: number | undefined;
     try {
       const answer = await this.client.send(
         new GetObjectCommand({ Bucket: this.destination.bucket, Key: entry.dataKey }),
         signal ? { abortSignal: signal } : {},
       );
       body = answer.Body as Readable;
+      announced = answer.ContentLength;
     } catch (error) {
       const name = (error as { name?: string }).name;
       if (name === 'NoSuchKey') {
@@ -312,6 +354,13 @@ export class RemoteStore {
       }
       throw this.fail(error, `download ${entry.dataKey}`);
     }
+    if (announced !== undefined && announced !== manifest.sizeBytes) {
+      body.destroy();
+      throw new BackupError(
+        'SIZE_MISMATCH',
+        `${where} has ${announced} bytes, its manifest says ${manifest.sizeBytes}: ${damaged}`,
+      );
+    }
     const hash = createHash('sha256');
     let size = 0;
     try {
@@ -319,27 +368,28 @@ export class RemoteStore {
         hash.update(chunk);
         size += chunk.length;
       });
-      await pipeline(body, createWriteStream(partial, { mode: FILE_MODE }), signal ? { signal } : {});
+      await pipeline(
+        body,
+        createWriteStream(file, { mode: FILE_MODE, flags: 'wx' }),
+        signal ? { signal } : {},
+      );
       const sha256 = hash.digest('hex');
       if (size !== manifest.sizeBytes)
         throw new BackupError(
           'SIZE_MISMATCH',
-          `${entry.dataKey} has ${size} bytes, the manifest says ${manifest.sizeBytes}`,
+          `${where} has ${size} bytes, its manifest says ${manifest.sizeBytes}: ${damaged}`,
         );
       if (sha256 !== manifest.sha256)
         throw new BackupError(
           'CHECKSUM_MISMATCH',
-          `${entry.dataKey} has SHA-256 ${sha256}, the manifest says ${manifest.sha256}`,
+          `${where} has SHA-256 ${sha256}, its manifest says ${manifest.sha256}: ${damaged}`,
         );
-      const handle = await fs.open(partial, 'r');
+      const handle = await fs.open(file, 'r');
       await handle.sync().finally(() => handle.close());
-      await fs.rename(partial, finalPath);
-      await fsyncDirectory(dir);
     } catch (error) {
-      await fs.rm(partial, { force: true });
+      await fs.rm(file, { force: true });
       throw error instanceof BackupError ? error : this.fail(error, `download ${entry.dataKey}`);
     }
-    return writeManifest(backupDir, manifest);
   }
 
   /** Deletes a backup: the manifest object first, so no manifest ever names a missing object. */

@@ -38,8 +38,10 @@ export async function executePrune(
 ): Promise<PruneResult> {
   const doomed = plan.decisions.filter((decision) => decision.action === 'delete').sort(oldestFirst);
   // Plans may be built or edited outside planPrune (a CLI reading JSON): this last check
-  // keeps "pruning never leaves a target with nothing" true here as well.
-  if (doomed.length > 0 && doomed.length === plan.decisions.length) {
+  // keeps "pruning never leaves a target with nothing" true here as well. With local retention 0
+  // (prune/local-plan.ts) a `copied` backup lives on in every destination: the target keeps it.
+  const copiedElsewhere = doomed.some((decision) => decision.reasons.some((r) => r.kind === 'copied'));
+  if (doomed.length > 0 && doomed.length === plan.decisions.length && !copiedElsewhere) {
     throw new BackupError('PRUNE_BLOCKED', `prune: the plan for ${plan.target} would delete every backup`, {
       details: { target: plan.target, deleted: [] },
     });

@@ -3,6 +3,7 @@
  * `executePrune` applies a plan through the storage layer, oldest first.
  */
 export { type ExecutePruneOptions, executePrune, type PruneResult, type PruneStore } from './execute.js';
+export { type PlanLocalPruneInput, planLocalPrune } from './local-plan.js';
 export {
   describeReason,
   type PlanPruneInput,

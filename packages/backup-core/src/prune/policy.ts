@@ -15,6 +15,13 @@ export interface RetentionPolicy {
    * Default 3. The newest verified backup is kept even when this is 0.
    */
   minVerified: number;
+  /**
+   * Retention `0`, for the local backup directory only: a backup's file is kept until every
+   * destination of its target has a confirmed copy, then deleted (prune/local-plan.ts); the
+   * counts above are then 0 and the destinations' own retention is what keeps backups. Workers
+   * without durable disks use the bucket as their repository this way.
+   */
+  untilCopied?: boolean;
 }
 
 /** daily 7, weekly 4, monthly 12, yearly 0, minVerified 3. Frozen: it is shared by every caller. */

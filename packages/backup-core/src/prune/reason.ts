@@ -17,7 +17,11 @@ export type PruneReason =
   /** Failed, suspicious or unverified, and older than the newest verified backup: deleted. */
   | { kind: 'not-verified-superseded' }
   /** A dump of the target is running and may be the one that would fill a slot: everything is kept. */
-  | { kind: 'dump-running' };
+  | { kind: 'dump-running' }
+  /** Local only: the policy would delete it, but these destinations have no confirmed copy yet. */
+  | { kind: 'awaiting-copy'; missing: string[] }
+  /** Local retention 0: every destination has a confirmed copy, so the local file goes. */
+  | { kind: 'copied'; destinations: string[] };
 
 /** One line of human text for a CLI or a log, e.g. "daily slot 2026-11-24". */
 export function describeReason(reason: PruneReason): string {
@@ -41,5 +45,9 @@ export function describeReason(reason: PruneReason): string {
       return 'not verified (failed, suspicious or unchecked) and older than the newest verified backup';
     case 'dump-running':
       return 'a dump of this target is running, nothing is deleted';
+    case 'awaiting-copy':
+      return `no confirmed copy yet in ${reason.missing.join(', ')}, kept until there is`;
+    case 'copied':
+      return `copied to ${reason.destinations.join(', ')} (retention 0: kept only until copied)`;
   }
 }

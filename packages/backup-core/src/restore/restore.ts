@@ -16,7 +16,7 @@ import { checkRestoreDatabaseName } from '../postgres/database-name.js';
 import { createScratchDatabase, quoteIdent } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
 import { startChild } from '../process/child.js';
-import { findBackup } from '../storage/catalog.js';
+import { type CatalogEntry, findBackup } from '../storage/catalog.js';
 import { decodeBackup } from '../verify/decode.js';
 import { compareRowCounts } from '../verify/table-checks.js';
 import { verifyBackup } from '../verify/verify.js';
@@ -48,6 +48,12 @@ export interface RestoreOptions {
   /** The name of the target whose database is being replaced, typed again (CLI --confirm). */
   confirm?: string;
   keyring?: readonly OperatorKey[];
+  /**
+   * The backup to restore when it is not in `backupDir`'s catalog: a download from a destination
+   * (offsite/fetch-backup.ts). It is checked like a local one; the safety dump still goes to
+   * `backupDir`.
+   */
+  source?: CatalogEntry;
   /** Encrypts the safety dump when set. */
   encryptionKey?: OperatorKey;
   /** Skip ownership and grants (when the source's roles do not exist here). Default false. */
@@ -93,7 +99,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const logger = (options.logger ?? silentLogger).child({ backupId: options.id, to: options.to.database });
   const phase = (name: RestorePhase) => options.onPhase?.(name);
   const keyring = options.keyring ?? [];
-  const entry = await findBackup(options.backupDir, options.id);
+  const entry = options.source ?? (await findBackup(options.backupDir, options.id));
   const server = withDatabase(options.to, options.maintenanceDatabase ?? 'postgres');
 
   phase('checking');
@@ -102,6 +108,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     id: options.id,
     level: 'checksum',
     keyring,
+    ...(options.source ? { entry: options.source } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   }).catch((error: unknown) => {
     // A restore that cannot read the backup (no key, say) says why in the cause's own words.

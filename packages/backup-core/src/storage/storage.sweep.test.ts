@@ -7,6 +7,7 @@ import { newBackupId } from '../ids.js';
 import { type Workspace, workspace } from '../test-support/fixtures.js';
 import { backupFileName, MANIFEST_SUFFIX, partialPathFor } from './layout.js';
 import { sweepOrphans } from './sweep.js';
+import { tmpAreaOf, tmpDownloadPath } from './tmp-area.js';
 
 let ws: Workspace;
 afterEach(async () => {
@@ -49,6 +50,29 @@ async function exists(file: string): Promise<boolean> {
 }
 
 describe('sweepOrphans', () => {
+  it("removes a download in the tmp area whose process is gone or that is a day old, keeps a live one; a target's sweep leaves the tmp area alone", async () => {
+    ws = await workspace();
+    const alive = await put(await tmpDownloadPath(ws.backupDir, 'restore'));
+    expect(path.dirname(alive)).toBe(tmpAreaOf(ws.backupDir));
+    expect(path.basename(alive)).not.toMatch(/\.dump/);
+    const dead = await put(
+      path.join(tmpAreaOf(ws.backupDir), `restore.${host}.${deadPid()}.0123abcd.download`),
+    );
+    const foreignFresh = await put(
+      path.join(tmpAreaOf(ws.backupDir), 'verify.otherhost.12.0123abcd.download'),
+    );
+    const foreignOld = await put(
+      path.join(tmpAreaOf(ws.backupDir), 'verify.otherhost.13.0123abcd.download'),
+      25 * hour,
+    );
+
+    expect((await sweepOrphans(ws.backupDir, { target: 'app' })).removed).toEqual([]);
+    const { removed } = await sweepOrphans(ws.backupDir);
+    expect(removed.sort()).toEqual([dead, foreignOld].sort());
+    expect(await exists(alive)).toBe(true);
+    expect(await exists(foreignFresh)).toBe(true);
+  });
+
   it('removes a partial file whose writer on this host is dead, keeps one whose writer lives', async () => {
     ws = await workspace();
     const final = backupPath('app', 0, 'aaaaaa');

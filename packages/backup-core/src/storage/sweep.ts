@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isBackupId, targetNamePattern } from '../ids.js';
 import { MANIFEST_SUFFIX, PARTIAL_SUFFIX, partialOwner } from './layout.js';
+import { sweepTmpArea } from './tmp-area.js';
 
 export interface SweepOptions {
   /**
@@ -88,5 +89,8 @@ export async function sweepOrphans(backupDir: string, options: SweepOptions = {}
       }
     }
   }
+  // Downloads from a destination left by a crashed restore or verify (tmp-area.ts).
+  if (!options.target)
+    removed.push(...(await sweepTmpArea(backupDir, { now, foreignAfterMs: foreignAfter })));
   return { removed };
 }

@@ -37,8 +37,13 @@ export interface VerifyOptions {
   scratchServer?: PgConnection;
   /** Prefix of the scratch database's name (a random suffix follows). Default `pgbackup_verify`. */
   scratchPrefix?: 'pgbackup_verify' | 'pgbackup_drill';
-  /** Append the result to the manifest (default true). */
+  /** Append the result to the manifest (default true; never with `entry`). */
   record?: boolean;
+  /**
+   * The backup to check, when it is not in `backupDir`'s catalog (a download from a destination,
+   * offsite/fetch-backup.ts): its file and manifest. The result is returned, not recorded.
+   */
+  entry?: CatalogEntry;
   signal?: AbortSignal;
   logger?: Logger;
   onPhase?: (phase: VerifyLevel) => void;
@@ -64,7 +69,7 @@ export interface VerifyResult {
  * retention never deletes a good backup because its re-check could not run.
  */
 export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult> {
-  const entry = await findBackup(options.backupDir, options.id);
+  const entry = options.entry ?? (await findBackup(options.backupDir, options.id));
   const logger = (options.logger ?? silentLogger).child({ backupId: options.id, level: options.level });
   const started = Date.now();
   let failure: unknown;
@@ -90,7 +95,7 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult
         }),
   };
   const manifest =
-    options.record === false
+    options.record === false || options.entry !== undefined
       ? entry.manifest
       : await recordVerification(options.backupDir, options.id, verification);
   if (failure !== undefined) throw failure;

@@ -1,0 +1,125 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { type Manifest, newBackupId, writeManifest } from '@pgbackup/backup-core';
+import { createTestDatabase, S3Server } from '@pgbackup/testkit';
+import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StatusDocument } from './commands/status.js';
+import { jsonOf, runCli } from './test-support/run-cli.js';
+
+// status fails (COPY MISSING) when a verified backup older than the maximum age has no confirmed
+// copy in a destination and no newer backup has one; and a worker whose local retention is 0
+// judges its targets from the bucket, where its backups are.
+let s3: S3Server;
+let fixture: WorkerFixture;
+let secretDir: string;
+let older: string;
+let newer: string;
+const hour = 3_600_000;
+
+/** A verified backup of random bytes, as a dump would leave it, without any copy. */
+async function verifiedBackup(backupDir: string, createdAt: Date): Promise<string> {
+  const id = newBackupId('shop', createdAt);
+  const file = `${id}.dump`;
+  const bytes = randomBytes(2048);
+  await fs.mkdir(path.join(backupDir, 'shop'), { recursive: true, mode: 0o700 });
+  await fs.writeFile(path.join(backupDir, 'shop', file), bytes, { mode: 0o600 });
+  const at = createdAt.toISOString();
+  const manifest: Manifest = {
+    formatVersion: 1,
+    id,
+    target: 'shop',
+    database: 'shop',
+    createdAt: at,
+    completedAt: at,
+    durationMs: 1,
+    file,
+    format: 'custom',
+    compression: 'none',
+    encryption: null,
+    sizeBytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    pgDumpVersion: '17',
+    serverVersion: '17',
+    tableCount: 0,
+    tables: [],
+    status: 'complete',
+    verifications: [{ level: 'read', ok: true, at, durationMs: 1 }],
+    hostname: 'test',
+  };
+  await writeManifest(backupDir, manifest);
+  return id;
+}
+
+beforeAll(async () => {
+  s3 = await S3Server.start({ buckets: ['backups'] });
+  const db = await createTestDatabase('status_copies');
+  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
+  await fs.writeFile(path.join(secretDir, 'secret'), S3Server.secretAccessKey, { mode: 0o600 });
+  fixture = await workerFixture({
+    DATABASE_URL: db.url,
+    BACKUP_TARGET_NAME: 'shop',
+    BACKUP_MAX_AGE: '2h',
+    BACKUP_S3_BUCKET: 'backups',
+    BACKUP_S3_ENDPOINT: s3.endpoint,
+    BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
+    BACKUP_S3_SECRET_ACCESS_KEY_FILE: path.join(secretDir, 'secret'),
+  });
+  older = await verifiedBackup(fixture.config.backupDir, new Date(Date.now() - 3 * hour));
+  newer = await verifiedBackup(fixture.config.backupDir, new Date(Date.now() - 60_000));
+  await fixture.start();
+}, 120_000);
+
+afterAll(async () => {
+  await fixture?.cleanup();
+  await s3?.destroy();
+  if (secretDir) await fs.rm(secretDir, { recursive: true, force: true });
+});
+
+describe('backupctl status and offsite copies', () => {
+  it('a verified backup past the maximum age with no copy in s3, nor any newer one: exit 1, COPY MISSING', async () => {
+    const result = await runCli(fixture.env, ['status', '--json']);
+    expect(result.code, result.stderr).toBe(1);
+    const shop = jsonOf<StatusDocument>(result).targets[0]!;
+    expect(shop).toMatchObject({ state: 'ok', stale: false, failing: false, ok: false });
+    expect(shop.copies).toEqual([
+      { destination: 's3', behind: true, uncopied: { id: older, createdAt: expect.any(String) } },
+    ]);
+    const text = await runCli(fixture.env, ['status']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/shop\s+COPY MISSING/);
+    expect(text.stdout).toContain(`shop: COPY MISSING: s3 has no confirmed copy of backup ${older} (`);
+    expect(text.stdout).toContain(`(copy it: backupctl copy ${older} --destination s3 --wait)`);
+  });
+
+  it('once a newer backup is copied, s3 is not behind: exit 0', async () => {
+    const copy = await runCli(fixture.env, ['copy', newer, '--wait']);
+    expect(copy.code, copy.stderr).toBe(0);
+    const result = await runCli(fixture.env, ['status', '--json']);
+    expect(result.code, result.stdout).toBe(0);
+    const shop = jsonOf<StatusDocument>(result).targets[0]!;
+    expect(shop.ok).toBe(true);
+    expect(shop.copies[0]).toMatchObject({ destination: 's3', behind: false, lastCopied: { id: newer } });
+  });
+
+  it('retention 0 on a host with an empty backup directory: status judges the bucket, where the backup is', async () => {
+    const emptyDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-diskless-'));
+    try {
+      const result = await runCli({ ...fixture.env, BACKUP_DIR: emptyDir, BACKUP_RETENTION: '0' }, [
+        'status',
+        '--json',
+      ]);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const shop = jsonOf<StatusDocument>(result).targets[0]!;
+      expect(shop.lastVerified?.id).toBe(newer);
+      expect(shop.copies[0]).toMatchObject({ behind: false, lastCopied: { id: newer } });
+      // Without retention 0 the same empty directory has nothing: the local catalog alone.
+      const local = await runCli({ ...fixture.env, BACKUP_DIR: emptyDir }, ['status', '--json']);
+      expect(jsonOf<StatusDocument>(local).targets[0]?.lastVerified).toBeNull();
+    } finally {
+      await fs.rm(emptyDir, { recursive: true, force: true });
+    }
+  });
+});

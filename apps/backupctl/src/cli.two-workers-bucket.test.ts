@@ -1,0 +1,189 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type Manifest, newBackupId, writeManifest } from '@pgbackup/backup-core';
+import { RemoteStore } from '@pgbackup/backup-core/offsite';
+import { enqueuePrune, parseJobResult } from '@pgbackup/queue';
+import { createTestDatabase, S3Server, type TestDatabase } from '@pgbackup/testkit';
+import { spawnWorker, type WorkerFixture, type WorkerProcess, workerFixture } from '@pgbackup/worker/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RemoteBackupsDocument } from './commands/remote-backups.js';
+import type { RestoreDocument } from './commands/restore.js';
+import type { VerifyDocument } from './commands/verify.js';
+import { jsonOf, runCli } from './test-support/run-cli.js';
+
+// Two worker processes on two "hosts": their own backup directories, one bucket, one queue. The
+// first writes a backup; the second, which never had the file, lists, verifies and restores it
+// from the bucket. With both running, two prunes delete each expired object once.
+let s3: S3Server;
+let fixture: WorkerFixture;
+let db: TestDatabase;
+let secretDir: string;
+let envA: Record<string, string>;
+let envB: Record<string, string>;
+let backupId: string;
+const processes: WorkerProcess[] = [];
+
+async function stop(worker: WorkerProcess): Promise<void> {
+  if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM');
+  await worker.exited;
+}
+
+async function jobRanOn(jobId: string, worker: WorkerProcess): Promise<boolean> {
+  const { logs } = await fixture.queue.getJobLogs(jobId);
+  return logs.some((line) => line.includes(`(pid ${worker.child.pid})`));
+}
+
+/** A verified backup of random bytes from some earlier day, uploaded to the bucket by "a third host". */
+async function expiredInBucket(store: RemoteStore, dir: string, daysAgo: number): Promise<string> {
+  const createdAt = new Date(Date.now() - daysAgo * 86_400_000);
+  const id = newBackupId('shop', createdAt);
+  const bytes = randomBytes(1024);
+  await fs.mkdir(path.join(dir, 'shop'), { recursive: true });
+  await fs.writeFile(path.join(dir, 'shop', `${id}.dump`), bytes);
+  const at = createdAt.toISOString();
+  const manifest: Manifest = {
+    formatVersion: 1,
+    id,
+    target: 'shop',
+    database: 'shop',
+    createdAt: at,
+    completedAt: at,
+    durationMs: 1,
+    file: `${id}.dump`,
+    format: 'custom',
+    compression: 'none',
+    encryption: null,
+    sizeBytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    pgDumpVersion: '17',
+    serverVersion: '17',
+    tableCount: 0,
+    tables: [],
+    status: 'complete',
+    verifications: [{ level: 'read', ok: true, at, durationMs: 1 }],
+    hostname: 'third-host',
+  };
+  await store.upload(await writeManifest(dir, manifest));
+  return id;
+}
+
+async function rows(database: string): Promise<string> {
+  const client = await connect({ ...fixture.config.targets[0]!.connection, database });
+  try {
+    const { rows: found } = await client.query<{ n: string; digest: string }>(
+      "SELECT count(*) AS n, md5(string_agg(t::text, ',' ORDER BY t::text)) AS digest FROM items t",
+    );
+    return `${found[0]!.n} ${found[0]!.digest}`;
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  s3 = await S3Server.start({ buckets: ['backups'] });
+  db = await createTestDatabase('two_hosts');
+  await db.query(
+    "CREATE TABLE items AS SELECT g AS id, 'item ' || g AS name FROM generate_series(1, 2000) g",
+  );
+  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
+  await fs.writeFile(path.join(secretDir, 'secret'), S3Server.secretAccessKey, { mode: 0o600 });
+  fixture = await workerFixture({
+    DATABASE_URL: db.url,
+    BACKUP_TARGET_NAME: 'shop',
+    BACKUP_S3_BUCKET: 'backups',
+    BACKUP_S3_ENDPOINT: s3.endpoint,
+    BACKUP_S3_PREFIX: 'shared',
+    BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
+    BACKUP_S3_SECRET_ACCESS_KEY_FILE: path.join(secretDir, 'secret'),
+    BACKUP_S3_RETENTION: 'daily=1,weekly=0,monthly=0,min=1',
+  });
+  envA = fixture.env;
+  envB = {
+    ...fixture.env,
+    BACKUP_DIR: path.join(fixture.dir, 'host-b', 'backups'),
+    BACKUP_LOG_DIR: path.join(fixture.dir, 'host-b', 'logs'),
+  };
+}, 120_000);
+
+afterAll(async () => {
+  for (const worker of processes) await stop(worker).catch(() => undefined);
+  await fixture?.cleanup();
+  await s3?.destroy();
+  if (secretDir) await fs.rm(secretDir, { recursive: true, force: true });
+});
+
+describe('two workers, separate backup directories, one bucket', () => {
+  it('host A dumps and copies; host B (alone, no file of it) lists, verifies and restores it from the bucket', async () => {
+    const a = spawnWorker(envA);
+    processes.push(a);
+    const dump = await runCli(envA, ['dump', '--wait', '--json']);
+    expect(dump.code, `${dump.stderr}\n${a.output()}`).toBe(0);
+    backupId = (JSON.parse(dump.stdout) as { results: Array<{ backupId: string }> }).results[0]!.backupId;
+    await stop(a);
+
+    const b = spawnWorker(envB);
+    processes.push(b);
+    const local = await runCli(envB, ['backups', '--json']);
+    expect((JSON.parse(local.stdout) as { backups: unknown[] }).backups).toEqual([]);
+    const remote = await runCli(envB, ['backups', '--destination', 's3', '--json']);
+    expect(remote.code, remote.stderr).toBe(0);
+    expect(jsonOf<RemoteBackupsDocument>(remote).backups.map((row) => row.id)).toEqual([backupId]);
+
+    const verify = await runCli(envB, [
+      'verify',
+      backupId,
+      '--destination',
+      's3',
+      '--level',
+      'read',
+      '--wait',
+      '--json',
+    ]);
+    expect(verify.code, `${verify.stderr}\n${b.output()}`).toBe(0);
+    const verifyJob = jsonOf<VerifyDocument>(verify).job.id;
+    expect(await jobRanOn(verifyJob, b)).toBe(true);
+
+    const restore = await runCli(envB, [
+      'restore',
+      backupId,
+      '--to',
+      'shop_on_b',
+      '--from',
+      's3',
+      '--wait',
+      '--json',
+    ]);
+    expect(restore.code, `${restore.stderr}\n${b.output()}`).toBe(0);
+    const restoreJob = jsonOf<RestoreDocument>(restore).job!.id;
+    expect(await jobRanOn(restoreJob, b)).toBe(true);
+    expect(await rows('shop_on_b')).toBe(await rows(db.name));
+  });
+
+  it('both running: two prunes under the target lock delete each expired object once', async () => {
+    const store = new RemoteStore(fixture.config.destinations[0]!);
+    const third = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-third-host-'));
+    try {
+      const expired = [
+        await expiredInBucket(store, third, 5),
+        await expiredInBucket(store, third, 4),
+        await expiredInBucket(store, third, 3),
+      ];
+      processes.push(spawnWorker(envA));
+      const first = await enqueuePrune(fixture.queue, { target: 'shop' }, { jobId: 'prune-race-1' });
+      const second = await enqueuePrune(fixture.queue, { target: 'shop' }, { jobId: 'prune-race-2' });
+      const deleted: string[] = [];
+      for (const job of [first, second]) {
+        expect(await fixture.finished(job, 120_000)).toBe('completed');
+        const result = parseJobResult('prune', job.id, (await fixture.queue.getJob(job.id!))?.returnvalue);
+        deleted.push(...(result.destinations?.[0]?.deleted ?? []));
+      }
+      expect(deleted.sort()).toEqual([...expired].sort());
+      expect((await store.list({ target: 'shop' })).entries.map((e) => e.manifest.id)).toEqual([backupId]);
+    } finally {
+      store.close();
+      await fs.rm(third, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,140 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { findBackup, verificationState } from '@pgbackup/backup-core';
+import { RemoteStore } from '@pgbackup/backup-core/offsite';
+import { copyJobId } from '@pgbackup/queue';
+import { createTestDatabase, S3Server } from '@pgbackup/testkit';
+import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DumpDocument } from './commands/dump.js';
+import type { RemoteBackupsDocument } from './commands/remote-backups.js';
+import type { VerifyDocument } from './commands/verify.js';
+import { jsonOf, runCli } from './test-support/run-cli.js';
+
+// `verify --destination` checks the copy in the bucket, not the local file: it downloads the
+// object, runs the checks at the level, and records the result in the manifest object, so the
+// bucket's catalog (and its retention) knows a damaged copy from a good one.
+let s3: S3Server;
+let fixture: WorkerFixture;
+let store: RemoteStore;
+let backupId: string;
+let secretDir: string;
+
+async function remoteVerifications() {
+  return (await store.find(backupId)).manifest.verifications;
+}
+
+beforeAll(async () => {
+  s3 = await S3Server.start({ buckets: ['backups'] });
+  const db = await createTestDatabase('verify_copy');
+  await db.query('CREATE TABLE t AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 3000) g');
+  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
+  await fs.writeFile(path.join(secretDir, 'secret'), S3Server.secretAccessKey, { mode: 0o600 });
+  fixture = await workerFixture({
+    DATABASE_URL: db.url,
+    BACKUP_TARGET_NAME: 'shop',
+    BACKUP_S3_BUCKET: 'backups',
+    BACKUP_S3_ENDPOINT: s3.endpoint,
+    BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
+    BACKUP_S3_SECRET_ACCESS_KEY_FILE: path.join(secretDir, 'secret'),
+  });
+  store = new RemoteStore(fixture.config.destinations[0]!);
+  await fixture.start();
+  const dump = await runCli(fixture.env, ['dump', '--wait', '--json']);
+  expect(dump.code, dump.stderr).toBe(0);
+  backupId = jsonOf<DumpDocument>(dump).results[0]!.backupId!;
+  expect(await fixture.finished(copyJobId(backupId, 's3'), 120_000)).toBe('completed');
+}, 240_000);
+
+afterAll(async () => {
+  store?.close();
+  await fixture?.cleanup();
+  await s3?.destroy();
+  if (secretDir) await fs.rm(secretDir, { recursive: true, force: true });
+});
+
+describe('backupctl verify --destination', () => {
+  it('a good copy: verified at the level from the download, recorded in the manifest object only', async () => {
+    const localBefore = (await findBackup(fixture.config.backupDir, backupId)).manifest.verifications;
+    const remoteBefore = await remoteVerifications();
+    const result = await runCli(fixture.env, [
+      'verify',
+      backupId,
+      '--destination',
+      's3',
+      '--level',
+      'read',
+      '--wait',
+      '--json',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(jsonOf<VerifyDocument>(result)).toMatchObject({
+      state: 'completed',
+      result: { backupId, level: 'read', ok: true, destination: 's3' },
+    });
+    const remoteAfter = await remoteVerifications();
+    expect(remoteAfter).toHaveLength(remoteBefore.length + 1);
+    expect(remoteAfter.at(-1)).toMatchObject({ level: 'read', ok: true });
+    expect((await findBackup(fixture.config.backupDir, backupId)).manifest.verifications).toEqual(
+      localBefore,
+    );
+    const tmp = await fs.readdir(path.join(fixture.config.backupDir, '.tmp')).catch(() => []);
+    expect(tmp).toEqual([]);
+  });
+
+  it('a damaged copy: exit 1 with CHECKSUM_MISMATCH, recorded as a failed verification in the bucket; the local backup stays verified', async () => {
+    const file = s3.objectFile('backups', (await store.find(backupId)).dataKey);
+    const original = await fs.readFile(file);
+    const damaged = Buffer.from(original);
+    damaged[damaged.length - 10]! ^= 0x01;
+    await fs.writeFile(file, damaged);
+    try {
+      const result = await runCli(fixture.env, [
+        'verify',
+        backupId,
+        '--destination',
+        's3',
+        '--level',
+        'checksum',
+        '--wait',
+        '--json',
+      ]);
+      expect(result.code, result.stderr).toBe(1);
+      const document = jsonOf<VerifyDocument>(result);
+      expect(document.state).toBe('failed');
+      expect(document.failure?.code).toBe('CHECKSUM_MISMATCH');
+      expect(document.failure?.reason).toContain('destination s3 (bucket backups');
+      expect((await remoteVerifications()).at(-1)).toMatchObject({
+        level: 'checksum',
+        ok: false,
+        errorCode: 'CHECKSUM_MISMATCH',
+      });
+      // The bucket's catalog shows the copy failed; the local file is another matter.
+      const listed = await runCli(fixture.env, ['backups', '--destination', 's3', '--json']);
+      const row = jsonOf<RemoteBackupsDocument>(listed).backups.find((b) => b.id === backupId);
+      expect(row?.verification.state).toBe('failed');
+      const local = await findBackup(fixture.config.backupDir, backupId);
+      expect(verificationState(local.manifest).state).toBe('verified');
+    } finally {
+      await fs.writeFile(file, original);
+    }
+    // Repaired (the object put back): the next verification decides, and it passes.
+    const again = await runCli(fixture.env, ['verify', backupId, '--destination', 's3', '--wait']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`OK  ${backupId} (the copy in s3)  verified at level read`);
+    expect((await remoteVerifications()).at(-1)).toMatchObject({ ok: true });
+  });
+
+  it('a backup the bucket does not hold, or an unknown destination: exit 2 before any job', async () => {
+    const missing = backupId.replace(/-[0-9a-f]{6}$/, '-000000');
+    const absent = await runCli(fixture.env, ['verify', missing, '--destination', 's3', '--wait']);
+    expect(absent.code).toBe(2);
+    expect(absent.stderr).toContain(`BACKUP_NOT_FOUND: no backup ${missing} in destination s3`);
+    const unknown = await runCli(fixture.env, ['verify', backupId, '--destination', 'nas']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('DESTINATION_UNKNOWN');
+    const jobs = await fixture.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+    expect(jobs.filter((job) => JSON.stringify(job.data).includes(missing))).toEqual([]);
+  });
+});
