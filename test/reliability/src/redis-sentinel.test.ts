@@ -141,6 +141,10 @@ it(`Sentinel: the primary is SIGKILLed ${ROUNDS} times under load; workers, back
 
   const rows: Array<Record<string, unknown>> = [];
   const allIds: string[] = [];
+  // Jobs that asynchronous replication lost while a worker was running them: that run still writes
+  // its backup, and the job re-added under the same id (as an operator would) writes a second one.
+  // Loss without WAIT is Redis's; the test records it rather than calling it a double run.
+  const lostWhileActive = new Set<string>();
   let lastFailoverAt = 0;
   for (let round = 0; round < ROUNDS; round++) {
     await topology.healthy();
@@ -217,6 +221,7 @@ it(`Sentinel: the primary is SIGKILLed ${ROUNDS} times under load; workers, back
       const state = await stack.queue.getJobState(id);
       if (state === 'unknown') {
         lost.push(id);
+        if (statesAtKill[id] === 'active') lostWhileActive.add(id);
         const target = id.endsWith('big') ? 'big' : id.endsWith('small2') ? 'small2' : 'small1';
         await stack.queue.add('dump', { target }, { jobId: id });
       } else if (statesAtKill[id] === 'completed' && state !== 'completed') completionLost.push(id);
@@ -276,8 +281,12 @@ it(`Sentinel: the primary is SIGKILLed ${ROUNDS} times under load; workers, back
     perJob.set(id, (perJob.get(id) ?? 0) + 1);
   }
   // One backup per scheduled slot (the slot is in the scheduler's job id) and per manual job.
-  expect([...perJob].filter(([, count]) => count > 1)).toEqual([]);
-  for (const id of allIds) expect(perJob.get(id), id).toBe(1);
+  expect([...perJob].filter(([id, count]) => count > (lostWhileActive.has(id) ? 2 : 1))).toEqual([]);
+  for (const id of allIds) {
+    const count = perJob.get(id) ?? 0;
+    if (lostWhileActive.has(id)) expect(count, id).toBeGreaterThanOrEqual(1);
+    else expect(count, id).toBe(1);
+  }
   const tick = listing.entries.filter((entry) => entry.manifest.target === 'tick');
   const tickSlots = new Set(tick.map((entry) => entry.manifest.jobId));
   expect(tickSlots.size).toBe(tick.length);
