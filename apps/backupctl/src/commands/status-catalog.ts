@@ -1,5 +1,4 @@
 import { type BackupConfig, listBackups, type Manifest } from '@pgbackup/backup-core';
-import { listBackupsEverywhere } from '@pgbackup/backup-core/offsite';
 
 /**
  * The manifests `status` judges. The local directory, unless a target keeps backups only until
@@ -12,6 +11,8 @@ export async function statusCatalog(
   config: BackupConfig,
 ): Promise<{ manifests: Manifest[]; problems: Array<{ where: string; message: string }> }> {
   if (config.targets.some((target) => target.retention.untilCopied)) {
+    // Only a target with retention 0 needs the buckets: the AWS SDK loads for it alone.
+    const { listBackupsEverywhere } = await import('@pgbackup/backup-core/offsite');
     const union = await listBackupsEverywhere(config.backupDir, config.destinations);
     return { manifests: union.backups.map((b) => b.manifest), problems: union.problems };
   }
