@@ -1,4 +1,4 @@
-import { type BackupErrorCode, isBackupError } from '@pgbackup/backup-core';
+import { type BackupErrorCode, isBackupError } from '@pgbackup/backup-core/catalog';
 import { CliError, type ExitCode, exitCodes, Interrupted } from './exit-codes.js';
 
 const usageCodes: ReadonlySet<BackupErrorCode> = new Set([

@@ -5,7 +5,7 @@ import {
   loadConfig,
   localDefaultNotice,
   redactUrl,
-} from '@pgbackup/backup-core';
+} from '@pgbackup/backup-core/catalog';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CliError, exitCodes } from './exit-codes.js';

@@ -1,7 +1,7 @@
-import { humanDuration, redactSecrets } from '@pgbackup/backup-core';
+import { humanDuration, redactSecrets } from '@pgbackup/backup-core/catalog';
 
 // One format on every surface: backup-core's human-format.ts.
-export { humanBytes, humanDuration } from '@pgbackup/backup-core';
+export { humanBytes, humanDuration } from '@pgbackup/backup-core/catalog';
 
 /**
  * What backupctl prints. Results go to stdout (a table or text, or exactly one JSON document

@@ -4,7 +4,7 @@ import {
   type Manifest,
   targetNamePattern,
   verificationState,
-} from '@pgbackup/backup-core';
+} from '@pgbackup/backup-core/catalog';
 import type { CliContext } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
 import { humanAge, humanBytes, shortTime, table } from '../output.js';

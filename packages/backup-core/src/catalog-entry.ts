@@ -1,0 +1,31 @@
+/**
+ * The configuration and the local catalog without the engine: what a command that only reads
+ * (backupctl `backups`, `status`, `--help` paths) needs. Importing the package's main entry point
+ * loads every module (dump, restore, drill, globals, postgres); this one loads about a third of
+ * them, which is most of backupctl's start-up time (docs/benchmarks-cli-start.md).
+ * Everything here is also exported by the main entry point: one definition, two doors.
+ */
+export {
+  type BackupConfig,
+  type ConfigProblem,
+  type DestinationConfig,
+  displayUrl,
+  findTarget,
+  type LoadConfigOptions,
+  loadConfig,
+  localDefaultNotice,
+  localDefaultUrl,
+  type TargetConfig,
+} from './config/index.js';
+export { BackupError, type BackupErrorCode, errorCodes, isBackupError } from './errors.js';
+export {
+  type TargetHealth,
+  type TargetHealthInput,
+  type TargetHealthState,
+  targetHealth,
+} from './health/target-health.js';
+export { humanBytes, humanDuration } from './human-format.js';
+export { isBackupId, parseBackupId, targetNamePattern } from './ids.js';
+export { isVerified, type Manifest, type VerificationState, verificationState } from './manifest.js';
+export { hidden, redactSecrets, redactUrl } from './redact.js';
+export { type CatalogEntry, type CatalogListing, findBackup, listBackups } from './storage/catalog.js';
