@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type BackupConfig, createLogger, type Logger } from '@pgbackup/backup-core';
 import { createBackupQueue, createRedisConnection, watchedSince } from '@pgbackup/queue';
+import { CsrfTokens, redisSecret } from './actions/csrf.js';
 import { createDashboardApp } from './app.js';
 import { resolveAccess } from './auth/access.js';
 import { DashboardPaths } from './paths.js';
@@ -57,6 +58,7 @@ export async function startDashboard(
     queue,
     redis,
     accounts: access.accounts,
+    csrf: new CsrfTokens(redisSecret(redis, config.redis.prefix)),
     logger,
     watchedSince: () => watchedSince(redis, config.redis.prefix),
   });

@@ -3,7 +3,7 @@ import { enqueueDrill, enqueueDump, enqueueVerify, targetOfJob } from '@pgbackup
 import type { Queue } from 'bullmq';
 import express, { type Request, type Response, type Router } from 'express';
 import type { CsrfTokens } from './actions/csrf.js';
-import { principalOf } from './auth/basic-auth.js';
+import { type Principal, principalOf } from './auth/basic-auth.js';
 import { targetStatuses } from './catalog-status.js';
 import {
   type FailedJobView,
@@ -61,6 +61,7 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
       return;
     }
     const principal = principalOf(res);
+    const form = principal.role === 'operator' ? await formTokenOf(deps.csrf, principal) : undefined;
     const enqueued = typeof req.query.enqueued === 'string' ? req.query.enqueued : '';
     const job = typeof req.query.job === 'string' ? req.query.job.slice(0, 200) : '';
     res
@@ -74,7 +75,8 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
           status,
           manifests: all.entries.filter((entry) => entry.manifest.target === name).map((e) => e.manifest),
           failedJobs: await failedJobsOf(deps.queue, name),
-          csrfToken: principal.role === 'operator' ? deps.csrf.tokenFor(principal) : undefined,
+          csrfToken: form?.token,
+          actionsUnavailable: form?.unavailable,
           notice: isAction(enqueued) && job !== '' ? { action: enqueued, jobId: job } : undefined,
         }),
       );
@@ -86,7 +88,21 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
     (async (req, res) => {
       const name = String(req.params.name);
       const action = String(req.params.action);
-      if (!deps.csrf.matches(principalOf(res), (req.body as Record<string, unknown> | undefined)?.csrf)) {
+      let tokenMatches: boolean;
+      try {
+        tokenMatches = await deps.csrf.matches(
+          principalOf(res),
+          (req.body as Record<string, unknown> | undefined)?.csrf,
+        );
+      } catch {
+        plain(
+          res,
+          503,
+          'the queue (Redis) cannot be reached: nothing was enqueued; try again when it is back',
+        );
+        return;
+      }
+      if (!tokenMatches) {
         plain(res, 403, 'the form token is missing or stale: reload the target page and try again');
         return;
       }
@@ -131,6 +147,18 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
     }) satisfies AsyncHandler,
   );
   return router;
+}
+
+/** The operator's form token, or why there is none (the secret is kept in Redis). */
+async function formTokenOf(
+  csrf: CsrfTokens,
+  principal: Principal,
+): Promise<{ token?: string; unavailable?: string }> {
+  try {
+    return { token: await csrf.tokenFor(principal) };
+  } catch {
+    return { unavailable: 'the queue (Redis) cannot be reached; reload this page when it is back.' };
+  }
 }
 
 async function failedJobsOf(queue: Queue, target: string): Promise<FailedJobView[] | undefined> {

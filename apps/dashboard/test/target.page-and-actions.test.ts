@@ -2,6 +2,7 @@ import { listBackups } from '@pgbackup/backup-core';
 import { enqueueDump } from '@pgbackup/queue';
 import { createTestDatabase } from '@pgbackup/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDashboard } from '../src/index.js';
 import { operator, viewer } from './support/config.js';
 import { request } from './support/http.js';
 import { type BackupStack, startBackupStack } from './support/stack.js';
@@ -110,6 +111,29 @@ describe('the actions', () => {
     expect(page).toContain(`Backup job <a href="/queues/queue/backups/${jobId}">${jobId}</a> enqueued`);
     const { entries } = await listBackups(stack.setup.config.backupDir, { target: 'app' });
     expect(entries.some((entry) => entry.manifest.jobId === jobId)).toBe(true);
+  });
+
+  it('accept a token from another dashboard on the same Redis (replicas, restarts), and post through it', async () => {
+    const token = await operatorToken();
+    // A second replica (or this one after a restart): the form secret is shared through Redis.
+    const replica = await startDashboard(stack.setup.config, { announce: () => undefined });
+    try {
+      const page = await (
+        await request(new URL('targets/app', replica.url).toString(), { as: operator })
+      ).text();
+      expect(/name="csrf" value="([^"]+)"/.exec(page)?.[1]).toBe(token);
+      const posted = await request(new URL('targets/app/actions/backup', replica.url).toString(), {
+        as: operator,
+        method: 'POST',
+        headers: formHeaders,
+        body: form({ csrf: token }),
+      });
+      expect(posted.status).toBe(303);
+      const jobId = new URL(posted.headers.get('location')!, replica.url).searchParams.get('job')!;
+      await stack.waitForJob(jobId, 'completed');
+    } finally {
+      await replica.close();
+    }
   });
 
   it('"Verify now" verifies the newest backup; "Drill now" without a drill server answers 409', async () => {

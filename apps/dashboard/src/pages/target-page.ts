@@ -40,6 +40,8 @@ export interface TargetPageView {
   failedJobs: FailedJobView[] | undefined;
   /** The form token of this principal (operators only). */
   csrfToken: string | undefined;
+  /** Why an operator sees no buttons (the form secret lives in Redis, which is away). */
+  actionsUnavailable?: string | undefined;
   /** After an action: which one, and the job it enqueued (or joined). */
   notice?: { action: TargetAction; jobId: string } | undefined;
 }
@@ -84,7 +86,12 @@ function restorePoints(drills: readonly DrillOfBackup[]): ChartPoint[] {
 
 function actions(view: TargetPageView): SafeHtml | '' {
   // Viewers get no buttons (and a 403 if they post anyway, roles.ts).
-  if (view.principal.role !== 'operator' || view.csrfToken === undefined || !view.status.config) return '';
+  if (view.principal.role !== 'operator' || !view.status.config) return '';
+  if (view.csrfToken === undefined) {
+    return view.actionsUnavailable
+      ? html`<p class="notice" id="actions-unavailable" role="status">Actions are unavailable: ${view.actionsUnavailable}</p>`
+      : '';
+  }
   const drillServer = view.status.config.drill.server;
   const form = (action: TargetAction, disabledReason?: string) =>
     html`<form method="post" action="${view.paths.targetAction(view.status.target, action)}" class="action">
