@@ -1,7 +1,7 @@
 import type { BackupConfig, Logger, OperatorKey } from '@pgbackup/backup-core';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { DrillSlots } from './locks/drill-slots.js';
+import type { Slots } from './locks/slots.js';
 import type { TargetLocks } from './locks/target-lock.js';
 import type { Alerts } from './notify/alerts.js';
 import type { DrillAlerts } from './notify/drill-alerts.js';
@@ -12,8 +12,8 @@ export interface WorkerContext {
   queue: Queue;
   redis: Redis;
   locks: TargetLocks;
-  /** The fleet-wide drill budget (BACKUP_DRILL_CONCURRENCY). */
-  drillSlots: DrillSlots;
+  /** Budgets shared by every worker: drills (BACKUP_DRILL_CONCURRENCY), a server's dumps. */
+  slots: Slots;
   alerts: Alerts;
   drillAlerts: DrillAlerts;
   logger: Logger;

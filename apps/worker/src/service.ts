@@ -24,7 +24,7 @@ import { syncDiscoveredTargets } from './discovery/discovered-targets.js';
 import { directoryChecks } from './health/directory-checks.js';
 import { startHealthServer } from './health/health-server.js';
 import { createProcessor } from './jobs/processor.js';
-import { DrillSlots } from './locks/drill-slots.js';
+import { Slots } from './locks/slots.js';
 import { TargetLocks } from './locks/target-lock.js';
 import { Alerts } from './notify/alerts.js';
 import { DrillAlerts } from './notify/drill-alerts.js';
@@ -153,12 +153,7 @@ export async function startWorkerService(
       config.redis.prefix,
       options.lockDurationMs ?? config.worker.lockDurationMs,
     ),
-    drillSlots: new DrillSlots(
-      redis,
-      config.redis.prefix,
-      config.drill.concurrency,
-      options.lockDurationMs ?? config.worker.lockDurationMs,
-    ),
+    slots: new Slots(redis, config.redis.prefix, options.lockDurationMs ?? config.worker.lockDurationMs),
     alerts,
     drillAlerts,
     logger,

@@ -178,7 +178,7 @@ it('many targets due at once are drilled one at a time across two workers (BACKU
       expect(Date.parse(drills[i]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(drills[i - 1]!.at));
     }
     // And the slots were all given back.
-    expect(await fixture.services[0]!.context.drillSlots.holders()).toBe(0);
+    expect(await fixture.services[0]!.context.slots.holders('drills')).toBe(0);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -19,7 +19,7 @@ import { backUpGlobals } from './globals-run.js';
  * prune of each vanished one (its backups follow retention without new dumps to trigger it).
  * Job ids are derived from this job's id: a discover job re-run after a crash enqueues the same
  * dumps, which BullMQ answers with the existing jobs (exactly one dump per database per slot).
- * The dumps themselves queue for the server's slots (with-server-slot.ts).
+ * The dumps themselves queue for the server's slots (jobs/with-slot.ts, pool `servers:<name>`).
  */
 export async function runDiscoverJob(
   ctx: WorkerContext,

@@ -1,7 +1,8 @@
 import { BackupError, runDrill } from '@pgbackup/backup-core';
 import type { DrillJobResult, ParsedJobData } from '@pgbackup/queue';
-import { DelayedError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
+import { drillPool } from '../locks/slot-pools.js';
+import { delayJob } from './delay-job.js';
 import type { JobRun } from './job-run.js';
 
 /**
@@ -29,14 +30,10 @@ export async function runDrillJob(
       `target ${target.name} has no drill server; expected BACKUP_DRILL_DATABASE_URL, or drill: in its BACKUP_CONFIG entry`,
     );
   }
-  const slot = await ctx.drillSlots.tryAcquire();
-  if (!slot) {
-    await run.log(
-      `the drill budget (BACKUP_DRILL_CONCURRENCY=${ctx.config.drill.concurrency}) is in use: waiting ${ctx.lockRetryMs} ms`,
-    );
-    await run.job.moveToDelayed(Date.now() + ctx.lockRetryMs, run.token);
-    throw new DelayedError();
-  }
+  // Not withSlot(): the slot is given back in this function's own finally, below.
+  const budget = drillPool(ctx.config);
+  const slot = await ctx.slots.tryAcquire(budget.pool, budget.limit);
+  if (!slot) return delayJob(ctx, run, budget.busy);
   try {
     const runLog = await run.openRunLog(target.name);
     await runLog.line(`job ${run.job.id} attempt ${run.attempt}/${run.maxAttempts}: drill of ${target.name}`);

@@ -3,8 +3,9 @@ import type { ParsedJobData } from '@pgbackup/queue';
 import { backupIdForJob, type DumpJobResult, enqueueVerify } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import { resolveTarget } from '../discovery/discovered-targets.js';
+import { serverPool } from '../locks/slot-pools.js';
 import type { JobRun } from './job-run.js';
-import { withServerSlot } from './with-server-slot.js';
+import { withSlot } from './with-slot.js';
 import { withTargetLock } from './with-target-lock.js';
 
 export async function runDumpJob(
@@ -26,7 +27,7 @@ export async function runDumpJob(
     );
   }
   const backupId = backupIdForJob(target.name, run.job.id!, run.job.timestamp + (run.job.opts.delay ?? 0));
-  const { result, runLogPath } = await withServerSlot(ctx, run, target, (slot) =>
+  const { result, runLogPath } = await withSlot(ctx, run, serverPool(ctx.config, target), (slot) =>
     withTargetLock(ctx, run, target.name, async (lock) => {
       // A lock lost mid-dump (a Redis outage longer than the lock) means another worker may now run
       // this target: stop rather than race it to the same file.

@@ -1,6 +1,6 @@
-import { DelayedError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
 import type { HeldLock } from '../locks/target-lock.js';
+import { delayJob } from './delay-job.js';
 import type { JobRun } from './job-run.js';
 
 /**
@@ -29,9 +29,5 @@ export async function withTargetLock<T>(
 async function lockOrDelay(ctx: WorkerContext, run: JobRun, target: string): Promise<HeldLock> {
   const lock = await ctx.locks.tryAcquire(target);
   if (lock) return lock;
-  await run.log(
-    `target ${target} is busy (another dump or prune holds its lock): waiting ${ctx.lockRetryMs} ms`,
-  );
-  await run.job.moveToDelayed(Date.now() + ctx.lockRetryMs, run.token);
-  throw new DelayedError();
+  return delayJob(ctx, run, `target ${target} is busy (another dump or prune holds its lock)`);
 }
