@@ -1,6 +1,7 @@
 import type { BackupConfig, Logger, OperatorKey } from '@pgbackup/backup-core';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { KnownTargets } from './discovery/known-targets.js';
 import type { Slots } from './locks/slots.js';
 import type { TargetLocks } from './locks/target-lock.js';
 import type { Alerts } from './notify/alerts.js';
@@ -11,6 +12,8 @@ export interface WorkerContext {
   config: BackupConfig;
   queue: Queue;
   redis: Redis;
+  /** Configured and discovered targets; `config.targets` stays the configured ones. */
+  targets: KnownTargets;
   locks: TargetLocks;
   /** Budgets shared by every worker: drills (BACKUP_DRILL_CONCURRENCY), a server's dumps. */
   slots: Slots;

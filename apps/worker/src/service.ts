@@ -20,7 +20,7 @@ import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerContext } from './context.js';
 import { discoverAtStart } from './discovery/discover-job.js';
-import { syncDiscoveredTargets } from './discovery/discovered-targets.js';
+import { KnownTargets } from './discovery/known-targets.js';
 import { directoryChecks } from './health/directory-checks.js';
 import { startHealthServer } from './health/health-server.js';
 import { createProcessor } from './jobs/processor.js';
@@ -141,12 +141,14 @@ export async function startWorkerService(
   const webhook = new Webhook(config.worker.webhookUrl, logger, {
     ...(options.webhookRetry ? { schedule: options.webhookRetry } : {}),
   });
-  const alerts = new Alerts(config, redis, webhook, logger);
-  const drillAlerts = new DrillAlerts(config, redis, webhook, logger);
+  const targets = new KnownTargets(redis, config);
+  const alerts = new Alerts(config, redis, webhook, logger, targets);
+  const drillAlerts = new DrillAlerts(config, redis, webhook, logger, targets);
   const context: WorkerContext = {
     config,
     queue,
     redis,
+    targets,
     // The target lock expires like a job lock: a dead worker's target is free when its job is taken over.
     locks: new TargetLocks(
       redis,
@@ -195,7 +197,8 @@ export async function startWorkerService(
   const discovering = discoverAtStart(context);
   const staleTimer = setInterval(() => {
     // Another worker's run may have discovered databases since: check them too.
-    void syncDiscoveredTargets(context)
+    void targets
+      .refresh()
       .then(() => alerts.checkStaleness())
       .catch((error) => logger.warn({ err: (error as Error).message }, 'stale check failed'));
     void drillAlerts
@@ -210,7 +213,7 @@ export async function startWorkerService(
       : await startHealthServer(config.worker.healthHost, config.worker.healthPort, async (kind) => {
           const redisOk = await pingWithin(redis, healthPingTimeoutMs);
           const running = worker.isRunning();
-          const directories = kind === 'ready' ? await directoryChecks(config) : {};
+          const directories = kind === 'ready' ? await directoryChecks(config, targets.all) : {};
           const checks = { redis: { ok: redisOk }, worker: { ok: running }, ...directories };
           return { ok: Object.values(checks).every((check) => check.ok), checks };
         });

@@ -99,6 +99,11 @@ it('discovers at start, backs up each database as its own target, then follows c
   await expect.poll(() => fixture.verifiedBackups('srv.gamma'), { timeout: 120_000 }).toHaveLength(1);
   // The dropped database's backup stays (retention keeps it), no new one is attempted.
   expect(await fixture.verifiedBackups('srv.beta')).toHaveLength(1);
+  // Discovery feeds the worker's known targets; the configuration stays as it was parsed.
+  expect(service.context.config.targets.map((target) => target.name)).toEqual(['srv']);
+  expect(service.context.targets.all.map((target) => target.name).sort()).toEqual(
+    ['srv', 'srv.alpha', 'srv.gamma', 'srv.globals', oddTarget].sort(),
+  );
 
   // A third run announces nothing again.
   const third = await runServer();

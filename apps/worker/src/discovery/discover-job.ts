@@ -10,7 +10,6 @@ import {
 } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from '../jobs/job-run.js';
-import { resolveTarget, syncDiscoveredTargets } from './discovered-targets.js';
 import { backUpGlobals } from './globals-run.js';
 
 /**
@@ -26,7 +25,7 @@ export async function runDiscoverJob(
   run: JobRun,
   data: ParsedJobData<'discover'>,
 ): Promise<DiscoverJobResult> {
-  const server = await resolveTarget(ctx, data.server);
+  const server = await ctx.targets.resolve(data.server);
   const rule = server.discover;
   if (!rule) {
     throw new BackupError(
@@ -93,7 +92,7 @@ export async function refreshDiscovery(
   for (const entry of changes.added) ctx.alerts.databaseDiscovered(server.name, entry.target, entry.database);
   for (const entry of changes.vanished)
     ctx.alerts.databaseVanished(server.name, entry.target, entry.database);
-  await syncDiscoveredTargets(ctx);
+  await ctx.targets.refresh();
   return changes;
 }
 
@@ -116,5 +115,5 @@ export async function discoverAtStart(ctx: WorkerContext): Promise<void> {
       ctx.logger.warn({ server: server.name, err: (error as Error).message }, 'discovery at start failed');
     }
   }
-  await syncDiscoveredTargets(ctx).catch(() => undefined);
+  await ctx.targets.refresh().catch(() => undefined);
 }

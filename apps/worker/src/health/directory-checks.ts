@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { assertWritableDirectory, type BackupConfig } from '@pgbackup/backup-core';
+import { assertWritableDirectory, type BackupConfig, type TargetConfig } from '@pgbackup/backup-core';
 import type { HealthReport } from './health-server.js';
 
 /**
@@ -8,12 +8,15 @@ import type { HealthReport } from './health-server.js';
  * and each target's own directory in it. A worker that cannot write is alive but not ready: its
  * every dump would fail, so /healthz says so instead of reporting a worker that cannot work as healthy.
  */
-export async function directoryChecks(config: BackupConfig): Promise<HealthReport['checks']> {
+export async function directoryChecks(
+  config: BackupConfig,
+  targets: readonly TargetConfig[],
+): Promise<HealthReport['checks']> {
   const places: Array<[name: string, dir: string, what: string]> = [
     ['backupDir', config.backupDir, 'the backup directory (BACKUP_DIR)'],
     ['logDir', config.logDir, 'the log directory (BACKUP_LOG_DIR)'],
   ];
-  for (const target of config.targets) {
+  for (const target of targets) {
     const dir = path.join(config.backupDir, target.name);
     // A target not backed up yet has no directory: its first dump creates it in a checked parent.
     if (

@@ -2,7 +2,6 @@ import { BackupError, type DestinationConfig, findBackup, recordCopy } from '@pg
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { type CopyJobResult, enqueueChainPrune, type ParsedJobData } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
-import { resolveTargetIfKnown } from '../discovery/discovered-targets.js';
 import type { JobRun } from './job-run.js';
 
 /**
@@ -66,7 +65,7 @@ export async function runCopyJob(
     await ctx.alerts.copySucceeded(targetName, destination.name);
 
     let pruneJobId: string | undefined;
-    const target = await resolveTargetIfKnown(ctx, targetName);
+    const target = await ctx.targets.resolveIfKnown(targetName);
     const copied = new Set((updated.copies ?? []).map((c) => c.destination));
     if (data.pruneAfter && target?.destinations.every((name) => copied.has(name))) {
       // The last destination to confirm starts the prune: a local retention of 0 ("keep only

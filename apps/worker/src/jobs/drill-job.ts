@@ -16,11 +16,11 @@ export async function runDrillJob(
   run: JobRun,
   data: ParsedJobData<'drill'>,
 ): Promise<DrillJobResult> {
-  const target = ctx.config.targets.find((t) => t.name === data.target);
+  const target = await ctx.targets.resolveIfKnown(data.target);
   if (!target) {
     throw new BackupError(
       'TARGET_UNKNOWN',
-      `no target named ${data.target}; expected one of: ${ctx.config.targets.map((t) => t.name).join(', ')}`,
+      `no target named ${data.target}; expected one of: ${ctx.targets.all.map((t) => t.name).join(', ')}`,
     );
   }
   const server = target.drill.server;
@@ -41,7 +41,7 @@ export async function runDrillJob(
       backupDir: ctx.config.backupDir,
       target: target.name,
       server,
-      targets: ctx.config.targets,
+      targets: ctx.targets.all,
       allowTargetServer: ctx.config.drill.allowTargetServer,
       keyring: ctx.keyring,
       jobs: ctx.config.restoreJobs,

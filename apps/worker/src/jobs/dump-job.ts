@@ -2,7 +2,6 @@ import { BackupError, type DumpProgress, runDump, sweepOrphans } from '@pgbackup
 import type { ParsedJobData } from '@pgbackup/queue';
 import { backupIdForJob, type DumpJobResult, enqueueVerify } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
-import { resolveTarget } from '../discovery/discovered-targets.js';
 import { serverPool } from '../locks/slot-pools.js';
 import type { JobRun } from './job-run.js';
 import { withSlot } from './with-slot.js';
@@ -13,7 +12,7 @@ export async function runDumpJob(
   run: JobRun,
   data: ParsedJobData<'dump'>,
 ): Promise<DumpJobResult> {
-  const target = await resolveTarget(ctx, data.target);
+  const target = await ctx.targets.resolve(data.target);
   if (target.discover) {
     throw new BackupError(
       'TARGET_UNKNOWN',

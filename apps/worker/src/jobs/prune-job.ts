@@ -1,7 +1,6 @@
 import { deleteBackup, describeReason, executePrune, listBackups } from '@pgbackup/backup-core';
 import type { ParsedJobData, PruneJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
-import { resolveTarget } from '../discovery/discovered-targets.js';
 import type { JobRun } from './job-run.js';
 import { pruneDestinations } from './prune-destinations.js';
 import { planAndRecord } from './prune-plan.js';
@@ -16,7 +15,7 @@ export async function runPruneJob(
   run: JobRun,
   data: ParsedJobData<'prune'>,
 ): Promise<PruneJobResult> {
-  const target = await resolveTarget(ctx, data.target);
+  const target = await ctx.targets.resolve(data.target);
   return withTargetLock(ctx, run, target.name, async () => {
     const runLog = await run.openRunLog(target.name);
     const listing = await listBackups(ctx.config.backupDir, { target: target.name });

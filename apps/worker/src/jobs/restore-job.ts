@@ -38,7 +38,7 @@ export async function runRestoreJob(
       to: { ...serverTarget.connection, database: data.database },
       force: data.force,
       // Every configured target's database: the engine picks those on this server.
-      protectedDatabases: targetDatabases(ctx.config.targets),
+      protectedDatabases: targetDatabases(ctx.targets.all),
       ...(data.confirm === undefined ? {} : { confirm: data.confirm }),
       noOwner: data.noOwner,
       jobs: ctx.config.restoreJobs,

@@ -2,7 +2,6 @@ import { findBackup, parseBackupId, verifyBackup } from '@pgbackup/backup-core';
 import type { ParsedJobData } from '@pgbackup/queue';
 import { enqueueChainPrune, enqueueCopy, type VerifyJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
-import { resolveTargetIfKnown } from '../discovery/discovered-targets.js';
 import type { JobRun } from './job-run.js';
 import { runRemoteVerifyJob } from './verify-remote.js';
 
@@ -19,7 +18,7 @@ export async function runVerifyJob(
   const targetName = entry.manifest.target;
   // A backup may outlive its target's configuration (or be a safety dump): it can still be
   // verified; only the restore level needs a configured server for its scratch database.
-  const target = await resolveTargetIfKnown(ctx, targetName);
+  const target = await ctx.targets.resolveIfKnown(targetName);
   const level = data.level ?? target?.verify ?? 'read';
   const runLog = await run.openRunLog(targetName);
   await runLog.line(

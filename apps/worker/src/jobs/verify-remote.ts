@@ -15,7 +15,7 @@ export async function runRemoteVerifyJob(
   targetName: string,
 ): Promise<VerifyJobResult> {
   const destination = findDestination(ctx, data.destination);
-  const target = ctx.config.targets.find((t) => t.name === targetName);
+  const target = await ctx.targets.resolveIfKnown(targetName);
   const level = data.level ?? target?.verify ?? 'read';
   const runLog = await run.openRunLog(targetName);
   await runLog.line(

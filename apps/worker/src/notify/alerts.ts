@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type BackupConfig, type Logger, listBackups, targetHealth } from '@pgbackup/backup-core';
+import {
+  type BackupConfig,
+  type Logger,
+  listBackups,
+  type TargetConfig,
+  targetHealth,
+} from '@pgbackup/backup-core';
 import { failureCodeOf, markWatched, watchedSince } from '@pgbackup/queue';
 import type { Redis } from 'ioredis';
 import type { Notification, Webhook } from './webhook.js';
@@ -24,6 +30,8 @@ export class Alerts {
     private readonly redis: Redis,
     private readonly webhook: Webhook,
     private readonly logger: Logger,
+    /** Configured and discovered targets (known-targets.ts): every one is watched. */
+    private readonly targets: { readonly all: readonly TargetConfig[] },
   ) {}
 
   private key(kind: 'failing' | 'stale' | 'stale-sending', target: string): string {
@@ -145,11 +153,11 @@ export class Alerts {
     await markWatched(
       this.redis,
       prefix,
-      this.config.targets.map((target) => target.name),
+      this.targets.all.map((target) => target.name),
       now,
     );
     const watched = await watchedSince(this.redis, prefix);
-    for (const target of this.config.targets) {
+    for (const target of this.targets.all) {
       // A server target has no backups of its own: its databases are targets of their own.
       if (target.discover) continue;
       const watchedFrom = watched.get(target.name);

@@ -4,6 +4,7 @@ import {
   drillStatus,
   type Logger,
   listBackups,
+  type TargetConfig,
 } from '@pgbackup/backup-core';
 import { failureCodeOf, watchedSince } from '@pgbackup/queue';
 import type { Redis } from 'ioredis';
@@ -24,6 +25,8 @@ export class DrillAlerts {
     private readonly redis: Redis,
     private readonly webhook: Webhook,
     private readonly logger: Logger,
+    /** Configured and discovered targets (known-targets.ts): every one is watched. */
+    private readonly targets: { readonly all: readonly TargetConfig[] },
   ) {}
 
   private staleKey(target: string): string {
@@ -61,7 +64,7 @@ export class DrillAlerts {
    * first watched them) is older than two drill periods; alerts once per spell.
    */
   async checkStaleness(now = new Date()): Promise<string[]> {
-    const drilled = this.config.targets.filter((target) => target.drill.server !== undefined);
+    const drilled = this.targets.all.filter((target) => target.drill.server !== undefined);
     if (drilled.length === 0) return [];
     const listing = await listBackups(this.config.backupDir);
     const watched = await watchedSince(this.redis, this.config.redis.prefix);
