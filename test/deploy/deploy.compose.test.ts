@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { isNode, parseDocument, Scalar, visit } from 'yaml';
 // A relative import: the testkit cannot depend on backup-core (backup-core's tests depend on the
 // testkit, and turbo refuses a cycle). Vitest and tsc both read the TypeScript source.
+// The dashboard's own settings likewise, from its source.
+import { loadDashboardConfig } from '../../apps/dashboard/src/config/dashboard-section.js';
 import { loadConfig } from '../../packages/backup-core/src/index.js';
 
 /**
@@ -603,7 +605,11 @@ describe('compose files', () => {
     expect(config.redis.url).toBe('redis://redis:6379');
     expect(config.redis.password).toBe('test-redis-password');
     expect(config.worker.healthHost).toBe('0.0.0.0');
-    const dashboardConfig = loadConfig({ env: containerEnv(dashboard!), cwd: '/app', requireTargets: false });
+    const dashboardConfig = loadDashboardConfig({
+      env: containerEnv(dashboard!),
+      cwd: '/app',
+      requireTargets: false,
+    });
     expect(dashboardConfig.dashboard.host).toBe('0.0.0.0');
     expect(dashboardConfig.dashboard.password).toBe('test-dashboard-password');
     expect(dashboardConfig.redis.password).toBe('test-redis-password');

@@ -15,6 +15,7 @@ import { FailureLimiter } from './auth/failure-limiter.js';
 import { operatorOnlyForChanges, sameSiteChangesOnly } from './auth/roles.js';
 import { bullBoard } from './bull-board.js';
 import { targetStatuses } from './catalog-status.js';
+import type { DashboardSettings } from './config/dashboard-section.js';
 import { healthz, readyz } from './health.js';
 import { collectMetrics } from './metrics.js';
 import { renderBackupsPage } from './pages/backups-page.js';
@@ -26,7 +27,7 @@ import { withTimeout } from './timeout.js';
 
 export interface DashboardDeps {
   config: Pick<BackupConfig, 'targets' | 'backupDir'> & {
-    dashboard: Pick<BackupConfig['dashboard'], 'basePath' | 'trustProxy'>;
+    dashboard: Pick<DashboardSettings, 'basePath' | 'trustProxy'>;
     /** For the drill gauges (BACKUP_DRILL_MAX_RTO). */
     drill?: BackupConfig['drill'];
   };

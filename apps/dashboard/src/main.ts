@@ -1,11 +1,11 @@
 import {
   createLogger,
   isBackupError,
-  loadConfig,
   localDefaultNotice,
   onStopSignals,
   redactSecrets,
 } from '@pgbackup/backup-core';
+import { type DashboardConfig, loadDashboardConfig } from './config/dashboard-section.js';
 import { startDashboard } from './server.js';
 
 /**
@@ -13,11 +13,11 @@ import { startDashboard } from './server.js';
  * dashboard gracefully; a second one, or a close that takes too long, exits at once.
  */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
+  let config: DashboardConfig;
   try {
     // The dashboard also serves a deployment whose targets are not configured yet (the catalog
     // on disk and the queue are still worth seeing).
-    config = loadConfig({ requireTargets: false, localDefault: true });
+    config = loadDashboardConfig({ requireTargets: false, localDefault: true });
   } catch (error) {
     if (isBackupError(error, 'CONFIG_INVALID')) {
       process.stderr.write(`dashboard: ${redactSecrets(error.message)}\n`);

@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type BackupConfig, createLogger, type Logger } from '@pgbackup/backup-core';
+import { createLogger, type Logger } from '@pgbackup/backup-core';
 import { createBackupQueue, createRedisConnection, watchedSince } from '@pgbackup/queue';
 import { CsrfTokens, redisSecret } from './actions/csrf.js';
 import { createDashboardApp } from './app.js';
 import { resolveAccess } from './auth/access.js';
+import type { DashboardConfig } from './config/dashboard-section.js';
 import { DashboardPaths } from './paths.js';
 import { withTimeout } from './timeout.js';
 
@@ -37,7 +38,7 @@ function urlOf(host: string, port: number, paths: DashboardPaths): string {
  * server. Installs no signal handler (main.ts does); close() stops it all.
  */
 export async function startDashboard(
-  config: BackupConfig,
+  config: DashboardConfig,
   options: StartDashboardOptions = {},
 ): Promise<RunningDashboard> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'pgbackup-dashboard' });

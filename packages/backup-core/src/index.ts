@@ -1,6 +1,8 @@
 export {
   type BackupConfig,
   type ConfigProblem,
+  type ConfigSection,
+  type ConfigSections,
   type DestinationConfig,
   defaultMaxAgeMs,
   defaultRetentionText,
@@ -13,10 +15,14 @@ export {
   localDefaultUrl,
   logLevels,
   nextRuns,
+  optional,
   parseDuration,
   parseRetention,
+  quote,
+  type SectionReader,
   type TargetConfig,
   validateCron,
+  type WithSections,
 } from './config/index.js';
 export {
   createDecryptStream,

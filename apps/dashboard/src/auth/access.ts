@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { BackupConfig } from '@pgbackup/backup-core';
+import type { DashboardSettings } from '../config/dashboard-section.js';
 import { type Account, Accounts } from './accounts.js';
 
 /** Where a dashboard without a configured password may listen: this machine only. */
@@ -20,7 +20,7 @@ export interface DashboardAccess {
  * no DASHBOARD_PASSWORD it makes up a random one for this run and listens on 127.0.0.1 only,
  * so a forgotten password cannot expose the queue's controls to the network.
  */
-export function resolveAccess(dashboard: BackupConfig['dashboard']): DashboardAccess {
+export function resolveAccess(dashboard: DashboardSettings): DashboardAccess {
   const warnings: string[] = [];
   let host = dashboard.host ?? loopbackHost;
   let operatorPassword = dashboard.password;

@@ -1,14 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type BackupConfig, loadConfig } from '@pgbackup/backup-core';
 import { harness, uniquePrefix } from '@pgbackup/testkit';
+import { type DashboardConfig, loadDashboardConfig } from '../../src/index.js';
 
 export const operator = { user: 'admin', password: 'operator-secret' };
 export const viewer = { user: 'viewer', password: 'viewer-secret' };
 
 export interface TestSetup {
-  config: BackupConfig;
+  config: DashboardConfig;
   dir: string;
   cleanup(): void;
 }
@@ -21,7 +21,7 @@ export interface TestSetup {
 export function testSetup(env: Record<string, string | undefined> = {}): TestSetup {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pgbackup-dashboard-'));
   mkdirSync(path.join(dir, 'backups'));
-  const config = loadConfig({
+  const config = loadDashboardConfig({
     env: {
       BACKUP_DIR: path.join(dir, 'backups'),
       BACKUP_LOG_DIR: path.join(dir, 'logs'),

@@ -34,7 +34,6 @@ describe('loadConfig defaults', () => {
       healthPort: 3001,
       healthHost: '127.0.0.1',
     });
-    expect(config.dashboard).toEqual({ port: 3000, basePath: '/', user: 'admin' });
     expect(config.logLevel).toBe('info');
     expect(config.targets).toHaveLength(1);
     const [target] = config.targets;
@@ -255,7 +254,6 @@ describe('config files', () => {
     expect(config.decryptionKeyFiles).toEqual([path.join(dir, 'keys', '2024.key'), '/abs/2023.key']);
     expect(config.worker.concurrency).toBe(4);
     expect(config.worker.backoffMs).toBe(60_000);
-    expect(config.dashboard.basePath).toBe('/backups');
     expect(config.targets.map((target) => target.name)).toEqual(['app', 'billing']);
     const [app, billing] = config.targets;
     expect(app).toMatchObject({
@@ -343,43 +341,5 @@ describe('config files', () => {
   it('accepts an empty file', async () => {
     await writeFile(path.join(dir, 'empty.yaml'), '');
     expect(load({ BACKUP_CONFIG: 'empty.yaml', DATABASE_URL: 'postgresql://h/a' }).targets).toHaveLength(1);
-  });
-});
-
-describe('dashboard settings', () => {
-  it('reads passwords from variables or files', async () => {
-    await writeFile(path.join(dir, 'viewer-password'), 'viewer-secret\n');
-    const config = load({
-      DATABASE_URL: 'postgresql://h/a',
-      DASHBOARD_PORT: '8080',
-      DASHBOARD_HOST: '0.0.0.0',
-      DASHBOARD_BASE_PATH: '/ops/backups//',
-      DASHBOARD_USER: 'root',
-      DASHBOARD_PASSWORD: ' spaced password ',
-      DASHBOARD_VIEWER_USER: 'viewer',
-      DASHBOARD_VIEWER_PASSWORD_FILE: 'viewer-password',
-    });
-    expect(config.dashboard).toEqual({
-      port: 8080,
-      host: '0.0.0.0',
-      basePath: '/ops/backups',
-      user: 'root',
-      password: ' spaced password ',
-      viewerUser: 'viewer',
-      viewerPassword: 'viewer-secret',
-    });
-  });
-
-  it('reads DASHBOARD_TRUST_PROXY as a hop count or a list of addresses and CIDR ranges', () => {
-    const trustProxy = (value: string) =>
-      load({ DATABASE_URL: 'postgresql://h/a', DASHBOARD_TRUST_PROXY: value }).dashboard.trustProxy;
-    expect(trustProxy('1')).toBe(1);
-    expect(trustProxy(' 10.0.0.0/8, 127.0.0.1 ,fd00::/8,::1')).toEqual([
-      '10.0.0.0/8',
-      '127.0.0.1',
-      'fd00::/8',
-      '::1',
-    ]);
-    expect(load({ DATABASE_URL: 'postgresql://h/a' }).dashboard.trustProxy).toBeUndefined();
   });
 });

@@ -16,7 +16,7 @@ beforeAll(async () => {
       'logLevel: warn',
       'retention: daily=1,weekly=1,monthly=1',
       'verify: list',
-      'dashboardPassword: file-password',
+      'redisPassword: file-password',
       'targets:',
       '  - name: plain',
       '    url: postgresql://u@h/plain',
@@ -42,7 +42,7 @@ describe('precedence: overrides > environment > file > default', () => {
     expect(config.worker.timeoutMs).toBe(2 * 3_600_000);
     expect(config.logLevel).toBe('warn');
     expect(config.worker.attempts).toBe(5);
-    expect(config.dashboard.password).toBe('file-password');
+    expect(config.redis.password).toBe('file-password');
   });
 
   it('takes the environment over the file', () => {
@@ -78,8 +78,8 @@ describe('precedence: overrides > environment > file > default', () => {
   });
 
   it('lets a password in a stronger layer win over a password file in a weaker one', async () => {
-    await writeFile(path.join(dir, 'dash-password'), 'env-file-password\n');
-    expect(load({ DASHBOARD_PASSWORD_FILE: 'dash-password' }).dashboard.password).toBe('env-file-password');
+    await writeFile(path.join(dir, 'redis-password'), 'env-file-password\n');
+    expect(load({ REDIS_PASSWORD_FILE: 'redis-password' }).redis.password).toBe('env-file-password');
   });
 
   it('reads per-target settings between the overrides and the environment', () => {

@@ -1,10 +1,12 @@
 export { defaultMaxAgeMs, nextRuns, validateCron } from './cron.js';
 export { parseDuration } from './duration.js';
 export { findTarget } from './find-target.js';
-export { loadConfig } from './load.js';
+export { type ConfigSections, loadConfig, type WithSections } from './load.js';
 export { localDefaultNotice, localDefaultUrl } from './local-default.js';
-export type { ConfigProblem } from './problems.js';
+export { optional } from './optional.js';
+export { type ConfigProblem, quote } from './problems.js';
 export { defaultRetentionText, parseRetention, type RetentionPolicy } from './retention.js';
+export type { ConfigSection, SectionReader } from './section.js';
 export { targetNamePattern } from './target-name.js';
 export {
   type BackupConfig,

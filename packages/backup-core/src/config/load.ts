@@ -1,25 +1,39 @@
 import os from 'node:os';
 import path from 'node:path';
-import { dashboardConfig, optional } from './dashboard.js';
 import { envDestinationName, readEnvDestination, readFileDestinations } from './destinations.js';
 import { readEnvTarget } from './env-target.js';
 import { readConfigFile } from './file.js';
 import { type AllLayers, pick, readLayers } from './layers.js';
 import { localDefaultUrl, usesLocalDefault } from './local-default.js';
+import { optional } from './optional.js';
 import { ProblemList, quote } from './problems.js';
 import { redisConfig } from './redis.js';
 import { checkAssembledConfig } from './schema.js';
+import { type ConfigSection, sectionReader } from './section.js';
 import { assembleTargets, required } from './targets.js';
 import type { BackupConfig, DestinationConfig, LoadConfigOptions } from './types.js';
 import { postgresUrlExpected } from './url.js';
 import { Variables } from './variables.js';
 
+/** Sections apps own (section.ts), by the key their value gets in the loaded configuration. */
+export type ConfigSections = Record<string, ConfigSection<unknown>>;
+export type WithSections<S extends ConfigSections> = BackupConfig & {
+  [K in keyof S]: S[K] extends ConfigSection<infer T> ? T : never;
+};
+
 /**
  * Reads the whole configuration once, at start: overrides (CLI flags) > environment > config
  * file (BACKUP_CONFIG) > defaults. Every problem found is reported in one CONFIG_INVALID error,
  * a line each, so a deployment is fixed in one round rather than one variable per restart.
+ * An app's own `sections` are read in the same pass (the dashboard's listener and accounts).
  */
-export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
+export function loadConfig(options?: LoadConfigOptions): BackupConfig;
+export function loadConfig<S extends ConfigSections>(
+  options: LoadConfigOptions & { sections: S },
+): WithSections<S>;
+export function loadConfig(
+  options: LoadConfigOptions & { sections?: ConfigSections } = {},
+): BackupConfig & Record<string, unknown> {
   const { overrides = {}, cwd = process.cwd(), requireTargets = true } = options;
   const root = path.resolve(cwd);
   let env = options.env ?? process.env;
@@ -40,7 +54,10 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
     problems,
     destinations.map((destination) => destination.name),
   );
-  const dashboard = dashboardConfig(layers, file, problems);
+  const reader = sectionReader(layers, file, problems);
+  const sections = Object.fromEntries(
+    Object.entries(options.sections ?? {}).map(([key, section]) => [key, section.read(reader)]),
+  );
   const redis = redisConfig(layers, file, problems);
 
   // Only when nothing else is wrong: a broken file or DATABASE_URL is the likelier cause.
@@ -53,7 +70,7 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
   }
   if (problems.count > 0) throw problems.toError();
 
-  return checkAssembledConfig({
+  const config = checkAssembledConfig({
     targets,
     destinations,
     backupDir: required(layers.backupDir),
@@ -74,7 +91,6 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
       healthHost: required(layers.healthHost),
       ...optional('webhookUrl', pick(layers.webhookUrl)),
     },
-    dashboard,
     drill: {
       concurrency: required(layers.drillConcurrency),
       ...optional('maxRtoMs', pick(layers.drillMaxRto)),
@@ -84,6 +100,7 @@ export function loadConfig(options: LoadConfigOptions = {}): BackupConfig {
     logLevel: required(layers.logLevel),
     ...(localDefault ? { localDefault: true as const } : {}),
   });
+  return { ...config, ...sections };
 }
 
 /** The file's `destinations:`, then the one the BACKUP_S3_* variables describe (named `s3`). */

@@ -1,6 +1,6 @@
-import { optional } from './dashboard.js';
 import type { ConfigFile } from './file.js';
 import { type AllLayers, pick, pickedLayer } from './layers.js';
+import { optional } from './optional.js';
 import type { ProblemList } from './problems.js';
 import { eitherOf } from './secret-pair.js';
 import { sentinelDisplay, sentinelListExpected } from './sentinel-values.js';

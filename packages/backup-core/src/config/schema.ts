@@ -186,18 +186,6 @@ export const backupConfigSchema = z.object({
     healthHost: z.string(),
     webhookUrl: z.string().optional(),
   }),
-  /** Defaults: port 3000, host unset (the dashboard decides), base path `/`, user `admin`. */
-  dashboard: z.object({
-    port: z.number().int().min(0).max(65_535),
-    host: z.string().optional(),
-    basePath: z.string().startsWith('/'),
-    /** Unset: X-Forwarded-For is ignored and the client is the connection's peer. */
-    trustProxy: z.union([z.number().int().min(1), z.array(z.string()).min(1)]).optional(),
-    user: z.string().min(1),
-    password: z.string().optional(),
-    viewerUser: z.string().optional(),
-    viewerPassword: z.string().optional(),
-  }),
   /**
    * Drills across the fleet. Defaults: concurrency 1 (BACKUP_DRILL_CONCURRENCY: drills running
    * at once over every worker), no max RTO (BACKUP_DRILL_MAX_RTO), allowTargetServer false
