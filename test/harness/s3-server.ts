@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +57,22 @@ export class S3Server {
     const parts = key.split('/');
     const last = parts.pop() ?? '';
     return path.join(this.dir, 'data', bucket, ...parts, `${last}._S3rver_object`);
+  }
+
+  /**
+   * The variables of one destination on this server (BACKUP_S3_*, named `s3`), as a deployment
+   * writes them: the secret key in a file of mode 0600, kept in the server's directory (which
+   * destroy() removes). The bucket is the first one the server was started with.
+   */
+  destinationEnv(): Record<string, string> {
+    const secretFile = path.join(this.dir, 'secret-access-key');
+    writeFileSync(secretFile, S3Server.secretAccessKey, { mode: 0o600 });
+    return {
+      BACKUP_S3_BUCKET: this.buckets[0] ?? 'backups',
+      BACKUP_S3_ENDPOINT: this.endpoint,
+      BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
+      BACKUP_S3_SECRET_ACCESS_KEY_FILE: secretFile,
+    };
   }
 
   get running(): boolean {

@@ -1,6 +1,3 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { createTestDatabase, S3Server } from '@pgbackup/testkit';
 import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,22 +8,16 @@ import { jsonOf, runCli } from './test-support/run-cli.js';
 // Exit 0 means verified and copied everywhere; a copy that fails for good is exit 1.
 let s3: S3Server;
 let fixture: WorkerFixture;
-let secretDir: string;
 
 beforeAll(async () => {
   s3 = await S3Server.start({ buckets: ['backups'] });
   const db = await createTestDatabase('dump_wait_copies');
   await db.query('CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g');
-  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
-  await fs.writeFile(path.join(secretDir, 'secret'), S3Server.secretAccessKey, { mode: 0o600 });
   fixture = await workerFixture({
     DATABASE_URL: db.url,
     BACKUP_TARGET_NAME: 'shop',
     BACKUP_ATTEMPTS: '2',
-    BACKUP_S3_BUCKET: 'backups',
-    BACKUP_S3_ENDPOINT: s3.endpoint,
-    BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
-    BACKUP_S3_SECRET_ACCESS_KEY_FILE: path.join(secretDir, 'secret'),
+    ...s3.destinationEnv(),
   });
   await fixture.start();
 }, 120_000);
@@ -34,7 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fixture?.cleanup();
   await s3?.destroy();
-  if (secretDir) await fs.rm(secretDir, { recursive: true, force: true });
 });
 
 describe('backupctl dump --wait with a destination', () => {

@@ -1,12 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type Manifest, newBackupId, writeManifest } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { enqueuePrune, parseJobResult } from '@pgbackup/queue';
 import { createTestDatabase, S3Server } from '@pgbackup/testkit';
-import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
+import { type WorkerFixture, workerFixture, writeVerifiedBackup } from '@pgbackup/worker/testing';
 import { afterEach, expect, it } from 'vitest';
 import { runCli } from './test-support/run-cli.js';
 
@@ -18,53 +16,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A verified backup of random bytes written by "another host" into its own backup directory. */
-async function otherHostBackup(backupDir: string, target: string, createdAt: Date) {
-  const id = newBackupId(target, createdAt);
-  const file = `${id}.dump`;
-  const bytes = randomBytes(4096);
-  await fs.mkdir(path.join(backupDir, target), { recursive: true });
-  await fs.writeFile(path.join(backupDir, target, file), bytes);
-  const at = createdAt.toISOString();
-  const manifest: Manifest = {
-    formatVersion: 1,
-    id,
-    target,
-    database: target,
-    createdAt: at,
-    completedAt: at,
-    durationMs: 1,
-    file,
-    format: 'custom',
-    compression: 'none',
-    encryption: null,
-    sizeBytes: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    pgDumpVersion: '17',
-    serverVersion: '17',
-    tableCount: 0,
-    tables: [],
-    status: 'complete',
-    verifications: [{ level: 'read', ok: true, at, durationMs: 1 }],
-    hostname: 'other-host',
-  };
-  return writeManifest(backupDir, manifest);
-}
-
 it('prune applies the destination retention to the bucket, to backups another host copied; a second prune deletes nothing more', async () => {
   const s3 = await S3Server.start({ buckets: ['backups'] });
   cleanups.push(() => s3.destroy());
   const db = await createTestDatabase('offsite_prune');
-  const secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
-  cleanups.push(() => fs.rm(secretDir, { recursive: true, force: true }));
-  await fs.writeFile(path.join(secretDir, 'secret'), S3Server.secretAccessKey);
   fixture = await workerFixture({
     DATABASE_URL: db.url,
     BACKUP_TARGET_NAME: 'shop',
-    BACKUP_S3_BUCKET: 'backups',
-    BACKUP_S3_ENDPOINT: s3.endpoint,
-    BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
-    BACKUP_S3_SECRET_ACCESS_KEY_FILE: path.join(secretDir, 'secret'),
+    ...s3.destinationEnv(),
     BACKUP_S3_RETENTION: 'daily=2,weekly=0,monthly=0,min=1',
   });
   // Another host's backup directory, copied to the shared bucket; this worker has none of the files.
@@ -75,7 +34,11 @@ it('prune applies the destination retention to the bucket, to backups another ho
   const day = 86_400_000;
   const ids: string[] = [];
   for (const daysAgo of [5, 4, 3, 1, 0]) {
-    const entry = await otherHostBackup(otherDir, 'shop', new Date(Date.now() - daysAgo * day - 60_000));
+    const entry = await writeVerifiedBackup(otherDir, {
+      target: 'shop',
+      createdAt: new Date(Date.now() - daysAgo * day - 60_000),
+      hostname: 'other-host',
+    });
     await store.upload(entry);
     ids.push(entry.manifest.id);
   }

@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { connect, listBackups } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
@@ -19,7 +18,6 @@ let fixture: WorkerFixture;
 let db: TestDatabase;
 let store: RemoteStore;
 let backupId: string;
-let secretDir: string;
 
 const tables = ['orders', 'customers'];
 
@@ -63,16 +61,11 @@ beforeAll(async () => {
   await db.query(
     'CREATE TABLE orders AS SELECT g AS id, g % 500 + 1 AS customer, (g * 7 % 1000)::numeric / 10 AS amount FROM generate_series(1, 5000) g',
   );
-  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
-  await fs.writeFile(path.join(secretDir, 'secret'), S3Server.secretAccessKey, { mode: 0o600 });
   fixture = await workerFixture({
     DATABASE_URL: db.url,
     BACKUP_TARGET_NAME: 'shop',
-    BACKUP_S3_BUCKET: 'backups',
-    BACKUP_S3_ENDPOINT: s3.endpoint,
+    ...s3.destinationEnv(),
     BACKUP_S3_PREFIX: 'host-gone',
-    BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
-    BACKUP_S3_SECRET_ACCESS_KEY_FILE: path.join(secretDir, 'secret'),
   });
   store = new RemoteStore(fixture.config.destinations[0]!);
   await fixture.start();
@@ -88,7 +81,6 @@ afterAll(async () => {
   store?.close();
   await fixture?.cleanup();
   await s3?.destroy();
-  if (secretDir) await fs.rm(secretDir, { recursive: true, force: true });
 });
 
 describe('backupctl restore --from: the backup host is gone, the bucket is enough', () => {

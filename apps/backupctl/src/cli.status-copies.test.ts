@@ -1,10 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type Manifest, newBackupId, writeManifest } from '@pgbackup/backup-core';
 import { createTestDatabase, S3Server } from '@pgbackup/testkit';
-import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
+import { type WorkerFixture, workerFixture, writeVerifiedBackup } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusDocument } from './commands/status.js';
 import { jsonOf, runCli } from './test-support/run-cli.js';
@@ -14,68 +12,39 @@ import { jsonOf, runCli } from './test-support/run-cli.js';
 // judges its targets from the bucket, where its backups are.
 let s3: S3Server;
 let fixture: WorkerFixture;
-let secretDir: string;
 let older: string;
 let newer: string;
 const hour = 3_600_000;
 
-/** A verified backup of random bytes, as a dump would leave it, without any copy. */
-async function verifiedBackup(backupDir: string, createdAt: Date): Promise<string> {
-  const id = newBackupId('shop', createdAt);
-  const file = `${id}.dump`;
-  const bytes = randomBytes(2048);
-  await fs.mkdir(path.join(backupDir, 'shop'), { recursive: true, mode: 0o700 });
-  await fs.writeFile(path.join(backupDir, 'shop', file), bytes, { mode: 0o600 });
-  const at = createdAt.toISOString();
-  const manifest: Manifest = {
-    formatVersion: 1,
-    id,
-    target: 'shop',
-    database: 'shop',
-    createdAt: at,
-    completedAt: at,
-    durationMs: 1,
-    file,
-    format: 'custom',
-    compression: 'none',
-    encryption: null,
-    sizeBytes: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    pgDumpVersion: '17',
-    serverVersion: '17',
-    tableCount: 0,
-    tables: [],
-    status: 'complete',
-    verifications: [{ level: 'read', ok: true, at, durationMs: 1 }],
-    hostname: 'test',
-  };
-  await writeManifest(backupDir, manifest);
-  return id;
-}
-
 beforeAll(async () => {
   s3 = await S3Server.start({ buckets: ['backups'] });
   const db = await createTestDatabase('status_copies');
-  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
-  await fs.writeFile(path.join(secretDir, 'secret'), S3Server.secretAccessKey, { mode: 0o600 });
   fixture = await workerFixture({
     DATABASE_URL: db.url,
     BACKUP_TARGET_NAME: 'shop',
     BACKUP_MAX_AGE: '2h',
-    BACKUP_S3_BUCKET: 'backups',
-    BACKUP_S3_ENDPOINT: s3.endpoint,
-    BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
-    BACKUP_S3_SECRET_ACCESS_KEY_FILE: path.join(secretDir, 'secret'),
+    ...s3.destinationEnv(),
   });
-  older = await verifiedBackup(fixture.config.backupDir, new Date(Date.now() - 3 * hour));
-  newer = await verifiedBackup(fixture.config.backupDir, new Date(Date.now() - 60_000));
+  older = (
+    await writeVerifiedBackup(fixture.config.backupDir, {
+      target: 'shop',
+      createdAt: new Date(Date.now() - 3 * hour),
+      bytes: 2048,
+    })
+  ).manifest.id;
+  newer = (
+    await writeVerifiedBackup(fixture.config.backupDir, {
+      target: 'shop',
+      createdAt: new Date(Date.now() - 60_000),
+      bytes: 2048,
+    })
+  ).manifest.id;
   await fixture.start();
 }, 120_000);
 
 afterAll(async () => {
   await fixture?.cleanup();
   await s3?.destroy();
-  if (secretDir) await fs.rm(secretDir, { recursive: true, force: true });
 });
 
 describe('backupctl status and offsite copies', () => {

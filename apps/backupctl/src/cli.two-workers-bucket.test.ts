@@ -1,12 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { connect, type Manifest, newBackupId, writeManifest } from '@pgbackup/backup-core';
+import { connect } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { enqueuePrune, parseJobResult } from '@pgbackup/queue';
 import { createTestDatabase, S3Server, type TestDatabase } from '@pgbackup/testkit';
-import { spawnWorker, type WorkerFixture, type WorkerProcess, workerFixture } from '@pgbackup/worker/testing';
+import {
+  spawnWorker,
+  type WorkerFixture,
+  type WorkerProcess,
+  workerFixture,
+  writeVerifiedBackup,
+} from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RemoteBackupsDocument } from './commands/remote-backups.js';
 import type { RestoreDocument } from './commands/restore.js';
@@ -19,7 +24,6 @@ import { jsonOf, runCli } from './test-support/run-cli.js';
 let s3: S3Server;
 let fixture: WorkerFixture;
 let db: TestDatabase;
-let secretDir: string;
 let envA: Record<string, string>;
 let envB: Record<string, string>;
 let backupId: string;
@@ -38,35 +42,14 @@ async function jobRanOn(jobId: string, worker: WorkerProcess): Promise<boolean> 
 /** A verified backup of random bytes from some earlier day, uploaded to the bucket by "a third host". */
 async function expiredInBucket(store: RemoteStore, dir: string, daysAgo: number): Promise<string> {
   const createdAt = new Date(Date.now() - daysAgo * 86_400_000);
-  const id = newBackupId('shop', createdAt);
-  const bytes = randomBytes(1024);
-  await fs.mkdir(path.join(dir, 'shop'), { recursive: true });
-  await fs.writeFile(path.join(dir, 'shop', `${id}.dump`), bytes);
-  const at = createdAt.toISOString();
-  const manifest: Manifest = {
-    formatVersion: 1,
-    id,
+  const entry = await writeVerifiedBackup(dir, {
     target: 'shop',
-    database: 'shop',
-    createdAt: at,
-    completedAt: at,
-    durationMs: 1,
-    file: `${id}.dump`,
-    format: 'custom',
-    compression: 'none',
-    encryption: null,
-    sizeBytes: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    pgDumpVersion: '17',
-    serverVersion: '17',
-    tableCount: 0,
-    tables: [],
-    status: 'complete',
-    verifications: [{ level: 'read', ok: true, at, durationMs: 1 }],
+    createdAt,
+    bytes: 1024,
     hostname: 'third-host',
-  };
-  await store.upload(await writeManifest(dir, manifest));
-  return id;
+  });
+  await store.upload(entry);
+  return entry.manifest.id;
 }
 
 async function rows(database: string): Promise<string> {
@@ -87,16 +70,11 @@ beforeAll(async () => {
   await db.query(
     "CREATE TABLE items AS SELECT g AS id, 'item ' || g AS name FROM generate_series(1, 2000) g",
   );
-  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
-  await fs.writeFile(path.join(secretDir, 'secret'), S3Server.secretAccessKey, { mode: 0o600 });
   fixture = await workerFixture({
     DATABASE_URL: db.url,
     BACKUP_TARGET_NAME: 'shop',
-    BACKUP_S3_BUCKET: 'backups',
-    BACKUP_S3_ENDPOINT: s3.endpoint,
+    ...s3.destinationEnv(),
     BACKUP_S3_PREFIX: 'shared',
-    BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
-    BACKUP_S3_SECRET_ACCESS_KEY_FILE: path.join(secretDir, 'secret'),
     BACKUP_S3_RETENTION: 'daily=1,weekly=0,monthly=0,min=1',
   });
   envA = fixture.env;
@@ -111,7 +89,6 @@ afterAll(async () => {
   for (const worker of processes) await stop(worker).catch(() => undefined);
   await fixture?.cleanup();
   await s3?.destroy();
-  if (secretDir) await fs.rm(secretDir, { recursive: true, force: true });
 });
 
 describe('two workers, separate backup directories, one bucket', () => {

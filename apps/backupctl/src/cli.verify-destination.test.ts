@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { findBackup, verificationState } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
@@ -19,7 +18,6 @@ let s3: S3Server;
 let fixture: WorkerFixture;
 let store: RemoteStore;
 let backupId: string;
-let secretDir: string;
 
 async function remoteVerifications() {
   return (await store.find(backupId)).manifest.verifications;
@@ -29,15 +27,10 @@ beforeAll(async () => {
   s3 = await S3Server.start({ buckets: ['backups'] });
   const db = await createTestDatabase('verify_copy');
   await db.query('CREATE TABLE t AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 3000) g');
-  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
-  await fs.writeFile(path.join(secretDir, 'secret'), S3Server.secretAccessKey, { mode: 0o600 });
   fixture = await workerFixture({
     DATABASE_URL: db.url,
     BACKUP_TARGET_NAME: 'shop',
-    BACKUP_S3_BUCKET: 'backups',
-    BACKUP_S3_ENDPOINT: s3.endpoint,
-    BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
-    BACKUP_S3_SECRET_ACCESS_KEY_FILE: path.join(secretDir, 'secret'),
+    ...s3.destinationEnv(),
   });
   store = new RemoteStore(fixture.config.destinations[0]!);
   await fixture.start();
@@ -51,7 +44,6 @@ afterAll(async () => {
   store?.close();
   await fixture?.cleanup();
   await s3?.destroy();
-  if (secretDir) await fs.rm(secretDir, { recursive: true, force: true });
 });
 
 describe('backupctl verify --destination', () => {

@@ -1,12 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { findBackup, listBackups, type Manifest, newBackupId, writeManifest } from '@pgbackup/backup-core';
+import { findBackup, listBackups } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { copyJobId, enqueueCopy, enqueueDump, enqueuePrune, parseJobResult } from '@pgbackup/queue';
 import { createTestDatabase, S3Server } from '@pgbackup/testkit';
 import { afterEach, expect, it } from 'vitest';
+import { writeVerifiedBackup } from './test-support/verified-backup.js';
 import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
 
 let fixture: WorkerFixture | undefined;
@@ -20,55 +19,15 @@ afterEach(async () => {
 async function s3Fixture(env: Record<string, string>): Promise<{ s3: S3Server; fixture: WorkerFixture }> {
   const s3 = await S3Server.start({ buckets: ['backups'] });
   cleanups.push(() => s3.destroy());
-  const secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
-  cleanups.push(() => fs.rm(secretDir, { recursive: true, force: true }));
-  await fs.writeFile(path.join(secretDir, 'secret'), S3Server.secretAccessKey, { mode: 0o600 });
   const db = await createTestDatabase('offsite_retention');
   await db.query('CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g');
   const created = await workerFixture({
     DATABASE_URL: db.url,
     BACKUP_TARGET_NAME: 'shop',
-    BACKUP_S3_BUCKET: 'backups',
-    BACKUP_S3_ENDPOINT: s3.endpoint,
-    BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
-    BACKUP_S3_SECRET_ACCESS_KEY_FILE: path.join(secretDir, 'secret'),
+    ...s3.destinationEnv(),
     ...env,
   });
   return { s3, fixture: created };
-}
-
-/** A verified backup of random bytes, written as a dump would leave it (no copy recorded). */
-async function verifiedBackup(backupDir: string, createdAt: Date): Promise<string> {
-  const id = newBackupId('shop', createdAt);
-  const file = `${id}.dump`;
-  const bytes = randomBytes(4096);
-  await fs.mkdir(path.join(backupDir, 'shop'), { recursive: true, mode: 0o700 });
-  await fs.writeFile(path.join(backupDir, 'shop', file), bytes, { mode: 0o600 });
-  const at = createdAt.toISOString();
-  const manifest: Manifest = {
-    formatVersion: 1,
-    id,
-    target: 'shop',
-    database: 'shop',
-    createdAt: at,
-    completedAt: at,
-    durationMs: 1,
-    file,
-    format: 'custom',
-    compression: 'none',
-    encryption: null,
-    sizeBytes: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    pgDumpVersion: '17',
-    serverVersion: '17',
-    tableCount: 0,
-    tables: [],
-    status: 'complete',
-    verifications: [{ level: 'read', ok: true, at, durationMs: 1 }],
-    hostname: 'test',
-  };
-  await writeManifest(backupDir, manifest);
-  return id;
 }
 
 async function localIds(backupDir: string): Promise<string[]> {
@@ -109,8 +68,12 @@ it('the local prune keeps a backup the policy would delete until its copy is con
   ({ fixture } = await s3Fixture({ BACKUP_RETENTION: 'daily=1,weekly=0,monthly=0,min=1' }));
   const backupDir = fixture.config.backupDir;
   const hour = 3_600_000;
-  const older = await verifiedBackup(backupDir, new Date(Date.now() - 30 * hour));
-  const newer = await verifiedBackup(backupDir, new Date(Date.now() - 60_000));
+  const older = (
+    await writeVerifiedBackup(backupDir, { target: 'shop', createdAt: new Date(Date.now() - 30 * hour) })
+  ).manifest.id;
+  const newer = (
+    await writeVerifiedBackup(backupDir, { target: 'shop', createdAt: new Date(Date.now() - 60_000) })
+  ).manifest.id;
   await fixture.start();
 
   const first = await enqueuePrune(fixture.queue, { target: 'shop' });

@@ -1,4 +1,6 @@
 /** What other packages' tests use of the worker: a configured worker in-process, and process helpers. */
+
+export { type VerifiedBackupOptions, writeVerifiedBackup } from './verified-backup.js';
 export { type WebhookReceiver, webhookReceiver } from './webhook-receiver.js';
 export { type WorkerFixture, workerFixture } from './worker-fixture.js';
 export { descendantsOf, spawnWorker, type WorkerProcess } from './worker-process.js';
