@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { renewedHold } from './renewed-hold.js';
 import type { HeldLock } from './target-lock.js';
 
 // Expiry scores come from Redis's own clock, so that workers whose clocks disagree still agree on
@@ -55,38 +56,11 @@ export class Slots {
     const token = randomBytes(16).toString('hex');
     const got = await this.redis.eval(ACQUIRE_SCRIPT, 1, key, String(limit), String(this.ttlMs), token);
     if (got !== 1) return undefined;
-    let held = true;
-    const listeners: Array<() => void> = [];
-    const timer = setInterval(
-      () => {
-        this.redis
-          .eval(RENEW_SCRIPT, 1, key, String(this.ttlMs), token)
-          .then((renewed) => {
-            if (renewed === 1 || !held) return;
-            held = false;
-            clearInterval(timer);
-            for (const listener of listeners) listener();
-          })
-          // Redis unreachable: the slot may well still be ours; the next renewal will tell.
-          .catch(() => undefined);
-      },
-      Math.floor(this.ttlMs / 3),
-    );
-    timer.unref();
-    const redis = this.redis;
-    return {
+    return renewedHold({
       key,
-      get held() {
-        return held;
-      },
-      onLost(listener) {
-        listeners.push(listener);
-      },
-      async release() {
-        clearInterval(timer);
-        held = false;
-        await redis.zrem(key, token).catch(() => undefined);
-      },
-    };
+      ttlMs: this.ttlMs,
+      renew: async () => (await this.redis.eval(RENEW_SCRIPT, 1, key, String(this.ttlMs), token)) === 1,
+      release: () => this.redis.zrem(key, token),
+    });
   }
 }

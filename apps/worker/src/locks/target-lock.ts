@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { renewedHold } from './renewed-hold.js';
 
 const RENEW_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -39,38 +40,11 @@ export class TargetLocks {
     const token = randomBytes(16).toString('hex');
     const ok = await this.redis.set(key, token, 'PX', this.ttlMs, 'NX');
     if (ok !== 'OK') return undefined;
-    let held = true;
-    const listeners: Array<() => void> = [];
-    const timer = setInterval(
-      () => {
-        this.redis
-          .eval(RENEW_SCRIPT, 1, key, token, String(this.ttlMs))
-          .then((renewed) => {
-            if (renewed === 1 || !held) return;
-            held = false;
-            clearInterval(timer);
-            for (const listener of listeners) listener();
-          })
-          // Redis unreachable: the lock may well still be ours; the next renewal will tell.
-          .catch(() => undefined);
-      },
-      Math.floor(this.ttlMs / 3),
-    );
-    timer.unref();
-    const redis = this.redis;
-    return {
+    return renewedHold({
       key,
-      get held() {
-        return held;
-      },
-      onLost(listener) {
-        listeners.push(listener);
-      },
-      async release() {
-        clearInterval(timer);
-        held = false;
-        await redis.eval(RELEASE_SCRIPT, 1, key, token).catch(() => undefined);
-      },
-    };
+      ttlMs: this.ttlMs,
+      renew: async () => (await this.redis.eval(RENEW_SCRIPT, 1, key, token, String(this.ttlMs))) === 1,
+      release: () => this.redis.eval(RELEASE_SCRIPT, 1, key, token),
+    });
   }
 }
