@@ -88,6 +88,22 @@ export class CliContext {
     return this.queuePromise;
   }
 
+  /**
+   * Behind Sentinel, waits (at most 2 s) for a replica to hold what this command enqueued, and says
+   * so when none does: replication is asynchronous, and a failover before the replica has the job
+   * would lose it although it was acknowledged. Without Sentinel there is no replica to wait for.
+   */
+  async confirmReplicated(): Promise<void> {
+    if (!this.config({ requireTargets: false }).redis.sentinel) return;
+    const { replicaAckTimeoutMs, replicasConfirming } = await import('@pgbackup/queue');
+    const replicas = await replicasConfirming(await this.redis()).catch(() => 0);
+    if (replicas > 0) return;
+    this.out.note(
+      `backupctl: warning: no replica confirmed the job within ${replicaAckTimeoutMs / 1000} s: it is on the Redis primary only, ` +
+        'and a failover now would lose it. Check with `backupctl jobs` after the failover, and enqueue it again if it is missing.',
+    );
+  }
+
   /** The fail-fast connection under the queue, for the few reads that are not the queue's own. */
   async redis(): Promise<Redis> {
     await this.queue();

@@ -66,6 +66,7 @@ export {
   targetOfDrillSchedulerId,
   targetOfSchedulerId,
 } from './names.js';
+export { replicaAckTimeoutMs, replicasConfirming } from './replica-ack.js';
 export {
   defaultJobOptions,
   errorCodeOf,

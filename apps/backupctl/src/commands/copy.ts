@@ -48,6 +48,7 @@ export async function copyCommand(ctx: CliContext, backupId: string, options: Co
       { backupId, destination: name, origin: 'manual' },
       { jobId: `copy-manual-${backupId}-${name}-${Date.now()}` },
     );
+    await ctx.confirmReplicated();
     ctx.out.text(`copy job ${job.id} for ${backupId} to ${name}: enqueued`);
     if (!options.wait) {
       document.copies.push({

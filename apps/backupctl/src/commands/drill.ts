@@ -53,6 +53,7 @@ export async function drillCommand(ctx: CliContext, options: DrillOptions): Prom
         : `drill job ${job.id} for ${target.name}: enqueued`,
     );
   }
+  await ctx.confirmReplicated();
   if (!options.wait) {
     ctx.out.document({ jobs, results: [] } satisfies DrillDocument);
     ctx.out.note('Follow with `backupctl jobs` or re-run with --wait.');

@@ -38,6 +38,7 @@ export async function dumpCommand(ctx: CliContext, options: DumpOptions): Promis
         : `dump job ${job.id} for ${target.name}: enqueued`,
     );
   }
+  await ctx.confirmReplicated();
   if (!options.wait) {
     ctx.out.document({ jobs, results: [] } satisfies DumpDocument);
     ctx.out.note(

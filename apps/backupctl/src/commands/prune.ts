@@ -72,6 +72,7 @@ export async function pruneCommand(ctx: CliContext, options: PruneOptions): Prom
     jobs.push({ id: job.id!, target: target.name });
     ctx.out.text(`prune job ${job.id} for ${target.name}: enqueued`);
   }
+  await ctx.confirmReplicated();
   if (!options.wait) {
     ctx.out.document({ dryRun: false, jobs, results: [], failures: [] } satisfies PruneDocument);
     return exitCodes.ok;

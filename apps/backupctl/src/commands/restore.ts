@@ -110,6 +110,7 @@ export async function restoreCommand(
     ...(source === undefined ? {} : { from: source.name }),
     origin: 'manual',
   });
+  await ctx.confirmReplicated();
   ctx.out.text(`restore job ${job.id}: enqueued (${backupId} into ${database} on ${server.name})`);
   if (!options.wait) {
     ctx.out.document({

@@ -109,6 +109,7 @@ export async function retryCommand(ctx: CliContext, ids: string[], options: Retr
       `retried job ${entry.id} (${entry.name} ${entry.target ?? ''}), which had failed with: ${entry.failedReason ?? '?'}`,
     );
   }
+  if (retried.length > 0) await ctx.confirmReplicated();
   if (retried.length === 0) {
     const what = skipped.length > 0 ? 'no failed jobs to retry' : 'no failed jobs';
     ctx.out.text(`${what}${options.target ? ` for ${options.target}` : ''}`);

@@ -48,6 +48,7 @@ export async function verifyCommand(
     },
     { jobId: `verify-manual-${backupId}${where}-${level}-${Date.now()}` },
   );
+  await ctx.confirmReplicated();
   ctx.out.text(
     `verify job ${job.id} for ${backupId}${options.destination === undefined ? '' : ` in ${options.destination}`}: enqueued (level ${options.level ?? "the target's default"})`,
   );
