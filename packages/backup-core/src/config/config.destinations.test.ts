@@ -1,30 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupError } from '../errors.js';
+import { describe, expect, it } from 'vitest';
+import { configWorkspace, problemsOf } from '../test-support/config-workspace.js';
 import { loadConfig } from './index.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'config-destinations-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
 const db = { DATABASE_URL: 'postgresql://app@127.0.0.1:5432/shop' };
-const load = (env: Record<string, string | undefined>) => loadConfig({ env: { ...db, ...env }, cwd: dir });
-
-function problemsOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof BackupError) return error.message;
-    throw error;
-  }
-  throw new Error('expected CONFIG_INVALID');
-}
+const workspace = configWorkspace('destinations', db);
+const load = workspace.load;
 
 describe('destinations from BACKUP_S3_* variables', () => {
   it('has none by default', () => {
@@ -66,7 +48,7 @@ describe('destinations from BACKUP_S3_* variables', () => {
   });
 
   it('reads the secret access key from its file, and needs the access key id with it', async () => {
-    const file = path.join(dir, 's3-secret');
+    const file = path.join(workspace.dir, 's3-secret');
     await writeFile(file, 'wJalrXUtnFEMI-secret\n');
     const [destination] = load({
       BACKUP_S3_BUCKET: 'pg-backups',
@@ -103,7 +85,7 @@ describe('destinations from BACKUP_S3_* variables', () => {
 
 describe('destinations in the config file', () => {
   it('reads a list, and a target may name its own', async () => {
-    const file = path.join(dir, 'two.yaml');
+    const file = path.join(workspace.dir, 'two.yaml');
     await writeFile(
       file,
       [
@@ -115,7 +97,7 @@ describe('destinations in the config file', () => {
         '  - {name: other, url: "postgresql://app@127.0.0.1/other"}',
       ].join('\n'),
     );
-    const config = loadConfig({ env: { BACKUP_CONFIG: file }, cwd: dir });
+    const config = loadConfig({ env: { BACKUP_CONFIG: file }, cwd: workspace.dir });
     expect(config.destinations.map((d) => [d.name, d.maxParts, d.checksums])).toEqual([
       ['minio', 1000, 'WHEN_REQUIRED'],
       ['aws', 10_000, 'WHEN_SUPPORTED'],
@@ -127,7 +109,7 @@ describe('destinations in the config file', () => {
   });
 
   it('refuses unknown keys, unknown destination names and a second s3 from the variables', async () => {
-    const file = path.join(dir, 'bad.yaml');
+    const file = path.join(workspace.dir, 'bad.yaml');
     await writeFile(
       file,
       [
@@ -138,14 +120,17 @@ describe('destinations in the config file', () => {
       ].join('\n'),
     );
     const message = problemsOf(() =>
-      loadConfig({ env: { BACKUP_CONFIG: file, BACKUP_S3_BUCKET: 'other-bucket' }, cwd: dir }),
+      loadConfig({ env: { BACKUP_CONFIG: file, BACKUP_S3_BUCKET: 'other-bucket' }, cwd: workspace.dir }),
     );
     expect(message).toContain('destinations[0].buckt: is not a known key (did you mean bucket?)');
     expect(message).toContain('targets[0].destinations[0]="nowhere": is not a configured destination');
     await writeFile(file, 'destinations:\n  - {name: s3, bucket: backups}\n');
     expect(
       problemsOf(() =>
-        loadConfig({ env: { ...db, BACKUP_CONFIG: file, BACKUP_S3_BUCKET: 'other-bucket' }, cwd: dir }),
+        loadConfig({
+          env: { ...db, BACKUP_CONFIG: file, BACKUP_S3_BUCKET: 'other-bucket' },
+          cwd: workspace.dir,
+        }),
       ),
     ).toContain(
       'BACKUP_S3_BUCKET="other-bucket": describes the destination s3, which the config file also defines',
@@ -172,7 +157,7 @@ describe('local retention 0: keep each backup only until every destination has a
   });
 
   it('the config file takes retention: 0 too', async () => {
-    const file = path.join(dir, 'until-copied.yaml');
+    const file = path.join(workspace.dir, 'until-copied.yaml');
     await writeFile(
       file,
       'retention: 0\ndestinations:\n  - name: offsite\n    bucket: pg-backups\n    retention: daily=2,weekly=0,monthly=0\n',

@@ -1,45 +1,27 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { discoveredTarget } from '../discovery/discovered-target.js';
-import { BackupError } from '../errors.js';
+import { configWorkspace, problemsOf } from '../test-support/config-workspace.js';
 import { loadConfig } from './index.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'config-discover-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
 const db = { DATABASE_URL: 'postgresql://app@127.0.0.1:5432/postgres', BACKUP_TARGET_NAME: 'prod' };
-
-function problemsOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof BackupError) return error.message;
-    throw error;
-  }
-  throw new Error('expected CONFIG_INVALID');
-}
+const workspace = configWorkspace('discover', db);
 
 async function withFile(yaml: string, env: Record<string, string> = {}) {
-  const file = path.join(dir, `c-${Math.random().toString(16).slice(2)}.yaml`);
+  const file = path.join(workspace.dir, `c-${Math.random().toString(16).slice(2)}.yaml`);
   await writeFile(file, yaml);
-  return () => loadConfig({ env: { BACKUP_CONFIG: file, ...env }, cwd: dir });
+  return () => loadConfig({ env: { BACKUP_CONFIG: file, ...env }, cwd: workspace.dir });
 }
 
 describe('BACKUP_DISCOVER on the DATABASE_URL target', () => {
   it('unset: a plain database target', () => {
-    const [target] = loadConfig({ env: db, cwd: dir }).targets;
+    const [target] = loadConfig({ env: db, cwd: workspace.dir }).targets;
     expect(target?.discover).toBeUndefined();
   });
 
   it('all: the target names a server, with the default cap of 2', () => {
-    const [target] = loadConfig({ env: { ...db, BACKUP_DISCOVER: 'all' }, cwd: dir }).targets;
+    const [target] = loadConfig({ env: { ...db, BACKUP_DISCOVER: 'all' }, cwd: workspace.dir }).targets;
     expect(target?.discover).toEqual({
       databases: 'all',
       exclude: [],
@@ -57,7 +39,7 @@ describe('BACKUP_DISCOVER on the DATABASE_URL target', () => {
         BACKUP_SERVER_CONCURRENCY: '4',
         BACKUP_NO_ROLE_PASSWORDS: 'yes',
       },
-      cwd: dir,
+      cwd: workspace.dir,
     }).targets;
     expect(target?.discover).toEqual({
       databases: ['app_*', 'reporting'],
@@ -71,19 +53,22 @@ describe('BACKUP_DISCOVER on the DATABASE_URL target', () => {
     const message = problemsOf(() =>
       loadConfig({
         env: { ...db, BACKUP_DISCOVER: 'app,,b', BACKUP_SERVER_CONCURRENCY: '0' },
-        cwd: dir,
+        cwd: workspace.dir,
       }),
     );
     expect(message).toContain('BACKUP_DISCOVER="app,,b": has an empty pattern');
     expect(message).toContain('BACKUP_SERVER_CONCURRENCY="0"');
     expect(
-      problemsOf(() => loadConfig({ env: { ...db, BACKUP_DISCOVER_EXCLUDE: 'x' }, cwd: dir })),
+      problemsOf(() => loadConfig({ env: { ...db, BACKUP_DISCOVER_EXCLUDE: 'x' }, cwd: workspace.dir })),
     ).toContain('BACKUP_DISCOVER_EXCLUDE: is set but BACKUP_DISCOVER is not');
   });
 
   it('refuses a server name too long for <server>.<database>', () => {
     const message = problemsOf(() =>
-      loadConfig({ env: { ...db, BACKUP_TARGET_NAME: 'x'.repeat(41), BACKUP_DISCOVER: 'all' }, cwd: dir }),
+      loadConfig({
+        env: { ...db, BACKUP_TARGET_NAME: 'x'.repeat(41), BACKUP_DISCOVER: 'all' },
+        cwd: workspace.dir,
+      }),
     );
     expect(message).toContain('a target that discovers databases needs a name of at most 40');
   });
@@ -154,7 +139,7 @@ targets:
 
 describe('discoveredTarget', () => {
   it('inherits the server target and names its own database', () => {
-    const [server] = loadConfig({ env: { ...db, BACKUP_DISCOVER: 'all' }, cwd: dir }).targets;
+    const [server] = loadConfig({ env: { ...db, BACKUP_DISCOVER: 'all' }, cwd: workspace.dir }).targets;
     const target = discoveredTarget(server!, { database: 'my db', target: 'prod.my_db-abcdef' });
     expect(target).toMatchObject({
       name: 'prod.my_db-abcdef',

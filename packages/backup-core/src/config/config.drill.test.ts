@@ -1,30 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupError } from '../errors.js';
+import { describe, expect, it } from 'vitest';
+import { configWorkspace, problemsOf } from '../test-support/config-workspace.js';
 import { loadConfig } from './index.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'config-drill-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-const db = { DATABASE_URL: 'postgresql://app@127.0.0.1:5432/shop' };
-const load = (env: Record<string, string | undefined>) => loadConfig({ env: { ...db, ...env }, cwd: dir });
-
-function problemsOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof BackupError) return error.message;
-    throw error;
-  }
-  throw new Error('expected CONFIG_INVALID');
-}
+const workspace = configWorkspace('drill', { DATABASE_URL: 'postgresql://app@127.0.0.1:5432/shop' });
+const load = workspace.load;
 
 describe('drill settings', () => {
   it('has no drill server, a weekly schedule, a budget of one and no max RTO by default', () => {
@@ -55,7 +37,7 @@ describe('drill settings', () => {
   });
 
   it('takes a target’s own drill server and schedule from the config file over the variables', async () => {
-    const file = path.join(dir, 'drill.yaml');
+    const file = path.join(workspace.dir, 'drill.yaml');
     await writeFile(
       file,
       [
@@ -70,7 +52,7 @@ describe('drill settings', () => {
     );
     const config = loadConfig({
       env: { BACKUP_CONFIG: file, BACKUP_DRILL_DATABASE_URL: 'postgresql://postgres@127.0.0.1:8432' },
-      cwd: dir,
+      cwd: workspace.dir,
     });
     expect(
       config.targets.map((t) => [t.name, t.drill.server?.port, t.drill.server?.database, t.drill.schedule]),
