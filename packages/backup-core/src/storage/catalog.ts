@@ -3,6 +3,7 @@ import path from 'node:path';
 import { BackupError } from '../errors.js';
 import { parseBackupId, targetNamePattern } from '../ids.js';
 import { type Copy, type Drill, type Manifest, manifestSchema, type Verification } from '../manifest.js';
+import { directoryEntries, listTargetDirectory } from './directory-listing.js';
 import { fsyncDirectory, writeFileAtomic } from './durable-fs.js';
 import { MANIFEST_SUFFIX, manifestPathFor, targetDirectory } from './layout.js';
 
@@ -100,15 +101,6 @@ export async function findBackup(backupDir: string, id: string): Promise<Catalog
   }
 }
 
-async function directoryEntries(dir: string): Promise<string[]> {
-  try {
-    return await fs.readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
 /** The catalog: every manifest under the backup directory (or one target's), newest first. */
 export async function listBackups(
   backupDir: string,
@@ -120,20 +112,11 @@ export async function listBackups(
   const entries: CatalogEntry[] = [];
   const problems: CatalogListing['problems'] = [];
   for (const target of targets) {
-    const dir = targetDirectory(backupDir, target);
-    const manifestPaths = (await directoryEntries(dir))
-      .filter((name) => name.endsWith(MANIFEST_SUFFIX) && !name.startsWith('.'))
-      .map((name) => path.join(dir, name));
-    // A few reads at a time: one by one, 10,000 manifests take twice as long (docs/benchmarks.md).
-    for (let start = 0; start < manifestPaths.length; start += READ_CONCURRENCY) {
-      const batch = manifestPaths.slice(start, start + READ_CONCURRENCY);
-      const results = await Promise.allSettled(batch.map((manifestPath) => readManifest(manifestPath)));
-      results.forEach((result, index) => {
-        const manifestPath = batch[index]!;
-        if (result.status === 'fulfilled') entries.push(entryFor(manifestPath, result.value));
-        else problems.push({ path: manifestPath, message: (result.reason as Error).message });
-      });
-    }
+    const listed = await listTargetDirectory(targetDirectory(backupDir, target), async (manifestPath) =>
+      entryFor(manifestPath, await readManifest(manifestPath)),
+    );
+    entries.push(...listed.entries);
+    problems.push(...listed.problems);
   }
   entries.sort((a, b) =>
     a.manifest.createdAt === b.manifest.createdAt
