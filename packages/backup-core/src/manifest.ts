@@ -14,6 +14,11 @@ export const verificationSchema = z.object({
   /** BackupError code when ok is false. */
   errorCode: z.string().optional(),
   message: z.string().optional(),
+  /**
+   * What the level did not check, and why (a database property naming a role the scratch server
+   * lacks; a globals backup's tablespaces, not created in the scratch cluster). Absent when none.
+   */
+  notes: z.array(z.string()).optional(),
 });
 export type Verification = z.infer<typeof verificationSchema>;
 
