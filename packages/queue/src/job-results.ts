@@ -102,6 +102,8 @@ export const drillJobResult = z.object({
   tables: z.number(),
   /** True when the restore took longer than BACKUP_DRILL_MAX_RTO (alerted). */
   rtoExceeded: z.boolean(),
+  /** The globals backup replayed on the drill server first; absent when none was (or before it). */
+  globalsBackupId: z.string().optional(),
 });
 
 export const discoverJobResult = z.object({

@@ -15,7 +15,7 @@ import {
 import { createScratchDatabase } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
 import { type CatalogEntry, findBackup, recordVerification } from '../storage/catalog.js';
-import { checkRestoredDatabaseProperties } from './database-property-check.js';
+import { type ComparedProperty, checkRestoredDatabaseProperties } from './database-property-check.js';
 import { type ArchiveConsumer, type DecodeOutcome, decodeBackup } from './decode.js';
 import { replayGlobalsInScratchCluster } from './globals-replay.js';
 import { sha256OfFile } from './sha256-file.js';
@@ -54,6 +54,8 @@ export interface VerifyOptions {
 export interface VerifyResult {
   manifest: Manifest;
   verification: Verification;
+  /** At the restore level of a database backup: the database properties compared. */
+  propertiesCompared?: ComparedProperty[];
 }
 
 /**
@@ -76,8 +78,9 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult
   const started = Date.now();
   let failure: unknown;
   let notes: string[] = [];
+  const compared: ComparedProperty[] = [];
   try {
-    notes = await runChecks(entry, options, logger);
+    notes = await runChecks(entry, options, logger, compared);
   } catch (error) {
     failure = error;
   }
@@ -102,11 +105,22 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult
       : await recordVerification(options.backupDir, options.id, verification);
   if (failure !== undefined) throw failure;
   logger.info({ durationMs: verification.durationMs }, 'backup verified');
-  return { manifest, verification };
+  return {
+    manifest,
+    verification,
+    ...(entry.manifest.format === 'custom' && levelRank(options.level) >= levelRank('restore')
+      ? { propertiesCompared: compared }
+      : {}),
+  };
 }
 
 /** Runs the level's checks; returns what was not checked and why (Verification.notes). */
-async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Logger): Promise<string[]> {
+async function runChecks(
+  entry: CatalogEntry,
+  options: VerifyOptions,
+  logger: Logger,
+  compared: ComparedProperty[],
+): Promise<string[]> {
   const { manifest } = entry;
   const keyring = options.keyring ?? [];
   const level = levelRank(options.level);
@@ -278,6 +292,7 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
         ...(options.signal ? { signal: options.signal } : {}),
       });
       notes = properties.notes;
+      compared.push(...properties.compared);
       logger.debug({ compared: properties.compared }, 'compared the database properties');
     }
   } finally {
