@@ -110,6 +110,8 @@ export const discoverJobResult = z.object({
   server: z.string(),
   /** The run's backup of the server's roles and tablespaces (`<server>.globals`). */
   globalsBackupId: z.string(),
+  /** Its verify job (which chains copy and prune); absent in results recorded before it. */
+  globalsVerifyJobId: z.string().optional(),
   /** Every database backed up in this run, with the id of its dump job. */
   databases: z.array(z.object({ database: z.string(), target: z.string(), dumpJobId: z.string() })),
   /** Target names first seen in this run (announced as `discovered`). */
