@@ -33,6 +33,8 @@ export const verifyJobResult = z.object({
   destination: z.string().optional(),
   /** The chain's copy jobs (one per destination of the target), when it enqueued them. */
   copyJobIds: z.array(z.string()).optional(),
+  /** What the level did not check, and why (the manifest's verification notes). */
+  notes: z.array(z.string()).optional(),
 });
 
 export const copyJobResult = z.object({
@@ -104,6 +106,8 @@ export const drillJobResult = z.object({
   rtoExceeded: z.boolean(),
   /** The globals backup replayed on the drill server first; absent when none was (or before it). */
   globalsBackupId: z.string().optional(),
+  /** What the drill did not compare, and why (a role the drill server lacks, say). */
+  notes: z.array(z.string()).optional(),
 });
 
 export const discoverJobResult = z.object({

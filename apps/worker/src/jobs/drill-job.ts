@@ -86,6 +86,7 @@ export async function runDrillJob(
       ...(drill.globals?.applied && drill.globals.backupId
         ? { globalsBackupId: drill.globals.backupId }
         : {}),
+      ...(drill.properties?.notes.length ? { notes: drill.properties.notes } : {}),
     };
   } finally {
     await slot.release();
