@@ -81,6 +81,8 @@ export const drillSchema = z.object({
       backupId: z.string().optional(),
       /** Statements that failed on the drill server (a tablespace whose directory is missing, say). */
       failed: z.number().int().nonnegative().optional(),
+      /** Of those, roles and memberships: then the backup was restored without owners. */
+      rolesFailed: z.number().int().nonnegative().optional(),
       /** Why not applied, or what failed. */
       note: z.string().optional(),
     })

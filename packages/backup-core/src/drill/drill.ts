@@ -88,7 +88,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     // The globals backup, or the drill server, failed: that says nothing about this backup.
     throw couldNotRun(manifest.id, error);
   }
-  const withOwners = globals.applied;
+  // Owners only when every role and membership replayed: a drill server whose role may not create
+  // roles (globals.failed) still drills, without owners, rather than failing every time.
+  const withOwners = globals.applied && globals.rolesFailed === undefined;
   options.onPhase?.('restoring');
   let failure: unknown;
   let properties: Drill['properties'];
@@ -200,6 +202,9 @@ async function applyServerGlobals(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const failed = result.steps.filter((step) => step.action === 'failed');
+  const rolesFailed = failed.filter(
+    (step) => step.kind === 'create-role' || step.kind === 'grant-membership',
+  ).length;
   if (failed.length > 0)
     logger.warn({ globalsBackupId: newest.manifest.id, failed: failed.length }, 'some globals did not apply');
   return {
@@ -208,6 +213,7 @@ async function applyServerGlobals(
     ...(failed.length > 0
       ? {
           failed: failed.length,
+          ...(rolesFailed > 0 ? { rolesFailed } : {}),
           note: failed
             .slice(0, 3)
             .map((step) => `${step.kind} ${step.name ?? ''}: ${step.reason ?? ''}`.slice(0, 300))

@@ -37,8 +37,9 @@ export interface PropertyCheckResult {
  * database and compares what the server then has with what the archive says, property by
  * property. Used by the `restore` verification and by drills (one comparison for both).
  *
- * A property that names a role this server lacks (a drill server without the source's globals)
- * is not compared, and said so in the notes: that is the server's state, not the backup's. Any
+ * A property that names a role this server lacks (a drill server without the source's globals),
+ * or that the connecting role may not set, is not compared, and said so in the notes: that is the
+ * server's state, not the backup's. Any
  * other failure to apply is VERIFY_INCONCLUSIVE; a difference is DATABASE_PROPERTY_MISMATCH
  * naming the property and both values.
  */
@@ -51,10 +52,10 @@ export async function checkRestoredDatabaseProperties(input: {
   signal?: AbortSignal;
 }): Promise<PropertyCheckResult> {
   const properties = await readDatabaseProperties(input.entry, input.keyring, input.pgRestore, input.signal);
-  const skipped = await applyWhatThisServerCan(input.server, input.database, properties);
+  const { skipped, notes } = await applyWhatThisServerCan(input.server, input.database, properties);
   const expected = expectedDatabaseProperties(properties);
   const restored = await readRestoredDatabaseProperties(input.server, input.database);
-  const result = compareDatabaseProperties(expected, restored, new Set(skipped.keys()));
+  const result = compareDatabaseProperties(expected, restored, skipped);
   if (result.mismatches.length > 0) {
     throw new BackupError(
       'DATABASE_PROPERTY_MISMATCH',
@@ -62,7 +63,7 @@ export async function checkRestoredDatabaseProperties(input: {
       { details: { mismatches: result.mismatches } },
     );
   }
-  return { compared: result.compared, notes: [...skipped.values()] };
+  return { compared: result.compared, notes };
 }
 
 /**
@@ -148,19 +149,21 @@ function comparedPropertyOf(property: DatabaseProperty): ComparedProperty | unde
 }
 
 /**
- * Applies each statement on one connection, in order. A statement that fails because a role
- * does not exist here leaves its property (and the ACL, when it is the owner) out of the
- * comparison; any other failure says nothing about the backup either, but the check could not
- * be made: VERIFY_INCONCLUSIVE.
+ * Applies each statement on one connection, in order. A statement this server cannot apply for
+ * reasons of its own, a role it does not have (42704) or a privilege the connecting role lacks
+ * (42501: a verify connecting as the target's own, non-superuser role), leaves its property (and
+ * the ACL, when it is the owner) out of the comparison, with a note. Any other failure says
+ * nothing about the backup either, but the check could not be made: VERIFY_INCONCLUSIVE.
  */
 async function applyWhatThisServerCan(
   server: PgConnection,
   database: string,
   properties: readonly DatabaseProperty[],
-): Promise<Map<ComparedProperty, string>> {
-  const skipped = new Map<ComparedProperty, string>();
+): Promise<{ skipped: Set<ComparedProperty>; notes: string[] }> {
+  const skipped = new Set<ComparedProperty>();
+  const notes: string[] = [];
   if (properties.some((p) => p.kind === 'security-label'))
-    skipped.set('acl', 'security labels on the database are not applied nor compared');
+    notes.push('security labels on the database are neither applied nor compared');
   const client = await connect(server);
   try {
     for (const property of properties) {
@@ -171,7 +174,9 @@ async function applyWhatThisServerCan(
         await client.query(sql);
       } catch (error) {
         const message = (error as Error).message;
-        if ((error as { code?: string }).code !== '42704' || !/^role .* does not exist$/.test(message)) {
+        const code = (error as { code?: string }).code;
+        const missingRole = code === '42704' && /^role .* does not exist$/.test(message);
+        if (!missingRole && code !== '42501') {
           throw new BackupError(
             'VERIFY_INCONCLUSIVE',
             `could not apply the database's ${compared} to the scratch database (${property.template.replace('%DATABASE%', '<database>').slice(0, 200)}): ${message}`,
@@ -179,13 +184,17 @@ async function applyWhatThisServerCan(
           );
         }
         await client.query('RESET SESSION AUTHORIZATION');
-        const note = `${compared} not compared: ${message} on the scratch server (replay the server's globals first)`;
-        skipped.set(compared, note);
-        if (compared === 'owner')
-          skipped.set('acl', `acl not compared: it depends on the owner (${message})`);
+        skipped.add(compared);
+        notes.push(
+          `${compared} not compared: ${message} on the scratch server${missingRole ? " (replay the server's globals first)" : ' (the role verifying may not set it)'}`,
+        );
+        if (compared === 'owner' && !skipped.has('acl')) {
+          skipped.add('acl');
+          notes.push(`acl not compared: it depends on the owner (${message})`);
+        }
       }
     }
-    return skipped;
+    return { skipped, notes };
   } finally {
     await client.end().catch(() => undefined);
   }

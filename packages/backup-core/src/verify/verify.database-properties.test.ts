@@ -125,6 +125,29 @@ describe('verify --level restore compares the database properties', () => {
     );
   });
 
+  it('verifying as a role that may not set the owner: passes, saying what was not compared and why', async () => {
+    const verifier = uniqueName('vp_verifier');
+    await withClient(withDatabase(sourceUrl, 'postgres'), (client) =>
+      client.query(`CREATE ROLE ${verifier} LOGIN CREATEDB`),
+    );
+    const result = await verifyBackup({
+      backupDir: ws.backupDir,
+      id: backupId,
+      level: 'restore',
+      scratchServer: { ...server(), user: verifier },
+      record: false,
+    });
+    expect(result.verification).toMatchObject({ level: 'restore', ok: true });
+    expect(result.propertiesCompared).toEqual(['settings', 'comment']);
+    expect(result.verification.notes).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^owner not compared: .* \(the role verifying may not set it\)$/),
+        expect.stringMatching(/^acl not compared: it depends on the owner/),
+        expect.stringMatching(/^role settings not compared: permission denied/),
+      ]),
+    );
+  });
+
   it('on a server without the roles: passes, saying what was not compared and why', async () => {
     const result = await verifyBackup({
       backupDir: ws.backupDir,
