@@ -91,7 +91,7 @@ function freeLoopbackPort(): Promise<number> {
 
 /**
  * A throwaway PostgreSQL cluster: initdb into a temporary directory (trust authentication, no
- * fsync), started with pg_ctl on a free 127.0.0.1 port and a socket in that directory only. Its
+ * fsync), started with pg_ctl on a free 127.0.0.1 port (no Unix socket). Its
  * bootstrap superuser has a random name, so that replaying a cluster's roles (its `postgres`
  * included) never collides with it. The caller removes it in a `finally`.
  */
@@ -139,7 +139,8 @@ export async function startScratchCluster(signal?: AbortSignal): Promise<Scratch
     ).finished;
     signal?.throwIfAborted();
     const port = await freeLoopbackPort();
-    // pg_ctl hands -o to a shell: the directory is mkdtemp's (no spaces or quotes in os.tmpdir() here).
+    // TCP on loopback only, no Unix socket: a socket path is limited to about 100 bytes (a long
+    // TMPDIR), and pg_ctl hands -o to a shell. pg_ctl -w waits on postmaster.pid, not a connection.
     started = true;
     await startChild(
       'pg_ctl start',
@@ -153,7 +154,7 @@ export async function startScratchCluster(signal?: AbortSignal): Promise<Scratch
         '-t',
         '120',
         '-o',
-        `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='${dir}' -c fsync=off -c full_page_writes=off`,
+        `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c full_page_writes=off`,
         'start',
       ],
       { env, stdio: ['ignore', 'ignore', 'pipe'], failureCode: 'SCRATCH_SERVER_FAILED', ...asServer },

@@ -65,8 +65,11 @@ export interface VerifyResult {
  *   authenticates, the compressed stream decodes with valid frame checksums;
  * - `list`: pg_restore --list reads the archive and it holds every table the manifest records;
  * - `read`: a full pg_restore of the archive to /dev/null succeeds;
- * - `restore`: the archive restores into a scratch database with --exit-on-error and every
- *   table has the row count measured at dump time; the scratch database is dropped afterwards.
+ * - `restore`: the archive restores into a scratch database with --exit-on-error, every table
+ *   has the row count measured at dump time, and the database's owner, settings, comment and ACL
+ *   are what the archive says (database-property-check.ts); the scratch database is dropped
+ *   afterwards. A globals backup is replayed into a throwaway cluster (globals-replay.ts).
+ * What a level could not check (a role the scratch server lacks) is recorded as `notes`.
  * A failed verification throws (a BackupError with the cause's code) after being recorded.
  * A check that could not be made (a missing key, the scratch server down, a full disk) is not a
  * failed verification: it throws VERIFY_INCONCLUSIVE and leaves the manifest as it was, so that
