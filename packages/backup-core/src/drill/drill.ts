@@ -117,6 +117,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         scratchServer: options.server,
         scratchPrefix: 'pgbackup_drill',
         withOwners,
+        // A drill server has none of the source's tablespace directories (nor, mostly, its tablespaces).
+        noTablespaces: true,
         // Recorded below as a drill, with the verification it implies.
         record: false,
         logger,

@@ -68,6 +68,8 @@ export async function parallelScratchRestore(
         [
           '--exit-on-error',
           ...(options.withOwners ? [] : ['--no-owner', '--no-privileges']),
+          // The drill server has none of the source's tablespace directories.
+          '--no-tablespaces',
           '--jobs',
           String(options.jobs),
           ...into.args,

@@ -37,6 +37,11 @@ export interface VerifyOptions {
    * whose server has the source's roles (its globals replayed). Default false.
    */
   withOwners?: boolean;
+  /**
+   * Restore every object into the scratch server's default tablespace (`--no-tablespaces`): a
+   * drill server has none of the source's tablespace directories. Default false.
+   */
+  noTablespaces?: boolean;
   /** Prefix of the scratch database's name (a random suffix follows). Default `pgbackup_verify`. */
   scratchPrefix?: 'pgbackup_verify' | 'pgbackup_drill';
   /** Append the result to the manifest (default true; never with `entry`). */
@@ -207,6 +212,7 @@ async function runChecks(
       args: [
         '--exit-on-error',
         ...(options.withOwners ? [] : ['--no-owner', '--no-privileges']),
+        ...(options.noTablespaces ? ['--no-tablespaces'] : []),
         ...into.args,
       ],
       env: into.env,
