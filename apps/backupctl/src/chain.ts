@@ -81,6 +81,44 @@ export async function followDumpChain(
     result.failure = failureOf(dumpJobId, 'dump', 'VERIFY_MISSING: the dump enqueued no verify job');
     return result;
   }
+  return followFromVerify(queue, verifyJobId, result, options);
+}
+
+/**
+ * A server's globals backup, written by its discover job: followed from its verify job on, like
+ * the rest of a dump's chain (copies, prune).
+ */
+export async function followGlobalsChain(
+  queue: Queue,
+  discoverJobId: string,
+  verifyJobId: string,
+  target: string,
+  backupId: string,
+  options: FollowOptions,
+): Promise<ChainResult> {
+  const result: ChainResult = {
+    ok: false,
+    target,
+    dumpJobId: discoverJobId,
+    backupId,
+    dump: null,
+    verify: null,
+    copies: [],
+    copyFailures: [],
+    prune: null,
+    failure: null,
+    pruneFailure: null,
+  };
+  return followFromVerify(queue, verifyJobId, result, options);
+}
+
+async function followFromVerify(
+  queue: Queue,
+  verifyJobId: string,
+  result: ChainResult,
+  options: FollowOptions,
+): Promise<ChainResult> {
+  const { target } = result;
   const verify = await followJob(queue, verifyJobId, options);
   if (verify.state === 'failed') {
     result.failure = failureOf(verifyJobId, 'verify', verify.job.failedReason);

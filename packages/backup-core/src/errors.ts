@@ -38,6 +38,11 @@ export const errorCodes = {
   ARCHIVE_CONTENT_MISMATCH: { retryable: false },
   RESTORE_FAILED: { retryable: true },
   ROW_COUNT_MISMATCH: { retryable: false },
+  /**
+   * After a restore, the database's owner, settings, comment or ACL is not what the archive's
+   * DATABASE entries say (verify --level restore, drills).
+   */
+  DATABASE_PROPERTY_MISMATCH: { retryable: false },
   ENCRYPTION_KEY_MISSING: { retryable: false },
   ENCRYPTION_KEY_INVALID: { retryable: false },
   DECRYPT_WRONG_KEY: { retryable: false },
@@ -120,6 +125,7 @@ export const backupDefectCodes: ReadonlySet<BackupErrorCode> = new Set<BackupErr
   'ARCHIVE_UNREADABLE',
   'ARCHIVE_CONTENT_MISMATCH',
   'ROW_COUNT_MISMATCH',
+  'DATABASE_PROPERTY_MISMATCH',
   'RESTORE_FAILED',
   'DECRYPT_TRUNCATED',
   'DECRYPT_TAMPERED',

@@ -14,6 +14,11 @@ export const verificationSchema = z.object({
   /** BackupError code when ok is false. */
   errorCode: z.string().optional(),
   message: z.string().optional(),
+  /**
+   * What the level did not check, and why (a database property naming a role the scratch server
+   * lacks; a globals backup's tablespaces, not created in the scratch cluster). Absent when none.
+   */
+  notes: z.array(z.string()).optional(),
 });
 export type Verification = z.infer<typeof verificationSchema>;
 
@@ -65,6 +70,25 @@ export const drillSchema = z.object({
   server: z.string(),
   /** pg_restore jobs used (1: the archive was streamed). Absent in drills recorded before it. */
   jobs: z.number().int().positive().optional(),
+  /**
+   * The server's globals replayed on the drill server before the restore (newest verified
+   * `<server>.globals`, existing roles skipped): when applied, objects were restored with their
+   * owners and privileges. Absent in drills recorded before it.
+   */
+  globals: z
+    .object({
+      applied: z.boolean(),
+      backupId: z.string().optional(),
+      /** Statements that failed on the drill server (a tablespace whose directory is missing, say). */
+      failed: z.number().int().nonnegative().optional(),
+      /** Of those, roles and memberships: then the backup was restored without owners. */
+      rolesFailed: z.number().int().nonnegative().optional(),
+      /** Why not applied, or what failed. */
+      note: z.string().optional(),
+    })
+    .optional(),
+  /** The database properties compared after the restore, and what was not compared and why. */
+  properties: z.object({ compared: z.array(z.string()), notes: z.array(z.string()) }).optional(),
   /** BackupError code when ok is false. */
   errorCode: z.string().optional(),
   message: z.string().optional(),

@@ -3,6 +3,7 @@ import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type {
   CopyJobData,
+  DiscoverJobData,
   DrillJobData,
   DumpJobData,
   PruneJobData,
@@ -31,6 +32,22 @@ export function dumpDeduplicationId(target: string): string {
 export async function enqueueDump(queue: Queue, data: DumpJobData, options: JobsOptions = {}) {
   return queue.add(jobNames.dump, data, {
     deduplication: { id: dumpDeduplicationId(data.target) },
+    ...options,
+  });
+}
+
+/**
+ * A run of a server target now (`backupctl dump --target <server>`): the same discover job its
+ * schedule creates (discovery, a dump of each database, the globals). Asking again while one
+ * waits or runs returns that one, like a manual dump.
+ */
+export function discoverDeduplicationId(server: string): string {
+  return `discover-${server}`;
+}
+
+export async function enqueueDiscover(queue: Queue, data: DiscoverJobData, options: JobsOptions = {}) {
+  return queue.add(jobNames.discover, data, {
+    deduplication: { id: discoverDeduplicationId(data.server) },
     ...options,
   });
 }

@@ -6,10 +6,12 @@
 export {
   copyJobId,
   createBackupQueue,
+  discoverDeduplicationId,
   drillDeduplicationId,
   dumpDeduplicationId,
   enqueueChainPrune,
   enqueueCopy,
+  enqueueDiscover,
   enqueueDrill,
   enqueueDump,
   enqueuePrune,

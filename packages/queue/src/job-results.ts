@@ -33,6 +33,8 @@ export const verifyJobResult = z.object({
   destination: z.string().optional(),
   /** The chain's copy jobs (one per destination of the target), when it enqueued them. */
   copyJobIds: z.array(z.string()).optional(),
+  /** What the level did not check, and why (the manifest's verification notes). */
+  notes: z.array(z.string()).optional(),
 });
 
 export const copyJobResult = z.object({
@@ -102,12 +104,18 @@ export const drillJobResult = z.object({
   tables: z.number(),
   /** True when the restore took longer than BACKUP_DRILL_MAX_RTO (alerted). */
   rtoExceeded: z.boolean(),
+  /** The globals backup replayed on the drill server first; absent when none was (or before it). */
+  globalsBackupId: z.string().optional(),
+  /** What the drill did not compare, and why (a role the drill server lacks, say). */
+  notes: z.array(z.string()).optional(),
 });
 
 export const discoverJobResult = z.object({
   server: z.string(),
   /** The run's backup of the server's roles and tablespaces (`<server>.globals`). */
   globalsBackupId: z.string(),
+  /** Its verify job (which chains copy and prune); absent in results recorded before it. */
+  globalsVerifyJobId: z.string().optional(),
   /** Every database backed up in this run, with the id of its dump job. */
   databases: z.array(z.object({ database: z.string(), target: z.string(), dumpJobId: z.string() })),
   /** Target names first seen in this run (announced as `discovered`). */

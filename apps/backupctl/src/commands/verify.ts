@@ -79,6 +79,7 @@ export async function verifyCommand(
   ctx.out.text(
     `OK  ${backupId}${copy}  verified at level ${result.level} in ${humanDuration(result.durationMs)}`,
   );
+  for (const note of result.notes ?? []) ctx.out.text(`    note: ${note}`);
   ctx.out.document({
     job: { id: job.id! },
     state: 'completed',

@@ -7,7 +7,10 @@ export function registerDump(program: Command): void {
     .command('dump')
     .summary('back up a target now (dump, verify, prune)')
     .description('back up a target now: dump, then verify, then prune (the chain a scheduled run follows)')
-    .option('-t, --target <name>', 'the target to back up (optional when only one is configured)')
+    .option(
+      '-t, --target <name>',
+      'the target to back up (optional when only one is configured); a server target: each of its databases (discovered now) and its globals',
+    )
     .option('-a, --all', 'back up every configured target')
     .option(
       '-w, --wait',
@@ -17,6 +20,7 @@ export function registerDump(program: Command): void {
       'after',
       examples([
         'backupctl dump --target app --wait',
+        'backupctl dump --target prod-server --wait   # every database of a server target, and its globals',
         'backupctl dump --all',
         'backupctl dump --wait --json | jq .results[0].backupId',
       ]),

@@ -66,6 +66,7 @@ export async function runDiscoverJob(
   return {
     server: server.name,
     globalsBackupId: globals.backupId,
+    ...(globals.verifyJobId ? { globalsVerifyJobId: globals.verifyJobId } : {}),
     databases,
     discovered: changes.added.map((entry) => entry.target),
     vanished: changes.vanished.map((entry) => entry.target),

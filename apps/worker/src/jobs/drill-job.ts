@@ -45,6 +45,7 @@ export async function runDrillJob(
       allowTargetServer: ctx.config.drill.allowTargetServer,
       keyring: ctx.keyring,
       jobs: ctx.config.restoreJobs,
+      ...(target.server !== undefined ? { globalsServer: target.server } : {}),
       signal: run.signal,
       logger: run.logger,
       onPhase: (phase) => {
@@ -52,6 +53,13 @@ export async function runDrillJob(
       },
     });
     const { drill } = result;
+    await run.log(
+      drill.globals?.applied
+        ? `globals ${drill.globals.backupId} replayed on the drill server first${drill.globals.failed ? ` (${drill.globals.failed} statement(s) failed: ${drill.globals.note})` : ''}; restored with owners`
+        : `no globals applied (${drill.globals?.note ?? 'none'}); restored without owners`,
+    );
+    if (drill.properties?.notes.length)
+      await run.log(`database properties: ${drill.properties.notes.join('; ')}`);
     await run.log(
       `drilled ${result.backupId} on ${drill.server}: restored and checked in ${drill.restoreMs} ms (RTO), backup age ${drill.backupAgeMs} ms (RPO)`,
     );
@@ -72,6 +80,10 @@ export async function runDrillJob(
       bytes: drill.bytes,
       tables: drill.tables,
       rtoExceeded,
+      ...(drill.globals?.applied && drill.globals.backupId
+        ? { globalsBackupId: drill.globals.backupId }
+        : {}),
+      ...(drill.properties?.notes.length ? { notes: drill.properties.notes } : {}),
     };
   } finally {
     await slot.release();

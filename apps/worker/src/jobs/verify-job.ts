@@ -65,6 +65,7 @@ export async function runVerifyJob(
     level,
     ok: true,
     durationMs: result.verification.durationMs,
+    ...(result.verification.notes ? { notes: result.verification.notes } : {}),
     pruneJobId,
     ...(copyJobIds.length === 0 ? {} : { copyJobIds }),
   };

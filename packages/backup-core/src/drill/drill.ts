@@ -1,5 +1,7 @@
 import type { OperatorKey } from '../crypto/index.js';
 import { BackupError, isBackupError, provesBackupDefect } from '../errors.js';
+import { globalsTargetName } from '../globals/dump-globals.js';
+import { restoreGlobals } from '../globals/restore-globals.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { type Drill, isVerified, type Manifest, type Verification } from '../manifest.js';
 import type { PgConnection } from '../postgres/connection.js';
@@ -9,7 +11,7 @@ import { verifyBackup } from '../verify/verify.js';
 import { checkDrillServer, drillServerLabel } from './drill-server.js';
 import { parallelScratchRestore } from './parallel-restore.js';
 
-export type DrillPhase = 'restoring' | 'recording';
+export type DrillPhase = 'globals' | 'restoring' | 'recording';
 
 export interface DrillOptions {
   backupDir: string;
@@ -24,6 +26,14 @@ export interface DrillOptions {
   targets?: readonly { name: string; connection: PgConnection }[];
   /** Drill on a configured target's own server all the same. Default false. */
   allowTargetServer?: boolean;
+  /**
+   * The server target `target` was discovered on: its newest verified globals backup
+   * (`<server>.globals`) is replayed on the drill server first (existing roles skipped, never
+   * forced), and the backup is then restored with its owners and privileges. Without it, or
+   * without such a backup, the drill restores without owners and records that no globals were
+   * applied.
+   */
+  globalsServer?: string;
   /** Drill this backup (of `target`) instead of the newest verified one. */
   id?: string;
   keyring?: readonly OperatorKey[];
@@ -69,33 +79,56 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     drillServer: drillServerLabel(options.server),
   });
   const started = new Date();
+  if (options.globalsServer !== undefined) options.onPhase?.('globals');
+  let globals: NonNullable<Drill['globals']>;
+  try {
+    globals = await applyServerGlobals(options, logger);
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    // The globals backup, or the drill server, failed: that says nothing about this backup.
+    throw couldNotRun(manifest.id, error);
+  }
+  // Owners only when every role and membership replayed: a drill server whose role may not create
+  // roles (globals.failed) still drills, without owners, rather than failing every time.
+  const withOwners = globals.applied && globals.rolesFailed === undefined;
   options.onPhase?.('restoring');
   let failure: unknown;
+  let properties: Drill['properties'];
   const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
   const parallel = parallelRestorePays(manifest, jobs, options.parallelMinBytes);
   try {
     if (parallel) {
-      await parallelScratchRestore(entry, {
+      const checked = await parallelScratchRestore(entry, {
         backupDir: options.backupDir,
         server: options.server,
         jobs,
         keyring: options.keyring ?? [],
+        withOwners,
         ...(options.tempDir ? { tempDir: options.tempDir } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
-    } else
-      await verifyBackup({
+      properties = { compared: checked.compared, notes: checked.notes };
+    } else {
+      const verified = await verifyBackup({
         backupDir: options.backupDir,
         id: manifest.id,
         level: 'restore',
         keyring: options.keyring ?? [],
         scratchServer: options.server,
         scratchPrefix: 'pgbackup_drill',
+        withOwners,
+        // A drill server has none of the source's tablespace directories (nor, mostly, its tablespaces).
+        noTablespaces: true,
         // Recorded below as a drill, with the verification it implies.
         record: false,
         logger,
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      properties = {
+        compared: verified.propertiesCompared ?? [],
+        notes: verified.verification.notes ?? [],
+      };
+    }
   } catch (error) {
     failure = error;
   }
@@ -122,6 +155,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     rows: manifest.tables.reduce((sum, table) => sum + table.rows, 0),
     server: drillServerLabel(options.server),
     jobs: parallel ? jobs : 1,
+    globals,
+    ...(properties ? { properties } : {}),
     ...errorFields,
   };
   const verification: Verification | undefined =
@@ -136,6 +171,58 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   }
   logger.info({ restoreMs: drill.restoreMs, backupAgeMs: drill.backupAgeMs }, 'drill succeeded');
   return { backupId: manifest.id, manifest: updated, drill };
+}
+
+/**
+ * Replays the newest verified globals backup of the target's server on the drill server, roles
+ * that exist there skipped (never --force: the drill server's own roles are not changed).
+ * A statement that fails (a tablespace whose directory the drill server lacks) is counted and
+ * named, and the drill goes on: a role it needs and lacks fails the restore as the server's fault.
+ */
+async function applyServerGlobals(
+  options: DrillOptions,
+  logger: Logger,
+): Promise<NonNullable<Drill['globals']>> {
+  if (options.globalsServer === undefined)
+    return {
+      applied: false,
+      note: `target ${options.target} is not a discovered database of a server target`,
+    };
+  const target = globalsTargetName(options.globalsServer);
+  const { entries } = await listBackups(options.backupDir, { target });
+  const newest = entries.find((entry) => isVerified(entry.manifest));
+  if (!newest)
+    return {
+      applied: false,
+      note: `no verified globals backup of server ${options.globalsServer} (${target})`,
+    };
+  const result = await restoreGlobals({
+    backupDir: options.backupDir,
+    id: newest.manifest.id,
+    keyring: options.keyring ?? [],
+    server: options.server,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const failed = result.steps.filter((step) => step.action === 'failed');
+  const rolesFailed = failed.filter(
+    (step) => step.kind === 'create-role' || step.kind === 'grant-membership',
+  ).length;
+  if (failed.length > 0)
+    logger.warn({ globalsBackupId: newest.manifest.id, failed: failed.length }, 'some globals did not apply');
+  return {
+    applied: true,
+    backupId: newest.manifest.id,
+    ...(failed.length > 0
+      ? {
+          failed: failed.length,
+          ...(rolesFailed > 0 ? { rolesFailed } : {}),
+          note: failed
+            .slice(0, 3)
+            .map((step) => `${step.kind} ${step.name ?? ''}: ${step.reason ?? ''}`.slice(0, 300))
+            .join('; '),
+        }
+      : {}),
+  };
 }
 
 /** The given backup (checked to be the target's), or the target's newest verified one. */

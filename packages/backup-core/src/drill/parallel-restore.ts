@@ -12,6 +12,10 @@ import { findPgTool } from '../postgres/tools.js';
 import { startChild } from '../process/child.js';
 import { seekableArchive } from '../restore/seekable-archive.js';
 import type { CatalogEntry } from '../storage/catalog.js';
+import {
+  checkRestoredDatabaseProperties,
+  type PropertyCheckResult,
+} from '../verify/database-property-check.js';
 import { compareRowCounts } from '../verify/table-checks.js';
 import { classifyScratchServerError, verifyBackup } from '../verify/verify.js';
 
@@ -29,10 +33,12 @@ export async function parallelScratchRestore(
     server: PgConnection;
     jobs: number;
     keyring: readonly OperatorKey[];
+    /** Restore with owners and privileges (the server's globals were replayed). Default false. */
+    withOwners?: boolean;
     tempDir?: string;
     signal?: AbortSignal;
   },
-): Promise<void> {
+): Promise<PropertyCheckResult> {
   const { manifest } = entry;
   const signal = options.signal ? { signal: options.signal } : {};
   await verifyBackup({
@@ -61,8 +67,9 @@ export async function parallelScratchRestore(
         pgRestore.path,
         [
           '--exit-on-error',
-          '--no-owner',
-          '--no-privileges',
+          ...(options.withOwners ? [] : ['--no-owner', '--no-privileges']),
+          // The drill server has none of the source's tablespace directories.
+          '--no-tablespaces',
           '--jobs',
           String(options.jobs),
           ...into.args,
@@ -73,7 +80,9 @@ export async function parallelScratchRestore(
           stdio: ['ignore', 'ignore', 'pipe'],
           failureCode: 'RESTORE_FAILED',
           classify: (stderr) =>
-            classifyPostgresError(stderr) ?? classifyScratchServerError(stderr) ?? 'RESTORE_FAILED',
+            classifyPostgresError(stderr) ??
+            classifyScratchServerError(stderr, options.withOwners ?? false) ??
+            'RESTORE_FAILED',
         },
       );
       const onAbort = () => child.terminate(500);
@@ -91,6 +100,14 @@ export async function parallelScratchRestore(
           `after restore, ${differences.length} table(s) differ from the counts taken at dump time: ${differences.slice(0, 5).join('; ')}`,
         );
       }
+      return await checkRestoredDatabaseProperties({
+        entry,
+        keyring: options.keyring,
+        pgRestore: pgRestore.path,
+        server: options.server,
+        database: scratch.name,
+        ...signal,
+      });
     } finally {
       await scratch.drop();
     }

@@ -11,6 +11,9 @@ export interface ChildOptions {
   failureCode: BackupErrorCode;
   /** Maps the stderr text to a more precise code, e.g. authentication failures. */
   classify?: (stderr: string) => BackupErrorCode | undefined;
+  /** Run as this user and group (PostgreSQL's server binaries refuse root). Default: this process's. */
+  uid?: number;
+  gid?: number;
 }
 
 /** A child process whose exit status is always checked and whose stderr tail is kept for the error. */
@@ -30,7 +33,12 @@ export function startChild(
   args: readonly string[],
   options: ChildOptions,
 ): RunningChild {
-  const child = spawn(file, args, { env: options.env, stdio: options.stdio });
+  const child = spawn(file, args, {
+    env: options.env,
+    stdio: options.stdio,
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
+  });
   let stderrText = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {

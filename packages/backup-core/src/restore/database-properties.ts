@@ -80,6 +80,12 @@ export async function readDatabaseProperties(
 export function databaseProperties(sql: string): DatabaseProperty[] {
   const properties: DatabaseProperty[] = [];
   for (const { sql: statement } of parseGlobals(sql)) {
+    // pg_dump grants a privilege given by a role other than the owner as that role (the ACL
+    // records its grantor): kept with the privileges, and left out with them.
+    if (/^(RE)?SET SESSION AUTHORIZATION\b/.test(statement)) {
+      properties.push({ kind: 'privileges', template: statement });
+      continue;
+    }
     for (const [kind, pattern] of statementPatterns) {
       const match = pattern.exec(statement);
       if (!match) continue;

@@ -14,13 +14,10 @@ import {
 } from '../postgres/connection.js';
 import { createScratchDatabase } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
-import {
-  applyDatabaseProperties,
-  readDatabaseProperties,
-  readDatabasePropertyState,
-} from '../restore/database-properties.js';
 import { type CatalogEntry, findBackup, recordVerification } from '../storage/catalog.js';
+import { type ComparedProperty, checkRestoredDatabaseProperties } from './database-property-check.js';
 import { type ArchiveConsumer, type DecodeOutcome, decodeBackup } from './decode.js';
+import { replayGlobalsInScratchCluster } from './globals-replay.js';
 import { sha256OfFile } from './sha256-file.js';
 import { compareRowCounts, missingTables } from './table-checks.js';
 
@@ -35,6 +32,16 @@ export interface VerifyOptions {
    * template0, dropped afterwards): normally the target's own server.
    */
   scratchServer?: PgConnection;
+  /**
+   * Restore objects with their owners and privileges (no --no-owner --no-privileges), for a drill
+   * whose server has the source's roles (its globals replayed). Default false.
+   */
+  withOwners?: boolean;
+  /**
+   * Restore every object into the scratch server's default tablespace (`--no-tablespaces`): a
+   * drill server has none of the source's tablespace directories. Default false.
+   */
+  noTablespaces?: boolean;
   /** Prefix of the scratch database's name (a random suffix follows). Default `pgbackup_verify`. */
   scratchPrefix?: 'pgbackup_verify' | 'pgbackup_drill';
   /** Append the result to the manifest (default true; never with `entry`). */
@@ -52,6 +59,8 @@ export interface VerifyOptions {
 export interface VerifyResult {
   manifest: Manifest;
   verification: Verification;
+  /** At the restore level of a database backup: the database properties compared. */
+  propertiesCompared?: ComparedProperty[];
 }
 
 /**
@@ -61,8 +70,11 @@ export interface VerifyResult {
  *   authenticates, the compressed stream decodes with valid frame checksums;
  * - `list`: pg_restore --list reads the archive and it holds every table the manifest records;
  * - `read`: a full pg_restore of the archive to /dev/null succeeds;
- * - `restore`: the archive restores into a scratch database with --exit-on-error and every
- *   table has the row count measured at dump time; the scratch database is dropped afterwards.
+ * - `restore`: the archive restores into a scratch database with --exit-on-error, every table
+ *   has the row count measured at dump time, and the database's owner, settings, comment and ACL
+ *   are what the archive says (database-property-check.ts); the scratch database is dropped
+ *   afterwards. A globals backup is replayed into a throwaway cluster (globals-replay.ts).
+ * What a level could not check (a role the scratch server lacks) is recorded as `notes`.
  * A failed verification throws (a BackupError with the cause's code) after being recorded.
  * A check that could not be made (a missing key, the scratch server down, a full disk) is not a
  * failed verification: it throws VERIFY_INCONCLUSIVE and leaves the manifest as it was, so that
@@ -73,17 +85,17 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult
   const logger = (options.logger ?? silentLogger).child({ backupId: options.id, level: options.level });
   const started = Date.now();
   let failure: unknown;
+  let notes: string[] = [];
+  const compared: ComparedProperty[] = [];
   try {
-    await runChecks(entry, options, logger);
+    notes = await runChecks(entry, options, logger, compared);
   } catch (error) {
     failure = error;
   }
   if (options.signal?.aborted) throw failure ?? options.signal.reason;
   if (failure !== undefined && !provesBackupDefect(failure)) throw inconclusive(options, failure);
   const verification: Verification = {
-    // A globals backup is checked up to `read` (whole, parsed); replaying roles needs a scratch
-    // cluster, which this does not start: a `restore` request is recorded as what was done.
-    level: entry.manifest.format === 'globals' && options.level === 'restore' ? 'read' : options.level,
+    level: options.level,
     ok: failure === undefined,
     at: new Date().toISOString(),
     durationMs: Date.now() - started,
@@ -93,6 +105,7 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult
           errorCode: failure instanceof BackupError ? failure.code : 'INTERNAL',
           message: (failure as Error).message?.slice(0, 2000),
         }),
+    ...(notes.length > 0 ? { notes } : {}),
   };
   const manifest =
     options.record === false || options.entry !== undefined
@@ -100,10 +113,22 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult
       : await recordVerification(options.backupDir, options.id, verification);
   if (failure !== undefined) throw failure;
   logger.info({ durationMs: verification.durationMs }, 'backup verified');
-  return { manifest, verification };
+  return {
+    manifest,
+    verification,
+    ...(entry.manifest.format === 'custom' && levelRank(options.level) >= levelRank('restore')
+      ? { propertiesCompared: compared }
+      : {}),
+  };
 }
 
-async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Logger): Promise<void> {
+/** Runs the level's checks; returns what was not checked and why (Verification.notes). */
+async function runChecks(
+  entry: CatalogEntry,
+  options: VerifyOptions,
+  logger: Logger,
+  compared: ComparedProperty[],
+): Promise<string[]> {
   const { manifest } = entry;
   const keyring = options.keyring ?? [];
   const level = levelRank(options.level);
@@ -141,16 +166,25 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
         entry,
         await decodeBackup(entry, { keyring, ...(options.signal ? { signal: options.signal } : {}) }),
       );
-      return;
+      return [];
     }
-    const statements = parseGlobals(await readGlobalsSql(entry, keyring, options.signal));
+    const sql = await readGlobalsSql(entry, keyring, options.signal);
+    const statements = parseGlobals(sql);
     if (!statements.some((statement) => statement.kind === 'create-role')) {
       throw new BackupError(
         'ARCHIVE_CONTENT_MISMATCH',
         `globals backup ${manifest.id} creates no role at all`,
       );
     }
-    return;
+    if (level < levelRank('restore')) return [];
+    options.onPhase?.('restore');
+    return replayGlobalsInScratchCluster(
+      sql,
+      statements,
+      manifest.id,
+      Number.parseInt(manifest.serverVersion, 10),
+      options.signal,
+    );
   }
 
   const pgRestore = await findPgTool('pg_restore', Number.parseInt(manifest.pgDumpVersion, 10));
@@ -175,11 +209,18 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
     consumer = {
       name: 'pg_restore (into a scratch database)',
       program: pgRestore.path,
-      args: ['--exit-on-error', '--no-owner', '--no-privileges', ...into.args],
+      args: [
+        '--exit-on-error',
+        ...(options.withOwners ? [] : ['--no-owner', '--no-privileges']),
+        ...(options.noTablespaces ? ['--no-tablespaces'] : []),
+        ...into.args,
+      ],
       env: into.env,
       failureCode: 'RESTORE_FAILED',
       classify: (stderr) =>
-        classifyPostgresError(stderr) ?? classifyScratchServerError(stderr) ?? 'RESTORE_FAILED',
+        classifyPostgresError(stderr) ??
+        classifyScratchServerError(stderr, options.withOwners ?? false) ??
+        'RESTORE_FAILED',
       stdout: 'ignore',
     };
   } else if (level >= levelRank('read')) {
@@ -193,6 +234,7 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
     };
   }
 
+  let notes: string[] = [];
   try {
     if (consumer) options.onPhase?.(level >= levelRank('restore') ? 'restore' : 'read');
     const outcome = await decodeBackup(entry, {
@@ -250,53 +292,22 @@ async function runChecks(entry: CatalogEntry, options: VerifyOptions, logger: Lo
         );
       }
       logger.debug({ scratch: scratch.name }, 'restored and compared row counts');
-      await checkDatabaseProperties(
+      const properties = await checkRestoredDatabaseProperties({
         entry,
         keyring,
-        pgRestore.path,
-        options.scratchServer!,
-        scratch.name,
-        options.signal,
-      );
+        pgRestore: pgRestore.path,
+        server: options.scratchServer!,
+        database: scratch.name,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      notes = properties.notes;
+      compared.push(...properties.compared);
+      logger.debug({ compared: properties.compared }, 'compared the database properties');
     }
   } finally {
     await scratch?.drop();
   }
-}
-
-/**
- * The restore level also carries the database's own settings and comment over (as a restore
- * does) and reads them back: the archive's DATABASE entries parse, apply and say what they
- * said. Owner, privileges and role settings are left out, like --no-owner --no-privileges.
- */
-async function checkDatabaseProperties(
-  entry: CatalogEntry,
-  keyring: readonly OperatorKey[],
-  pgRestore: string,
-  server: PgConnection,
-  scratch: string,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  const properties = await readDatabaseProperties(entry, keyring, pgRestore, signal);
-  try {
-    await applyDatabaseProperties(server, scratch, properties, { noOwner: true, databaseOnly: true });
-  } catch (error) {
-    // A setting this role may not set on this server says nothing about the backup.
-    throw new BackupError(
-      'VERIFY_INCONCLUSIVE',
-      `could not apply the database's properties to the scratch database: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-  const state = await readDatabasePropertyState(server, scratch);
-  const settings = properties.filter((p) => p.kind === 'setting' && p.template.startsWith('ALTER DATABASE'));
-  const comments = properties.filter((p) => p.kind === 'comment');
-  if (state.settings.length !== settings.length || (state.comment !== null) !== comments.length > 0) {
-    throw new BackupError(
-      'ARCHIVE_CONTENT_MISMATCH',
-      `the database's properties in backup ${entry.manifest.id} do not read back as written: ${settings.length} setting(s) and ${comments.length} comment(s) applied, ${state.settings.length} setting(s) and ${state.comment === null ? 'no' : 'a'} comment found`,
-    );
-  }
+  return notes;
 }
 
 /** Checksum first: a file that is not what was written explains every failure downstream. */
@@ -328,7 +339,9 @@ export async function judgeIntegrity(entry: CatalogEntry, outcome: DecodeOutcome
  * pg_restore errors that come from the scratch server rather than from the archive: its disk,
  * memory or connection slots, or an extension the backup needs but this server lacks.
  */
-export function classifyScratchServerError(stderr: string): BackupErrorCode | undefined {
+export function classifyScratchServerError(stderr: string, withOwners = false): BackupErrorCode | undefined {
+  // Restoring with owners names the source's roles: one this server lacks is its state, not the backup's.
+  if (withOwners && /role "(?:[^"]|"")*" does not exist/.test(stderr)) return 'SCRATCH_SERVER_FAILED';
   return /No space left on device|could not extend file|out of memory|too many connections|remaining connection slots|could not open extension control file|extension "[^"]*" is not available/i.test(
     stderr,
   )
