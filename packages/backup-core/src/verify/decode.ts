@@ -22,6 +22,8 @@ export interface ArchiveConsumer {
   mayStopEarly?: boolean;
   /** Where the consumer's stdout goes ('pipe' keeps it for `output`). */
   stdout: 'pipe' | 'ignore';
+  /** Information lines of its stderr to hand on rather than keep for the error (process/child.ts). */
+  stderrLines?: { pattern: RegExp; onLine: (line: string) => void };
 }
 
 export interface DecodeOutcome {
@@ -88,6 +90,7 @@ function startConsumer(
     stdio: [stdin, spec.stdout, 'pipe'],
     failureCode: spec.failureCode,
     ...(spec.classify ? { classify: spec.classify } : {}),
+    ...(spec.stderrLines ? { stderrLines: spec.stderrLines } : {}),
   });
   child.process.stdout?.setEncoding('utf8');
   child.process.stdout?.on('data', onOutput);
