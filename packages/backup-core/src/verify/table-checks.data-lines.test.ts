@@ -24,11 +24,13 @@ describe('the data lines of pg_restore --verbose', () => {
     ]);
   });
 
-  it('is ambiguous when a name holds a dot, a quote or a line break (the caller then lists the archive)', () => {
+  it('is ambiguous when a name holds a dot, a quote, a line break or anything beyond printable ASCII (the caller then lists the archive)', () => {
     expect(dataLinesAreUnambiguous(manifestOf([['public', 'accounts']]))).toBe(true);
     expect(dataLinesAreUnambiguous(manifestOf([['a', 'b.c']]))).toBe(false);
     expect(dataLinesAreUnambiguous(manifestOf([['a.b', 'c']]))).toBe(false);
     expect(dataLinesAreUnambiguous(manifestOf([['public', 'say "hi"']]))).toBe(false);
     expect(dataLinesAreUnambiguous(manifestOf([['public', 'two\nlines']]))).toBe(false);
+    expect(dataLinesAreUnambiguous(manifestOf([['public', 'café']]))).toBe(false);
+    expect(dataLinesAreUnambiguous(manifestOf([['sales', 'Orders 2026']]))).toBe(true);
   });
 });

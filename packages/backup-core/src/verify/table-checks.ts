@@ -28,10 +28,12 @@ export const processingDataLine = /^pg_restore: processing data for table "(.*)"
 
 /**
  * Whether every recorded table is told apart in those lines: a dot, quote or line break in a
- * schema or table name could make two tables print the same text.
+ * schema or table name could make two tables print the same text, and a name outside printable
+ * ASCII is printed in the archive's encoding, which need not be UTF-8. Such backups keep the
+ * `--list` pass, as before.
  */
 export function dataLinesAreUnambiguous(manifest: Manifest): boolean {
-  return manifest.tables.every((table) => !/[."\n\r]/.test(table.schema + table.name));
+  return manifest.tables.every((table) => !/[."]|[^\x20-\x7e]/.test(table.schema + table.name));
 }
 
 /** Tables recorded at dump time whose data pg_restore did not process (`schema.table` as printed). */
