@@ -14,6 +14,11 @@ export interface ChildOptions {
   /** Run as this user and group (PostgreSQL's server binaries refuse root). Default: this process's. */
   uid?: number;
   gid?: number;
+  /**
+   * stderr lines that are information rather than a complaint (pg_restore --verbose): handed to
+   * `onLine` and kept out of the stderr tail, so an error message still shows the error.
+   */
+  stderrLines?: { pattern: RegExp; onLine: (line: string) => void };
 }
 
 /** A child process whose exit status is always checked and whose stderr tail is kept for the error. */
@@ -40,10 +45,23 @@ export function startChild(
     ...(options.gid !== undefined ? { gid: options.gid } : {}),
   });
   let stderrText = '';
+  let partialLine = '';
+  const keep = (text: string) => {
+    stderrText = (stderrText + text).slice(-STDERR_TAIL_BYTES);
+  };
+  const sortLines = (text: string, final: boolean) => {
+    const { pattern, onLine } = options.stderrLines!;
+    const lines = (partialLine + text).split('\n');
+    partialLine = final ? '' : lines.pop()!;
+    let kept = '';
+    for (const [index, line] of lines.entries()) {
+      if (pattern.test(line)) onLine(line);
+      else kept += final && index === lines.length - 1 ? line : `${line}\n`;
+    }
+    keep(kept);
+  };
   child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderrText = (stderrText + chunk).slice(-STDERR_TAIL_BYTES);
-  });
+  child.stderr?.on('data', (chunk: string) => (options.stderrLines ? sortLines(chunk, false) : keep(chunk)));
   let killTimer: NodeJS.Timeout | undefined;
   const finished = new Promise<void>((resolve, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
@@ -54,6 +72,7 @@ export function startChild(
     });
     child.once('close', (status, signal) => {
       if (killTimer) clearTimeout(killTimer);
+      if (options.stderrLines && partialLine !== '') sortLines('', true);
       if (status === 0) return resolve();
       const stderr = stderrText.trim();
       const code = options.classify?.(stderr) ?? options.failureCode;

@@ -19,6 +19,28 @@ export function missingTables(manifest: Manifest, listing: string): string[] {
     .map((table) => `${table.schema}.${table.name}`);
 }
 
+/**
+ * `pg_restore --verbose` says `pg_restore: processing data for table "<schema>.<table>"` for each
+ * table whose data it reads (unquoted names; pg_backup_archiver.c, the same text from PostgreSQL
+ * 12 on, untranslated when run with LC_ALL=C and without colour with PG_COLOR=never).
+ */
+export const processingDataLine = /^pg_restore: processing data for table "(.*)"$/;
+
+/**
+ * Whether every recorded table is told apart in those lines: a dot, quote or line break in a
+ * schema or table name could make two tables print the same text, and a name outside printable
+ * ASCII is printed in the archive's encoding, which need not be UTF-8. Such backups keep the
+ * `--list` pass, as before.
+ */
+export function dataLinesAreUnambiguous(manifest: Manifest): boolean {
+  return manifest.tables.every((table) => !/[."]|[^\x20-\x7e]/.test(table.schema + table.name));
+}
+
+/** Tables recorded at dump time whose data pg_restore did not process (`schema.table` as printed). */
+export function tablesNotProcessed(manifest: Manifest, processed: ReadonlySet<string>): string[] {
+  return manifest.tables.map(tableKey).filter((key) => !processed.has(key));
+}
+
 /** Differences between the row counts taken at dump time and those found after a restore. */
 export function compareRowCounts(
   manifest: Manifest,
