@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createTestDatabase, S3Server } from '@pgbackup/testkit';
+import { createTestDatabase, freePort, S3Server } from '@pgbackup/testkit';
 import { type WorkerFixture, workerFixture, writeVerifiedBackup } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackupsDocument } from './commands/backups.js';
 import type { StatusDocument } from './commands/status.js';
 import { jsonOf, runCli } from './test-support/run-cli.js';
 
@@ -87,6 +88,37 @@ describe('backupctl status and offsite copies', () => {
       // Without retention 0 the same empty directory has nothing: the local catalog alone.
       const local = await runCli({ ...fixture.env, BACKUP_DIR: emptyDir }, ['status', '--json']);
       expect(jsonOf<StatusDocument>(local).targets[0]?.lastVerified).toBeNull();
+    } finally {
+      await fs.rm(emptyDir, { recursive: true, force: true });
+    }
+  });
+
+  it('retention 0: backups lists the bucket too (one catalog rule with status), and an unreachable bucket is INCOMPLETE, exit 1', async () => {
+    const emptyDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-diskless-'));
+    try {
+      const env = { ...fixture.env, BACKUP_DIR: emptyDir, BACKUP_RETENTION: '0' };
+      const result = await runCli(env, ['backups', '--json']);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const doc = jsonOf<BackupsDocument>(result);
+      expect(doc.source).toBe('union');
+      expect(doc.destinations).toEqual([{ destination: 's3', ok: true, backups: 1 }]);
+      expect(doc.backups.map((row) => [row.id, row.file, row.destinations])).toEqual([[newer, null, ['s3']]]);
+      const text = await runCli(env, ['backups']);
+      expect(text.stdout).toMatch(new RegExp(`${newer}.*\\ss3\\s*$`, 'm'));
+
+      const away = { ...env, BACKUP_S3_ENDPOINT: `http://127.0.0.1:${await freePort()}` };
+      const unreachable = await runCli(away, ['backups', '--json']);
+      expect(unreachable.code, unreachable.stdout + unreachable.stderr).toBe(1);
+      const awayDoc = jsonOf<BackupsDocument>(unreachable);
+      expect(awayDoc.backups).toEqual([]);
+      expect(awayDoc.destinations).toEqual([
+        expect.objectContaining({ destination: 's3', ok: false, code: 'S3_UNREACHABLE' }),
+      ]);
+      const status = await runCli(away, ['status']);
+      expect(status.code).toBe(1);
+      expect(status.stdout).toContain(
+        'catalog: INCOMPLETE: destination s3 could not be listed: S3_UNREACHABLE',
+      );
     } finally {
       await fs.rm(emptyDir, { recursive: true, force: true });
     }

@@ -1,10 +1,4 @@
-import {
-  type BackupConfig,
-  type Logger,
-  listBackups,
-  silentLogger,
-  targetNamePattern,
-} from '@pgbackup/backup-core';
+import { type BackupConfig, type Logger, silentLogger, targetNamePattern } from '@pgbackup/backup-core';
 import type { Queue } from 'bullmq';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
@@ -14,6 +8,7 @@ import { basicAuth, principalOf } from './auth/basic-auth.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
 import { operatorOnlyForChanges, sameSiteChangesOnly } from './auth/roles.js';
 import { bullBoard } from './bull-board.js';
+import { dashboardCatalog } from './catalog.js';
 import { targetStatuses } from './catalog-status.js';
 import type { DashboardSettings } from './config/dashboard-section.js';
 import { healthz, readyz } from './health.js';
@@ -30,6 +25,8 @@ export interface DashboardDeps {
     dashboard: Pick<DashboardSettings, 'basePath' | 'trustProxy'>;
     /** For the drill gauges (BACKUP_DRILL_MAX_RTO). */
     drill?: BackupConfig['drill'];
+    /** Listed into the catalog when a target keeps backups only until copied (retention 0). */
+    destinations?: BackupConfig['destinations'];
   };
   /** The backup queue (createBackupQueue); the caller owns it and closes it. */
   queue: Queue;
@@ -96,16 +93,15 @@ export function createDashboardApp(deps: DashboardDeps): Express {
       return;
     }
     const at = now();
-    const all = await listBackups(deps.config.backupDir);
-    const listing = target
-      ? { entries: all.entries.filter((entry) => entry.manifest.target === target), problems: all.problems }
-      : all;
+    const all = await dashboardCatalog(deps.config);
     const page = renderBackupsPage({
       paths,
       principal: principalOf(res),
       now: at,
-      statuses: targetStatuses(deps.config.targets, all.entries, at, await watched()),
-      listing,
+      statuses: targetStatuses(deps.config.targets, all.backups, at, await watched()),
+      catalog: target
+        ? { ...all, backups: all.backups.filter((backup) => backup.manifest.target === target) }
+        : all,
       target,
     });
     res.set('Cache-Control', 'no-store').type('html').send(page);

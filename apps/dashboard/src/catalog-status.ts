@@ -1,5 +1,4 @@
 import {
-  type CatalogEntry,
   type Manifest,
   type TargetConfig,
   type TargetHealthState,
@@ -51,12 +50,12 @@ export interface TargetStatus {
 
 /**
  * The state of every target, configured ones first (in configuration order), then any other
- * target found on disk. Entries come newest first from listBackups. Health is targetHealth's,
+ * target found in the catalog. Entries come newest first from readCatalog. Health is targetHealth's,
  * without failures (the dashboard shows those in Bull Board).
  */
 export function targetStatuses(
   targets: TargetConfig[],
-  entries: CatalogEntry[],
+  entries: ReadonlyArray<{ manifest: Manifest }>,
   now: Date,
   watchedSince?: Map<string, Date>,
 ): TargetStatus[] {

@@ -1,10 +1,10 @@
-import { type CatalogEntry, copyHealth, type TargetConfig } from '@pgbackup/backup-core';
+import { copyHealth, type Manifest, type TargetConfig } from '@pgbackup/backup-core';
 import { Gauge, type Registry } from 'prom-client';
 
 /**
- * Offsite copies in `/metrics`, from the local manifests' confirmed `copies` (the local prune
- * keeps a verified backup until its copies are confirmed, so the newest copy is always on disk
- * too, except with retention 0, where `backupctl status` reads the buckets instead):
+ * Offsite copies in `/metrics`, from the catalog's confirmed `copies` (readCatalog: the local
+ * manifests, where the local prune keeps a verified backup until its copies are confirmed; with
+ * retention 0, the buckets' manifests too):
  * - `pgbackup_last_copy_success_timestamp_seconds{target,destination}`: when the newest
  *   confirmed copy was confirmed;
  * - `pgbackup_copy_behind{target,destination}`: copyHealth's `behind`, what `status` calls
@@ -14,7 +14,7 @@ import { Gauge, type Registry } from 'prom-client';
 export function addCopyMetrics(
   registry: Registry,
   targets: readonly TargetConfig[],
-  entries: readonly CatalogEntry[],
+  entries: ReadonlyArray<{ manifest: Manifest }>,
   now: Date,
 ): void {
   const gauge = (name: string, help: string) =>
@@ -29,7 +29,7 @@ export function addCopyMetrics(
   );
   const copies = gauge(
     'pgbackup_copies',
-    'Backups on disk with a confirmed copy in the destination (size and SHA-256 checked after upload).',
+    'Backups in the catalog with a confirmed copy in the destination (size and SHA-256 checked after upload).',
   );
   for (const target of targets) {
     const manifests = entries.filter((e) => e.manifest.target === target.name).map((e) => e.manifest);

@@ -1,4 +1,4 @@
-import { type BackupConfig, type CatalogEntry, drillStatus } from '@pgbackup/backup-core';
+import { type BackupConfig, drillStatus, type Manifest } from '@pgbackup/backup-core';
 import { Gauge, type Registry } from 'prom-client';
 
 /**
@@ -9,7 +9,7 @@ import { Gauge, type Registry } from 'prom-client';
 export function addDrillMetrics(
   registry: Registry,
   config: Pick<BackupConfig, 'targets'> & { drill?: BackupConfig['drill'] | undefined },
-  entries: readonly CatalogEntry[],
+  entries: ReadonlyArray<{ manifest: Manifest }>,
 ): void {
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help, labelNames, registers: [registry] });

@@ -1,14 +1,19 @@
-import { type BackupConfig, type Logger, listBackups } from '@pgbackup/backup-core';
+import type { BackupConfig, Logger } from '@pgbackup/backup-core';
 import { failureCodeOf, jobStates } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import { Gauge, Registry } from 'prom-client';
+import { dashboardCatalog, unlistedDestinations } from './catalog.js';
 import { backupStates, targetStatuses } from './catalog-status.js';
 import { addCopyMetrics, copyFailureGauge } from './copy-metrics.js';
 import { addDrillMetrics } from './drill-metrics.js';
 import { withTimeout } from './timeout.js';
 
 export interface MetricsSources {
-  config: Pick<BackupConfig, 'targets' | 'backupDir'> & { drill?: BackupConfig['drill'] | undefined };
+  config: Pick<BackupConfig, 'targets' | 'backupDir'> & {
+    drill?: BackupConfig['drill'] | undefined;
+    /** Read into the catalog when a target keeps backups only until copied (retention 0). */
+    destinations?: BackupConfig['destinations'] | undefined;
+  };
   queue: Queue;
   logger: Logger;
   now: () => Date;
@@ -91,7 +96,7 @@ export async function collectMetrics(
   );
   const backups = gauge(
     'pgbackup_backups',
-    'Backups on disk by state: verified, unverified, failed (latest verification failed), suspicious.',
+    'Backups in the catalog by state: verified, unverified, failed (latest verification failed), suspicious.',
     ['target', 'state'],
   );
   const stale = gauge(
@@ -102,7 +107,15 @@ export async function collectMetrics(
   const maxAge = gauge('pgbackup_max_age_seconds', 'Maximum age allowed for the newest verified backup.', [
     'target',
   ]);
-  const catalogProblems = gauge('pgbackup_catalog_problems', 'Manifests on disk that could not be read.');
+  const catalogProblems = gauge(
+    'pgbackup_catalog_problems',
+    'Manifests (files, or objects in a listed destination) that could not be read.',
+  );
+  const destinationUp = gauge(
+    'pgbackup_catalog_destination_up',
+    '1 when the destination could be listed for this scrape, 0 when not (the backup metrics then miss what only it holds). Only when the catalog includes the buckets (a target with retention 0).',
+    ['destination'],
+  );
   const failures = gauge(
     'pgbackup_job_failures',
     'Failed jobs kept in the queue (90 days), by the error code their failure starts with.',
@@ -117,10 +130,16 @@ export async function collectMetrics(
   const copyFailures = copyFailureGauge(registry);
 
   const now = sources.now();
-  const listing = await listBackups(sources.config.backupDir);
-  catalogProblems.set(listing.problems.length);
-  addCopyMetrics(registry, sources.config.targets, listing.entries, now);
-  for (const status of targetStatuses(sources.config.targets, listing.entries, now, sources.watchedSince)) {
+  const catalog = await dashboardCatalog(sources.config);
+  const unlisted = unlistedDestinations(catalog);
+  catalogProblems.set(catalog.problems.length);
+  for (const listing of catalog.destinations)
+    destinationUp.set({ destination: listing.destination }, listing.ok ? 1 : 0);
+  for (const { destination, code } of unlisted)
+    sources.logger.warn({ destination, code }, 'metrics: could not list a destination of the catalog');
+  const entries = catalog.backups;
+  addCopyMetrics(registry, sources.config.targets, entries, now);
+  for (const status of targetStatuses(sources.config.targets, entries, now, sources.watchedSince)) {
     const target = status.target;
     if (status.lastComplete) lastSuccess.set({ target }, seconds(status.lastComplete.completedAt));
     if (status.lastVerified) lastVerified.set({ target }, seconds(status.lastVerified.createdAt));
@@ -135,7 +154,7 @@ export async function collectMetrics(
     }
   }
 
-  addDrillMetrics(registry, sources.config, listing.entries);
+  addDrillMetrics(registry, sources.config, entries);
 
   const timeoutMs = sources.redisTimeoutMs ?? 3_000;
   try {

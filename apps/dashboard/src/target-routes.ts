@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import express, { type Request, type Response, type Router } from 'express';
 import type { CsrfTokens } from './actions/csrf.js';
 import { type Principal, principalOf } from './auth/basic-auth.js';
+import { dashboardCatalog, unlistedDestinations } from './catalog.js';
 import { targetStatuses } from './catalog-status.js';
 import {
   type FailedJobView,
@@ -15,7 +16,7 @@ import type { DashboardPaths } from './paths.js';
 import { withTimeout } from './timeout.js';
 
 export interface TargetRoutesDeps {
-  config: Pick<BackupConfig, 'targets' | 'backupDir'>;
+  config: Pick<BackupConfig, 'targets' | 'backupDir'> & { destinations?: BackupConfig['destinations'] };
   queue: Queue;
   paths: DashboardPaths;
   csrf: CsrfTokens;
@@ -52,8 +53,8 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
       return;
     }
     const at = deps.now();
-    const all = await listBackups(deps.config.backupDir);
-    const status = targetStatuses(deps.config.targets, all.entries, at, await deps.watched()).find(
+    const all = await dashboardCatalog(deps.config);
+    const status = targetStatuses(deps.config.targets, all.backups, at, await deps.watched()).find(
       (candidate) => candidate.target === name,
     );
     if (!status) {
@@ -73,7 +74,8 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
           principal,
           now: at,
           status,
-          manifests: all.entries.filter((entry) => entry.manifest.target === name).map((e) => e.manifest),
+          manifests: all.backups.filter((entry) => entry.manifest.target === name).map((e) => e.manifest),
+          unlisted: unlistedDestinations(all),
           failedJobs: await failedJobsOf(deps.queue, name),
           csrfToken: form?.token,
           actionsUnavailable: form?.unavailable,

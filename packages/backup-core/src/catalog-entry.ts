@@ -29,3 +29,11 @@ export { isBackupId, parseBackupId, targetNamePattern } from './ids.js';
 export { isVerified, type Manifest, type VerificationState, verificationState } from './manifest.js';
 export { hidden, redactSecrets, redactUrl } from './redact.js';
 export { type CatalogEntry, type CatalogListing, findBackup, listBackups } from './storage/catalog.js';
+export {
+  type Catalog,
+  type CatalogBackup,
+  type CatalogConfig,
+  catalogReadsBuckets,
+  type DestinationListing,
+  readCatalog,
+} from './storage/configured-catalog.js';

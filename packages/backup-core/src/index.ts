@@ -178,6 +178,14 @@ export {
   recordVerification,
   writeManifest,
 } from './storage/catalog.js';
+export {
+  type Catalog,
+  type CatalogBackup,
+  type CatalogConfig,
+  catalogReadsBuckets,
+  type DestinationListing,
+  readCatalog,
+} from './storage/configured-catalog.js';
 export { type SweepOptions, type SweepResult, sweepOrphans } from './storage/sweep.js';
 export { assertWritableDirectory } from './storage/writable.js';
 export { type VerifyOptions, type VerifyResult, verifyBackup } from './verify/verify.js';

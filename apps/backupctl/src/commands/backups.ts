@@ -1,7 +1,8 @@
 import {
+  type DestinationListing,
   findTarget,
-  listBackups,
   type Manifest,
+  readCatalog,
   targetNamePattern,
   verificationState,
 } from '@pgbackup/backup-core/catalog';
@@ -30,12 +31,23 @@ export interface BackupRow {
   file: string;
 }
 
+/** One backup as `backups --json` lists it: `file` is null when only a bucket holds it. */
+export type CatalogRow = Omit<BackupRow, 'file'> & {
+  file: string | null;
+  /** Destinations whose bucket holds its manifest object (read only when `source` is `union`). */
+  destinations: string[];
+};
+
 /** `backups --json`. */
 export interface BackupsDocument {
   backupDir: string;
-  backups: BackupRow[];
-  /** Manifests that could not be read (also printed on stderr). */
+  /** `local`: the backup directory; `union`: with a target at retention 0, every destination too. */
+  source: 'local' | 'union';
+  backups: CatalogRow[];
+  /** Manifests that could not be read (also warned about on stderr). */
   problems: Array<{ path: string; message: string }>;
+  /** With `union`: how each destination's listing went (`ok: false` with a code: backups missing). */
+  destinations: DestinationListing[];
 }
 
 export async function backupsCommand(ctx: CliContext, options: BackupsOptions): Promise<number> {
@@ -48,43 +60,64 @@ export async function backupsCommand(ctx: CliContext, options: BackupsOptions): 
   const config = ctx.config({ requireTargets: false });
   if (options.target !== undefined && !targetNamePattern.test(options.target))
     findTarget(config, options.target);
-  const listing = await listBackups(
-    config.backupDir,
-    options.target === undefined ? {} : { target: options.target },
-  );
-  if (options.target !== undefined && listing.entries.length === 0 && config.targets.length > 0) {
+  // The local directory, or with a target at retention 0 the buckets too (readCatalog decides).
+  const catalog = await readCatalog(config, options.target === undefined ? {} : { target: options.target });
+  if (options.target !== undefined && catalog.backups.length === 0 && config.targets.length > 0) {
     // No backup under that name: a typo gets TARGET_UNKNOWN with a suggestion, a configured target an empty list.
     findTarget(config, options.target);
   }
-  const rows: BackupRow[] = listing.entries.map(({ manifest, filePath }) => ({
+  const rows: CatalogRow[] = catalog.backups.map(({ manifest, filePath, destinations }) => ({
     ...backupFacts(manifest),
-    file: filePath,
+    file: filePath ?? null,
+    destinations,
   }));
-  for (const problem of listing.problems)
-    ctx.out.note(`warning: unreadable manifest ${problem.path}: ${problem.message}`);
+  for (const problem of catalog.problems) ctx.out.note(`warning: ${problem.where}: ${problem.message}`);
   ctx.out.document({
     backupDir: config.backupDir,
+    source: catalog.source,
     backups: rows,
-    problems: listing.problems,
+    problems: catalog.problems.map((p) => ({ path: p.where, message: p.message })),
+    destinations: catalog.destinations,
   } satisfies BackupsDocument);
+  const unlisted = catalog.destinations.filter((d) => !d.ok).map((d) => d.destination);
+  const where = [config.backupDir, ...catalog.destinations.map((d) => d.destination)].join(', ');
   if (rows.length === 0) {
-    ctx.out.text(`no backups in ${config.backupDir}${options.target ? ` for ${options.target}` : ''}`);
-    return exitCodes.ok;
+    ctx.out.text(`no backups in ${where}${options.target ? ` for ${options.target}` : ''}`);
+  } else {
+    const union = catalog.source === 'union';
+    ctx.out.text(
+      table(
+        [
+          'ID',
+          'TARGET',
+          'CREATED',
+          'SIZE',
+          'COMPRESSION',
+          'ENCRYPTED',
+          'VERIFIED',
+          ...(union ? ['WHERE'] : []),
+        ],
+        rows.map((row) => [
+          row.id,
+          row.target,
+          `${shortTime(row.createdAt)} (${humanAge(row.createdAt)})`,
+          humanBytes(row.sizeBytes),
+          row.compression,
+          row.encrypted ? 'yes' : 'no',
+          describeVerification(row),
+          ...(union ? [[...(row.file ? ['local'] : []), ...row.destinations].join(',')] : []),
+        ]),
+      ),
+    );
   }
-  ctx.out.text(
-    table(
-      ['ID', 'TARGET', 'CREATED', 'SIZE', 'COMPRESSION', 'ENCRYPTED', 'VERIFIED'],
-      rows.map((row) => [
-        row.id,
-        row.target,
-        `${shortTime(row.createdAt)} (${humanAge(row.createdAt)})`,
-        humanBytes(row.sizeBytes),
-        row.compression,
-        row.encrypted ? 'yes' : 'no',
-        describeVerification(row),
-      ]),
-    ),
-  );
+  if (unlisted.length > 0) {
+    // An unreachable bucket must not read as "no backups": say the list is incomplete, exit 1
+    // (as any other S3 failure of backupctl).
+    ctx.out.text(
+      `INCOMPLETE: could not list ${unlisted.join(', ')}; backups kept only there are missing above`,
+    );
+    return exitCodes.failed;
+  }
   return exitCodes.ok;
 }
 

@@ -1,7 +1,9 @@
 import {
   copyHealth,
   type DestinationCopyHealth,
+  type DestinationListing,
   type Manifest,
+  readCatalog,
   type TargetHealthState,
   targetHealth,
   verificationState,
@@ -14,7 +16,6 @@ import { CliError, exitCodes } from '../exit-codes.js';
 import { humanAge, humanDuration, table } from '../output.js';
 import { fetchJobs, type JobRow } from './jobs.js';
 import { dumpSchedulers, scheduleRow } from './schedules.js';
-import { statusCatalog } from './status-catalog.js';
 
 /** One target's health as `status --json` prints it. */
 export interface TargetStatus {
@@ -58,10 +59,18 @@ export interface TargetStatus {
   copies: DestinationCopyHealth[];
 }
 
-/** `status --json`. `ok` is false when a target is not ok or Redis is unreachable. */
+/**
+ * `status --json`. `ok` is false when a target is not ok, Redis is unreachable, or a destination
+ * the catalog includes could not be listed.
+ */
 export interface StatusDocument {
   ok: boolean;
   redis: RedisState;
+  /**
+   * Where the backups were read from (readCatalog): `local`, or `union` (with a target at
+   * retention 0, the buckets too), and for `union` how each destination's listing went.
+   */
+  catalog: { source: 'local' | 'union'; destinations: DestinationListing[] };
   targets: TargetStatus[];
   /**
    * Each server target (BACKUP_DISCOVER, `databases:`): its databases are rows of `targets`.
@@ -83,8 +92,10 @@ export interface ServerStatus {
 export async function statusCommand(ctx: CliContext): Promise<number> {
   const config = ctx.config();
   const now = Date.now();
-  const listing = await statusCatalog(config);
-  for (const problem of listing.problems) ctx.out.note(`warning: ${problem.where}: ${problem.message}`);
+  // Local manifests, or with a target at retention 0 the buckets' too (readCatalog decides).
+  const catalog = await readCatalog(config);
+  const listing = { manifests: catalog.backups.map((backup) => backup.manifest) };
+  for (const problem of catalog.problems) ctx.out.note(`warning: ${problem.where}: ${problem.message}`);
 
   let redisError: CliError | undefined;
   let schedulers: Map<string, JobSchedulerJson> | undefined;
@@ -205,10 +216,17 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
         listing.manifests.map((manifest) => ({ manifest })),
       ),
     );
-  const ok = statuses.every((status) => status.ok) && servers.every((server) => server.failing !== true);
+  const unlisted = catalog.destinations.filter(
+    (destination): destination is Extract<DestinationListing, { ok: false }> => !destination.ok,
+  );
+  const ok =
+    statuses.every((status) => status.ok) &&
+    servers.every((server) => server.failing !== true) &&
+    unlisted.length === 0;
   ctx.out.document({
     ok: ok && !redisError,
     redis: { reachable: !redisError, ...(redisError ? { error: redisError.message } : {}) },
+    catalog: { source: catalog.source, destinations: catalog.destinations },
     targets: statuses,
     servers,
   } satisfies StatusDocument);
@@ -262,6 +280,12 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
         `${status.target}: FAILING: ${newest.name} job ${newest.id} failed${newest.finishedAt ? ` ${humanAge(newest.finishedAt, now)}` : ''}: ${newest.reason ?? '?'} (retry: backupctl retry ${newest.id})`,
       );
     }
+  }
+  for (const destination of unlisted) {
+    // The targets above were judged without this bucket's backups: a STALE may be this.
+    ctx.out.text(
+      `catalog: INCOMPLETE: destination ${destination.destination} could not be listed: ${destination.code}: ${destination.message}`,
+    );
   }
   for (const server of servers) {
     ctx.out.text(

@@ -1,16 +1,19 @@
 import {
-  type CatalogListing,
+  type Catalog,
+  type CatalogBackup,
   humanBytes,
   humanDuration,
   type Manifest,
   verificationState,
 } from '@pgbackup/backup-core';
 import type { Principal } from '../auth/basic-auth.js';
+import { unlistedDestinations } from '../catalog.js';
 import { backupState, healthLabels, type TargetStatus } from '../catalog-status.js';
 import type { DashboardPaths } from '../paths.js';
 import { utcTime } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
+import { unlistedSection } from './unlisted-destinations.js';
 
 export interface BackupsPageView {
   paths: DashboardPaths;
@@ -18,8 +21,8 @@ export interface BackupsPageView {
   now: Date;
   /** Every target, whatever the filter, so the summary always shows the whole picture. */
   statuses: TargetStatus[];
-  /** The catalog, already filtered by `target` when one is given. */
-  listing: CatalogListing;
+  /** The catalog (readCatalog), its backups already filtered by `target` when one is given. */
+  catalog: Catalog;
   target: string | undefined;
 }
 
@@ -57,7 +60,8 @@ function verificationCell(manifest: Manifest): SafeHtml {
   return html`<span class="badge ok">verified</span> ${state.level}<div class="muted">${utcTime(state.at)}</div>`;
 }
 
-function catalogRow(manifest: Manifest, view: BackupsPageView): SafeHtml {
+function catalogRow(backup: CatalogBackup, view: BackupsPageView): SafeHtml {
+  const { manifest } = backup;
   const suspicious = manifest.status === 'suspicious';
   return html`<tr data-backup-id="${manifest.id}" data-state="${backupState(manifest)}">
   <td><code>${manifest.id}</code></td>
@@ -73,17 +77,20 @@ function catalogRow(manifest: Manifest, view: BackupsPageView): SafeHtml {
       : html`<span class="badge ok">complete</span>`
   }</td>
   <td>${manifest.jobId ? html`<a href="${view.paths.job(manifest.jobId)}">job ${manifest.jobId}</a>` : html`<span class="muted">manual</span>`}</td>
-  <td class="where">${whereCell(manifest)}</td>
+  <td class="where">${whereCell(backup)}</td>
 </tr>`;
 }
 
-/** Where the backup lives: this disk, and each destination holding a confirmed copy. */
-function whereCell(manifest: Manifest): SafeHtml {
-  const copies = manifest.copies ?? [];
-  return html`local${copies.map(
-    (copy) =>
-      html`, <span title="s3://${copy.bucket}/${copy.key}, confirmed ${utcTime(copy.confirmedAt)}">${copy.destination}</span>`,
-  )}`;
+/** Where the backup lives: this disk (when it holds it), and each destination holding a confirmed copy. */
+function whereCell(backup: CatalogBackup): SafeHtml {
+  const places = [
+    ...(backup.local ? [html`local`] : []),
+    ...(backup.manifest.copies ?? []).map(
+      (copy) =>
+        html`<span title="s3://${copy.bucket}/${copy.key}, confirmed ${utcTime(copy.confirmedAt)}">${copy.destination}</span>`,
+    ),
+  ];
+  return html`${places.map((place, index) => html`${index > 0 ? ', ' : ''}${place}`)}`;
 }
 
 function filters(view: BackupsPageView): SafeHtml {
@@ -96,17 +103,20 @@ function filters(view: BackupsPageView): SafeHtml {
 }
 
 function problems(view: BackupsPageView): SafeHtml | '' {
-  if (view.listing.problems.length === 0) return '';
+  const unreadable = view.catalog.problems;
+  if (unreadable.length === 0) return '';
   return html`<section class="problems" id="catalog-problems">
-  <h2>${view.listing.problems.length} manifest(s) could not be read</h2>
-  <p>These files are not counted as backups until they are fixed or removed.</p>
-  <ul>${view.listing.problems.map((problem) => html`<li><code>${problem.path}</code>: ${problem.message}</li>`)}</ul>
+  <h2>${unreadable.length} manifest(s) could not be read</h2>
+  <p>These manifests are not counted as backups until they are fixed or removed.</p>
+  <ul>${unreadable.map((problem) => html`<li><code>${problem.where}</code>: ${problem.message}</li>`)}</ul>
 </section>`;
 }
 
 export function renderBackupsPage(view: BackupsPageView): string {
-  const { entries } = view.listing;
+  const entries = view.catalog.backups;
+  const incomplete = unlistedDestinations(view.catalog);
   const body = html`
+${unlistedSection(incomplete)}
 ${problems(view)}
 <h2>Targets</h2>
 ${
@@ -121,10 +131,12 @@ ${
 ${filters(view)}
 ${
   entries.length === 0
-    ? html`<div class="empty">No backup${view.target ? html` of <code>${view.target}</code>` : ''} on disk.</div>`
+    ? incomplete.length > 0
+      ? html`<div class="empty">No backup found${view.target ? html` of <code>${view.target}</code>` : ''}, but the catalog is incomplete (see above).</div>`
+      : html`<div class="empty">No backup${view.target ? html` of <code>${view.target}</code>` : ''} ${view.catalog.source === 'union' ? 'on disk or in the destinations' : 'on disk'}.</div>`
     : html`<table id="catalog">
   <thead><tr><th>Backup id</th><th>Target</th><th>Taken</th><th>Size</th><th>Compression</th><th>Encryption</th><th>Verification</th><th>Status</th><th>Job</th><th>Where</th></tr></thead>
-  <tbody>${entries.map((entry) => catalogRow(entry.manifest, view))}</tbody>
+  <tbody>${entries.map((entry) => catalogRow(entry, view))}</tbody>
 </table>`
 }
 <p class="muted">Generated ${utcTime(view.now)}. Failed and running jobs are in the <a href="${view.paths.board}">queue</a>.</p>

@@ -12,6 +12,7 @@ import { utcTime } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { type ChartPoint, lineChart } from './svg-chart.js';
+import { type UnlistedDestination, unlistedSection } from './unlisted-destinations.js';
 
 /** The three actions an operator can take from a target's page. */
 export const targetActions = {
@@ -34,8 +35,10 @@ export interface TargetPageView {
   principal: Principal;
   now: Date;
   status: TargetStatus;
-  /** The target's manifests, newest first. */
+  /** The target's manifests, newest first (readCatalog: with retention 0, the buckets' too). */
   manifests: Manifest[];
+  /** Destinations the catalog could not list (their backups are missing from `manifests`). */
+  unlisted?: readonly UnlistedDestination[] | undefined;
   /** Undefined when the queue could not be read (Redis away): said on the page. */
   failedJobs: FailedJobView[] | undefined;
   /** The form token of this principal (operators only). */
@@ -112,7 +115,10 @@ function notice(view: TargetPageView): SafeHtml | '' {
 }
 
 function backupRows(view: TargetPageView): SafeHtml {
-  if (view.manifests.length === 0) return html`<div class="empty">No backup on disk.</div>`;
+  if (view.manifests.length === 0)
+    return (view.unlisted ?? []).length > 0
+      ? html`<div class="empty">No backup found, but the catalog is incomplete (see above).</div>`
+      : html`<div class="empty">No backup in the catalog.</div>`;
   return html`<table id="target-backups">
 <thead><tr><th>Backup id</th><th>Taken</th><th>Size</th><th>Dump</th><th>State</th><th>Copies</th><th>Drills</th></tr></thead>
 <tbody>${view.manifests.map((manifest) => {
@@ -177,6 +183,7 @@ export function renderTargetPage(view: TargetPageView): string {
 <p><a href="${view.paths.backups}">All targets</a></p>
 <h2>Target <code>${status.target}</code> <span class="badge ${status.health === 'ok' ? 'ok' : 'bad'}" id="target-health">${healthLabels[status.health]}</span></h2>
 ${status.config ? html`<p class="muted"><code>${status.config.displayUrl}</code> · dumps <code>${status.config.schedule}</code> · drills ${status.config.drill.server ? html`<code>${status.config.drill.schedule}</code>` : 'off (no drill server)'} · ${status.config.timeZone}</p>` : html`<p class="muted">Not in the configuration: backups on disk only.</p>`}
+${unlistedSection(view.unlisted ?? [])}
 ${notice(view)}
 ${actions(view)}
 <h2>Over time</h2>

@@ -23,6 +23,8 @@ export {
 export { createS3Client } from './s3-client.js';
 export { classifyS3Error, describeDestination } from './s3-errors.js';
 export {
+  DEFAULT_LISTING_TIMEOUT_MS,
+  type DestinationListing,
   listBackupsEverywhere,
   type PlacedBackup,
   type UnionListing,

@@ -9,8 +9,8 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
-  paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -232,18 +232,31 @@ export class RemoteStore {
     return updated;
   }
 
-  /** The destination's catalog, from its manifest objects alone (no local file needed). */
-  async list(options: { target?: string } = {}): Promise<RemoteListing> {
+  /**
+   * The destination's catalog, from its manifest objects alone (no local file needed). `signal`
+   * cancels every request (a page or a scrape bounds the listing with it); what it cuts short is
+   * an error, never a shorter list.
+   */
+  async list(options: { target?: string; signal?: AbortSignal } = {}): Promise<RemoteListing> {
     const keys: string[] = [];
+    const send = options.signal ? { abortSignal: options.signal } : {};
     try {
-      const pages = paginateListObjectsV2(
-        { client: this.client, pageSize: 1000 },
-        { Bucket: this.destination.bucket, Prefix: targetPrefix(this.destination, options.target) },
-      );
-      for await (const page of pages) {
+      // By hand rather than paginateListObjectsV2: the paginator cannot pass an abort signal.
+      let token: string | undefined;
+      do {
+        const page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.destination.bucket,
+            Prefix: targetPrefix(this.destination, options.target),
+            MaxKeys: 1000,
+            ...(token === undefined ? {} : { ContinuationToken: token }),
+          }),
+          send,
+        );
         for (const object of page.Contents ?? [])
           if (object.Key && isManifestKey(object.Key)) keys.push(object.Key);
-      }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token !== undefined);
     } catch (error) {
       throw this.fail(error, 'list backups');
     }
@@ -251,7 +264,11 @@ export class RemoteStore {
     const problems: RemoteListing['problems'] = [];
     for (let start = 0; start < keys.length; start += MANIFEST_READ_CONCURRENCY) {
       const batch = keys.slice(start, start + MANIFEST_READ_CONCURRENCY);
-      const results = await Promise.allSettled(batch.map((key) => this.readManifestObject(key)));
+      const results = await Promise.allSettled(
+        batch.map((key) => this.readManifestObject(key, options.signal)),
+      );
+      // Cut short: the unread manifests would look like missing backups.
+      if (options.signal?.aborted) throw this.fail(options.signal.reason, 'list backups');
       results.forEach((result, index) => {
         const key = batch[index]!;
         if (result.status === 'fulfilled') entries.push(result.value);
@@ -284,9 +301,10 @@ export class RemoteStore {
     }
   }
 
-  private async readManifestObject(key: string): Promise<RemoteEntry> {
+  private async readManifestObject(key: string, signal?: AbortSignal): Promise<RemoteEntry> {
     const answer = await this.client.send(
       new GetObjectCommand({ Bucket: this.destination.bucket, Key: key }),
+      signal ? { abortSignal: signal } : {},
     );
     const text = (await answer.Body?.transformToString('utf8')) ?? '';
     const manifest = parseManifest(text, key);

@@ -1,0 +1,222 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import type { Server } from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  type BackupConfig,
+  type DestinationConfig,
+  type Manifest,
+  newBackupId,
+  writeManifest,
+} from '@pgbackup/backup-core';
+import { RemoteStore } from '@pgbackup/backup-core/offsite';
+import { createBackupQueue, createRedisConnection } from '@pgbackup/queue';
+import { freePort, S3Server } from '@pgbackup/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Accounts, createDashboardApp } from '../src/index.js';
+import { testSetup, viewer } from './support/config.js';
+import { request } from './support/http.js';
+
+// A worker with local retention 0 ("keep only until copied") has an empty backup directory by
+// design: its backups are in the bucket. The dashboard reads the same catalog as backupctl
+// (readCatalog): here against a real S3 server, with backups that exist only in the bucket.
+let s3: S3Server;
+let secretDir: string;
+let silent: net.Server | undefined;
+const open: Server[] = [];
+const hour = 3_600_000;
+
+/** A verified backup written on "another host" (its own directory) and copied to the bucket. */
+async function backupInBucketOnly(destination: DestinationConfig, createdAt: Date): Promise<Manifest> {
+  const elsewhere = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-other-host-'));
+  try {
+    const id = newBackupId('app', createdAt);
+    const bytes = randomBytes(4096);
+    const file = `${id}.dump`;
+    await fs.mkdir(path.join(elsewhere, 'app'), { recursive: true, mode: 0o700 });
+    await fs.writeFile(path.join(elsewhere, 'app', file), bytes, { mode: 0o600 });
+    const at = createdAt.toISOString();
+    const entry = await writeManifest(elsewhere, {
+      formatVersion: 1,
+      id,
+      target: 'app',
+      database: 'app',
+      createdAt: at,
+      completedAt: at,
+      durationMs: 1_000,
+      file,
+      format: 'custom',
+      compression: 'none',
+      encryption: null,
+      sizeBytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      pgDumpVersion: '17',
+      serverVersion: '17',
+      tableCount: 0,
+      tables: [],
+      status: 'complete',
+      verifications: [{ level: 'read', ok: true, at, durationMs: 1 }],
+      hostname: 'other-host',
+    });
+    const store = new RemoteStore(destination);
+    try {
+      await store.upload(entry);
+    } finally {
+      store.close();
+    }
+    return entry.manifest;
+  } finally {
+    await fs.rm(elsewhere, { recursive: true, force: true });
+  }
+}
+
+/** The dashboard for `config` on a free port; closed in afterAll. */
+async function serve(config: BackupConfig, redisUrl: { redis: ReturnType<typeof createRedisConnection> }) {
+  const queue = createBackupQueue(config, redisUrl.redis);
+  const app = createDashboardApp({
+    config,
+    queue,
+    redis: redisUrl.redis,
+    accounts: new Accounts([{ ...viewer, role: 'viewer' }]),
+  });
+  const listening = app.listen(0, '127.0.0.1');
+  open.push(listening);
+  await new Promise((resolve) => listening.once('listening', resolve));
+  const address = listening.address() as net.AddressInfo;
+  return { base: `http://127.0.0.1:${address.port}`, queue };
+}
+
+function envFor(endpoint: string): Record<string, string> {
+  return {
+    DATABASE_URL: 'postgresql://backup@127.0.0.1:5432/app',
+    BACKUP_TARGET_NAME: 'app',
+    BACKUP_MAX_AGE: '1d',
+    BACKUP_RETENTION: '0',
+    BACKUP_S3_BUCKET: 'backups',
+    BACKUP_S3_ENDPOINT: endpoint,
+    BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
+    BACKUP_S3_SECRET_ACCESS_KEY_FILE: path.join(secretDir, 'secret'),
+  };
+}
+
+beforeAll(async () => {
+  s3 = await S3Server.start({ buckets: ['backups'] });
+  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
+  await fs.writeFile(path.join(secretDir, 'secret'), S3Server.secretAccessKey, { mode: 0o600 });
+}, 60_000);
+
+afterAll(async () => {
+  for (const listening of open) {
+    listening.closeAllConnections();
+    await new Promise((resolve) => listening.close(resolve));
+  }
+  silent?.close();
+  await s3?.destroy();
+  if (secretDir) await fs.rm(secretDir, { recursive: true, force: true });
+});
+
+describe('dashboard with local retention 0: the catalog is the bucket', () => {
+  it('the backups page, the target page and /metrics show backups that exist only in the bucket', async () => {
+    const setup = testSetup(envFor(s3.endpoint));
+    const redis = createRedisConnection(setup.config.redis);
+    try {
+      const destination = setup.config.destinations[0]!;
+      const older = await backupInBucketOnly(destination, new Date(Date.now() - 5 * hour));
+      const newer = await backupInBucketOnly(destination, new Date(Date.now() - hour));
+      // The dashboard's own backup directory holds nothing.
+      expect(await fs.readdir(setup.config.backupDir)).toEqual([]);
+      const { base, queue } = await serve(setup.config, { redis });
+      try {
+        const page = await request(`${base}/backups`, { as: viewer });
+        expect(page.status).toBe(200);
+        const html = await page.text();
+        for (const id of [older.id, newer.id]) {
+          const row = new RegExp(`<tr[^>]*data-backup-id="${id}"[^>]*>([\\s\\S]*?)</tr>`).exec(html)?.[0];
+          expect(row, `row of ${id}`).toBeDefined();
+          // In the bucket only: "s3", not "local".
+          expect(row).toMatch(/<td class="where"><span title="s3:\/\/backups\/app\/[^"]+">s3<\/span><\/td>/);
+        }
+        expect(html).toMatch(/<tr[^>]*data-target="app" data-health="ok"/);
+        expect(html).not.toContain('catalog-incomplete');
+
+        const target = await request(`${base}/targets/app`, { as: viewer });
+        expect(target.status).toBe(200);
+        const targetHtml = await target.text();
+        expect(targetHtml).toContain(`data-backup-id="${newer.id}"`);
+        expect(targetHtml).toContain(`data-backup-id="${older.id}"`);
+
+        const metrics = await (await request(`${base}/metrics`, { as: viewer })).text();
+        expect(metrics).toContain('pgbackup_backups{target="app",state="verified"} 2');
+        expect(metrics).toContain('pgbackup_stale{target="app"} 0');
+        expect(metrics).toContain(
+          `pgbackup_last_verified_timestamp_seconds{target="app"} ${Date.parse(newer.createdAt) / 1000}`,
+        );
+        expect(metrics).toContain('pgbackup_copies{target="app",destination="s3"} 2');
+        expect(metrics).toContain('pgbackup_catalog_destination_up{destination="s3"} 1');
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      await redis.quit();
+      setup.cleanup();
+    }
+  }, 120_000);
+
+  it('a destination that refuses connections: an error on the page and in the metrics, not a 500 or "no backups"', async () => {
+    const setup = testSetup(envFor(`http://127.0.0.1:${await freePort()}`));
+    const redis = createRedisConnection(setup.config.redis);
+    try {
+      const { base, queue } = await serve(setup.config, { redis });
+      try {
+        const page = await request(`${base}/backups`, { as: viewer });
+        expect(page.status).toBe(200);
+        const html = await page.text();
+        expect(html).toMatch(/<li data-destination="s3"><code>s3<\/code>: <code>S3_UNREACHABLE<\/code>/);
+        expect(html).toContain('but the catalog is incomplete');
+        expect(html).not.toMatch(/No backup (on disk|of)/);
+
+        const target = await request(`${base}/targets/app`, { as: viewer });
+        expect(target.status).toBe(200);
+        expect(await target.text()).toContain('id="catalog-incomplete"');
+
+        const metrics = await request(`${base}/metrics`, { as: viewer });
+        expect(metrics.status).toBe(200);
+        expect(await metrics.text()).toContain('pgbackup_catalog_destination_up{destination="s3"} 0');
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      await redis.quit();
+      setup.cleanup();
+    }
+  }, 120_000);
+
+  it('a destination that accepts connections and never answers: the listing is cut off and shown as an error', async () => {
+    // A loopback listener that takes every connection and says nothing, as a hung proxy would.
+    const held: net.Socket[] = [];
+    silent = net.createServer((socket) => held.push(socket));
+    const port = await freePort();
+    await new Promise<void>((resolve) => silent!.listen(port, '127.0.0.1', resolve));
+    const setup = testSetup(envFor(`http://127.0.0.1:${port}`));
+    const redis = createRedisConnection(setup.config.redis);
+    try {
+      const { base, queue } = await serve(setup.config, { redis });
+      try {
+        const page = await request(`${base}/backups`, { as: viewer });
+        expect(page.status).toBe(200);
+        const html = await page.text();
+        expect(html).toMatch(/<code>S3_UNREACHABLE<\/code>[^<]*no complete answer within 5000 ms/);
+        const metrics = await (await request(`${base}/metrics`, { as: viewer })).text();
+        expect(metrics).toContain('pgbackup_catalog_destination_up{destination="s3"} 0');
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      for (const socket of held) socket.destroy();
+      await redis.quit();
+      setup.cleanup();
+    }
+  }, 120_000);
+});
