@@ -5,6 +5,7 @@ import { type BackupConfig, loadConfig, parseDumpTimings, type VerifyLevel } fro
 import {
   createBackupQueue,
   createRedisConnection,
+  enqueueCopy,
   enqueueDump,
   enqueueVerify,
   type JobResult,
@@ -33,6 +34,33 @@ export interface DumpRun {
   window: [number, number];
 }
 
+/** dumpThenCopy: from the dump's enqueue to the confirmed copy, and where the time went. */
+export interface ChainRun {
+  backupId: string;
+  sizeBytes: number;
+  /** Enqueue to the dump job's completion. */
+  dumpMs: number;
+  /** The verification's own duration (the chain runs it between dump and copy). */
+  verifyMs: number;
+  /** The copy job's wait in the queue, and its processing time (BullMQ's timestamps). */
+  copyQueueMs: number | undefined;
+  copyMs: number | undefined;
+  /** Enqueue of the dump to the copy job's completion ("copied"). */
+  enqueueToCopiedMs: number;
+  partSize: number | undefined;
+  parts: number | undefined;
+  peakRssBytes: number | undefined;
+}
+
+export interface CopyRun {
+  wallMs: number;
+  queueMs?: number;
+  processingMs?: number;
+  partSize: number | undefined;
+  parts: number | undefined;
+  peakRssBytes: number | undefined;
+}
+
 export class WorkerSetup {
   private worker: WorkerProcess | undefined;
   private lifetimePeak: number | undefined;
@@ -55,6 +83,8 @@ export class WorkerSetup {
     databaseUrl: string;
     redisUrl: string;
     encryptionKeyFile?: string;
+    /** More documented variables (the copy bench's destination). */
+    env?: Record<string, string>;
   }): Promise<WorkerSetup> {
     const dir = path.join(options.workDir, options.label);
     mkdirSync(dir, { recursive: true });
@@ -76,6 +106,7 @@ export class WorkerSetup {
       BACKUP_SCHEDULE: '0 0 1 1 *',
       BACKUP_MAX_AGE: '7d',
       ...(options.encryptionKeyFile ? { BACKUP_ENCRYPTION_KEY_FILE: options.encryptionKeyFile } : {}),
+      ...options.env,
     };
     const config = loadConfig({ env, cwd: dir });
     const connection = createRedisConnection(config.redis);
@@ -218,6 +249,73 @@ export class WorkerSetup {
         jobMs: result.durationMs,
         ...(await this.phases(job.id!)),
         ...(peak === undefined ? {} : { peakRssBytes: peak }),
+      };
+    });
+  }
+
+  /**
+   * The whole chain with a destination: a dump job, its verify, then its copy job, timed from the
+   * dump's enqueue until the copy is confirmed ("copied"), with each job's own time and the
+   * worker's peak RSS over the chain.
+   */
+  async dumpThenCopy(): Promise<ChainRun> {
+    return this.onWorker(async (worker) => {
+      const started = performance.now();
+      const dump = await enqueueDump(this.queue, { target: TARGET });
+      const dumped = parseJobResult(
+        'dump',
+        dump.id,
+        await dump.waitUntilFinished(this.events, JOB_TIMEOUT_MS),
+      );
+      const dumpMs = performance.now() - started;
+      const verified = await this.finished(dumped.verifyJobId, 'verify');
+      const copyId = verified.copyJobIds?.[0];
+      const copyJob = copyId ? await Job.fromId(this.queue, copyId) : undefined;
+      if (!copyJob) throw new Error(`verify job ${dumped.verifyJobId} enqueued no copy job`);
+      const copied = parseJobResult(
+        'copy',
+        copyId,
+        await copyJob.waitUntilFinished(this.events, JOB_TIMEOUT_MS),
+      );
+      const copiedMs = performance.now() - started;
+      const copyPhases = await this.phases(copyId!);
+      if (copied.pruneJobId) await this.finished(copied.pruneJobId, 'prune');
+      return {
+        backupId: dumped.backupId,
+        sizeBytes: dumped.sizeBytes,
+        dumpMs,
+        verifyMs: verified.durationMs,
+        copyQueueMs: copyPhases.queueMs,
+        copyMs: copyPhases.processingMs,
+        enqueueToCopiedMs: copiedMs,
+        partSize: copied.partSize,
+        parts: copied.parts,
+        peakRssBytes: worker.peakRssBytes(),
+      };
+    });
+  }
+
+  /**
+   * A copy job alone for `backupId` (its local manifest must not record a copy there yet), timed
+   * from its enqueue to its completion, with the worker's peak RSS while it ran.
+   */
+  async copyAlone(backupId: string, destination: string): Promise<CopyRun> {
+    return this.onWorker(async (worker) => {
+      const started = performance.now();
+      const job = await enqueueCopy(
+        this.queue,
+        { backupId, destination },
+        { jobId: `bench-copy-${randomBytes(4).toString('hex')}` },
+      );
+      const result = parseJobResult('copy', job.id, await job.waitUntilFinished(this.events, JOB_TIMEOUT_MS));
+      const wallMs = performance.now() - started;
+      if (result.reused) throw new Error(`copy job ${job.id} reused an earlier copy: nothing was uploaded`);
+      return {
+        wallMs,
+        ...(await this.phases(job.id!)),
+        partSize: result.partSize,
+        parts: result.parts,
+        peakRssBytes: worker.peakRssBytes(),
       };
     });
   }
