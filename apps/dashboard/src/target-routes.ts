@@ -1,4 +1,4 @@
-import { type BackupConfig, listBackups, targetNamePattern } from '@pgbackup/backup-core';
+import { type BackupConfig, targetNamePattern } from '@pgbackup/backup-core';
 import { enqueueDrill, enqueueDump, enqueueVerify, targetOfJob } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import express, { type Request, type Response, type Router } from 'express';
@@ -122,16 +122,19 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
         // Joins a dump of the target already waiting or running, as backupctl dump does.
         jobId = (await enqueueDump(deps.queue, { target: name, origin: 'manual' })).id;
       } else if (action === 'verify') {
-        const newest = (await listBackups(deps.config.backupDir, { target: name })).entries[0];
+        // The newest backup the page shows: with retention 0 it may be in a bucket only, and is
+        // then verified there (downloaded by the worker, the result in its manifest object).
+        const newest = (await dashboardCatalog(deps.config, name)).backups[0];
         if (!newest) {
           plain(res, 409, `target ${name} has no backup to verify yet`);
           return;
         }
         const backupId = newest.manifest.id;
+        const destination = newest.local ? undefined : newest.destinations[0];
         jobId = (
           await enqueueVerify(
             deps.queue,
-            { backupId, origin: 'manual' },
+            { backupId, origin: 'manual', ...(destination === undefined ? {} : { destination }) },
             // The chain's verify ids are deterministic: a manual check gets one of its own.
             { jobId: `verify-manual-${backupId}-default-${Date.now()}` },
           )

@@ -16,7 +16,7 @@ import { createBackupQueue, createRedisConnection } from '@pgbackup/queue';
 import { freePort, S3Server } from '@pgbackup/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Accounts, createDashboardApp } from '../src/index.js';
-import { testSetup, viewer } from './support/config.js';
+import { operator, testSetup, viewer } from './support/config.js';
 import { request } from './support/http.js';
 
 // A worker with local retention 0 ("keep only until copied") has an empty backup directory by
@@ -79,7 +79,10 @@ async function serve(config: BackupConfig, redisUrl: { redis: ReturnType<typeof 
     config,
     queue,
     redis: redisUrl.redis,
-    accounts: new Accounts([{ ...viewer, role: 'viewer' }]),
+    accounts: new Accounts([
+      { ...operator, role: 'operator' },
+      { ...viewer, role: 'viewer' },
+    ]),
   });
   const listening = app.listen(0, '127.0.0.1');
   open.push(listening);
@@ -155,6 +158,22 @@ describe('dashboard with local retention 0: the catalog is the bucket', () => {
         );
         expect(metrics).toContain('pgbackup_copies{target="app",destination="s3"} 2');
         expect(metrics).toContain('pgbackup_catalog_destination_up{destination="s3"} 1');
+
+        // "Verify now" takes the newest backup the page shows, and verifies it where it is.
+        const token = /name="csrf" value="([^"]+)"/.exec(
+          await (await request(`${base}/targets/app`, { as: operator })).text(),
+        )?.[1];
+        expect(token).toBeDefined();
+        const verify = await request(`${base}/targets/app/actions/verify`, {
+          as: operator,
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ csrf: token! }).toString(),
+        });
+        expect(verify.status).toBe(303);
+        const jobId = new URL(verify.headers.get('location')!, base).searchParams.get('job')!;
+        const job = await queue.getJob(jobId);
+        expect(job?.data).toMatchObject({ backupId: newer.id, destination: 's3' });
       } finally {
         await queue.close();
       }
