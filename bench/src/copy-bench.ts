@@ -140,7 +140,7 @@ async function main(): Promise<void> {
       const chain = await withCopy.dumpThenCopy();
       chains.push(chain);
       log(
-        `run ${run}: enqueue -> copied ${seconds(chain.enqueueToCopiedMs)} (dump ${seconds(chain.dumpMs)}, verify ${seconds(chain.verifyMs)}, copy waited ${seconds(chain.copyQueueMs ?? 0)}, copy ran ${seconds(chain.copyMs ?? 0)}; peak RSS ${megabytes(chain.peakRssBytes)})`,
+        `run ${run}: enqueue -> copied ${seconds(chain.enqueueToCopiedMs)} (dump ${seconds(chain.dumpMs)}, verify ${seconds(chain.verifyMs)}, copy waited ${seconds(chain.copyQueueMs ?? 0)}, copy ran ${seconds(chain.copyMs ?? 0)}; peak RSS ${megabytes(chain.peakRssBytes)}, ${megabytes(chain.rssBeforeBytes)} before)`,
       );
 
       const backup = await findBackup(withCopy.backupDir, chain.backupId);
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
       const copy = await withCopy.copyAlone(chain.backupId, 's3');
       alone.push(copy);
       log(
-        `run ${run}: copy job alone ${seconds(copy.wallMs)} (ran ${seconds(copy.processingMs ?? 0)}; peak RSS ${megabytes(copy.peakRssBytes)})`,
+        `run ${run}: copy job alone ${seconds(copy.wallMs)} (ran ${seconds(copy.processingMs ?? 0)}; peak RSS ${megabytes(copy.peakRssBytes)}, ${megabytes(copy.rssBeforeBytes)} before)`,
       );
     }
 
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
       `Copy job alone vs plain upload: ${ratio(copyAloneSummary?.median, median(plainMs))} (the upload itself, with the bucket check, HeadObject confirmation and manifest object around it).`,
     );
     console.log(
-      `Worker peak RSS (VmHWM): ${megabytes(peakCopy)} while the copy job ran alone, ${megabytes(peakChain)} over the whole chain; goal < ${megabytes(GOAL_RSS_BYTES)}: ${Math.max(peakCopy, peakChain) < GOAL_RSS_BYTES ? 'met' : 'NOT met'}.`,
+      `Worker peak RSS (VmHWM): ${megabytes(peakCopy)} while the copy job ran alone (${megabytes(Math.max(...alone.map((c) => c.rssBeforeBytes ?? 0)))} held before it), ${megabytes(peakChain)} over the whole chain (${megabytes(Math.max(...chains.map((c) => c.rssBeforeBytes ?? 0)))} before); goal < ${megabytes(GOAL_RSS_BYTES)}: ${Math.max(peakCopy, peakChain) < GOAL_RSS_BYTES ? 'met' : 'NOT met'}.`,
     );
   } finally {
     for (const setup of setups) await setup.close().catch(() => undefined);

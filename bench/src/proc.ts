@@ -79,6 +79,16 @@ export function peakRssBytes(pid: number): number | undefined {
   }
 }
 
+/** Resident set size (VmRSS) of a live process now, in bytes. */
+export function rssBytes(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Busy and total CPU time of the whole machine so far, in ms (first line of /proc/stat). */
 export function machineCpuMs(): { busyMs: number; totalMs: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);

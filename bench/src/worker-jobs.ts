@@ -14,7 +14,7 @@ import {
 } from '@pgbackup/queue';
 import { Job, type Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { treeCpuMs } from './proc.js';
+import { rssBytes, treeCpuMs } from './proc.js';
 import { monotonicUs } from './profile.js';
 import type { Sample } from './sample.js';
 import { WorkerProcess } from './worker-process.js';
@@ -50,6 +50,8 @@ export interface ChainRun {
   partSize: number | undefined;
   parts: number | undefined;
   peakRssBytes: number | undefined;
+  /** The worker's RSS when the chain started (what it held from earlier jobs). */
+  rssBeforeBytes: number | undefined;
 }
 
 export interface CopyRun {
@@ -59,6 +61,8 @@ export interface CopyRun {
   partSize: number | undefined;
   parts: number | undefined;
   peakRssBytes: number | undefined;
+  /** The worker's RSS when the copy job was enqueued. */
+  rssBeforeBytes: number | undefined;
 }
 
 export class WorkerSetup {
@@ -260,6 +264,7 @@ export class WorkerSetup {
    */
   async dumpThenCopy(): Promise<ChainRun> {
     return this.onWorker(async (worker) => {
+      const rssBeforeBytes = rssBytes(worker.pid);
       const started = performance.now();
       const dump = await enqueueDump(this.queue, { target: TARGET });
       const dumped = parseJobResult(
@@ -291,6 +296,7 @@ export class WorkerSetup {
         partSize: copied.partSize,
         parts: copied.parts,
         peakRssBytes: worker.peakRssBytes(),
+        rssBeforeBytes,
       };
     });
   }
@@ -301,6 +307,7 @@ export class WorkerSetup {
    */
   async copyAlone(backupId: string, destination: string): Promise<CopyRun> {
     return this.onWorker(async (worker) => {
+      const rssBeforeBytes = rssBytes(worker.pid);
       const started = performance.now();
       const job = await enqueueCopy(
         this.queue,
@@ -316,6 +323,7 @@ export class WorkerSetup {
         partSize: result.partSize,
         parts: result.parts,
         peakRssBytes: worker.peakRssBytes(),
+        rssBeforeBytes,
       };
     });
   }
