@@ -1,21 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { Server } from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import {
-  type BackupConfig,
-  type DestinationConfig,
-  type Manifest,
-  newBackupId,
-  writeManifest,
-} from '@pgbackup/backup-core';
-import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { createBackupQueue, createRedisConnection } from '@pgbackup/queue';
 import { freePort, S3Server } from '@pgbackup/testkit';
+import { backupInBucketOnly } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Accounts, createDashboardApp } from '../src/index.js';
+import { Accounts, createDashboardApp, type DashboardConfig } from '../src/index.js';
 import { operator, testSetup, viewer } from './support/config.js';
 import { request } from './support/http.js';
 
@@ -23,57 +13,12 @@ import { request } from './support/http.js';
 // design: its backups are in the bucket. The dashboard reads the same catalog as backupctl
 // (readCatalog): here against a real S3 server, with backups that exist only in the bucket.
 let s3: S3Server;
-let secretDir: string;
 let silent: net.Server | undefined;
 const open: Server[] = [];
 const hour = 3_600_000;
 
-/** A verified backup written on "another host" (its own directory) and copied to the bucket. */
-async function backupInBucketOnly(destination: DestinationConfig, createdAt: Date): Promise<Manifest> {
-  const elsewhere = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-other-host-'));
-  try {
-    const id = newBackupId('app', createdAt);
-    const bytes = randomBytes(4096);
-    const file = `${id}.dump`;
-    await fs.mkdir(path.join(elsewhere, 'app'), { recursive: true, mode: 0o700 });
-    await fs.writeFile(path.join(elsewhere, 'app', file), bytes, { mode: 0o600 });
-    const at = createdAt.toISOString();
-    const entry = await writeManifest(elsewhere, {
-      formatVersion: 1,
-      id,
-      target: 'app',
-      database: 'app',
-      createdAt: at,
-      completedAt: at,
-      durationMs: 1_000,
-      file,
-      format: 'custom',
-      compression: 'none',
-      encryption: null,
-      sizeBytes: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      pgDumpVersion: '17',
-      serverVersion: '17',
-      tableCount: 0,
-      tables: [],
-      status: 'complete',
-      verifications: [{ level: 'read', ok: true, at, durationMs: 1 }],
-      hostname: 'other-host',
-    });
-    const store = new RemoteStore(destination);
-    try {
-      await store.upload(entry);
-    } finally {
-      store.close();
-    }
-    return entry.manifest;
-  } finally {
-    await fs.rm(elsewhere, { recursive: true, force: true });
-  }
-}
-
 /** The dashboard for `config` on a free port; closed in afterAll. */
-async function serve(config: BackupConfig, redisUrl: { redis: ReturnType<typeof createRedisConnection> }) {
+async function serve(config: DashboardConfig, redisUrl: { redis: ReturnType<typeof createRedisConnection> }) {
   const queue = createBackupQueue(config, redisUrl.redis);
   const app = createDashboardApp({
     config,
@@ -97,17 +42,13 @@ function envFor(endpoint: string): Record<string, string> {
     BACKUP_TARGET_NAME: 'app',
     BACKUP_MAX_AGE: '1d',
     BACKUP_RETENTION: '0',
-    BACKUP_S3_BUCKET: 'backups',
+    ...s3.destinationEnv(),
     BACKUP_S3_ENDPOINT: endpoint,
-    BACKUP_S3_ACCESS_KEY_ID: S3Server.accessKeyId,
-    BACKUP_S3_SECRET_ACCESS_KEY_FILE: path.join(secretDir, 'secret'),
   };
 }
 
 beforeAll(async () => {
   s3 = await S3Server.start({ buckets: ['backups'] });
-  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
-  await fs.writeFile(path.join(secretDir, 'secret'), S3Server.secretAccessKey, { mode: 0o600 });
 }, 60_000);
 
 afterAll(async () => {
@@ -117,7 +58,6 @@ afterAll(async () => {
   }
   silent?.close();
   await s3?.destroy();
-  if (secretDir) await fs.rm(secretDir, { recursive: true, force: true });
 });
 
 describe('dashboard with local retention 0: the catalog is the bucket', () => {
@@ -126,8 +66,8 @@ describe('dashboard with local retention 0: the catalog is the bucket', () => {
     const redis = createRedisConnection(setup.config.redis);
     try {
       const destination = setup.config.destinations[0]!;
-      const older = await backupInBucketOnly(destination, new Date(Date.now() - 5 * hour));
-      const newer = await backupInBucketOnly(destination, new Date(Date.now() - hour));
+      const older = await backupInBucketOnly(destination, 'app', new Date(Date.now() - 5 * hour));
+      const newer = await backupInBucketOnly(destination, 'app', new Date(Date.now() - hour));
       // The dashboard's own backup directory holds nothing.
       expect(await fs.readdir(setup.config.backupDir)).toEqual([]);
       const { base, queue } = await serve(setup.config, { redis });

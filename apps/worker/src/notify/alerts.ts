@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type BackupConfig,
   type Logger,
-  listBackups,
+  readCatalog,
   type TargetConfig,
   targetHealth,
 } from '@pgbackup/backup-core';
@@ -148,7 +148,23 @@ export class Alerts {
   /** Checks every target against the health rule (targetHealth): alerts once per stale spell. */
   async checkStaleness(now = new Date()): Promise<string[]> {
     const stale: string[] = [];
-    const listing = await listBackups(this.config.backupDir);
+    // The catalog status and the dashboard judge (readCatalog): with retention 0 the buckets'.
+    const catalog = await readCatalog({
+      backupDir: this.config.backupDir,
+      targets: this.targets.all,
+      destinations: this.config.destinations,
+    });
+    const unlisted = catalog.destinations.filter((listing) => !listing.ok);
+    if (unlisted.length > 0) {
+      // Judged without a bucket's backups, a target kept only there would look stale: no alert
+      // on half a catalog (the failing copies and `status` say that the bucket is away).
+      this.logger.warn(
+        { destinations: unlisted.map((listing) => listing.destination) },
+        'stale check skipped: a destination of the catalog could not be listed',
+      );
+      return stale;
+    }
+    const listing = { entries: catalog.backups };
     const prefix = this.config.redis.prefix;
     await markWatched(
       this.redis,
