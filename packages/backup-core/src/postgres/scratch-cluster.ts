@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import path from 'node:path';
 import { BackupError } from '../errors.js';
 import { startChild } from '../process/child.js';
 import type { PgConnection } from './connection.js';
+import { executable } from './tools.js';
 
 /** The server binaries a scratch cluster needs. */
 export type ServerBinary = 'initdb' | 'pg_ctl';
@@ -21,15 +22,6 @@ export interface ScratchCluster {
   major: number;
   /** Stops the server (immediate) and removes its directory; safe to call twice. */
   remove(): Promise<void>;
-}
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -15,7 +15,8 @@ export interface ToolInfo {
   major: number;
 }
 
-function executable(file: string): boolean {
+/** Whether `file` exists and this process may run it. */
+export function executable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
