@@ -34,27 +34,28 @@ export {
   type DiscoverJobData,
   type DrillJobData,
   type DumpJobData,
-  InvalidJobDataError,
   isJobName,
-  jobDataSchemas,
-  type ParsedJobData,
   type PruneJobData,
-  parseJobData,
   type RestoreJobData,
   type VerifyJobData,
 } from './job-data.js';
 export {
-  type CopyJobResult,
-  type DiscoverJobResult,
-  type DrillJobResult,
-  type DumpJobResult,
+  InvalidJobDataError,
   type JobResult,
   JobResultInvalidError,
-  jobResultSchemas,
-  type PruneJobResult,
+  jobKinds,
+  type ParsedJobData,
+  parseJobData,
   parseJobResult,
-  type RestoreJobResult,
-  type VerifyJobResult,
+} from './job-kinds.js';
+export type {
+  CopyJobResult,
+  DiscoverJobResult,
+  DrillJobResult,
+  DumpJobResult,
+  PruneJobResult,
+  RestoreJobResult,
+  VerifyJobResult,
 } from './job-results.js';
 export { backupIdForJob, targetOfJob } from './job-target.js';
 export {

@@ -92,16 +92,6 @@ export const discoverJobData = z.strictObject({
   origin,
 });
 
-export const jobDataSchemas = {
-  [jobNames.dump]: dumpJobData,
-  [jobNames.verify]: verifyJobData,
-  [jobNames.copy]: copyJobData,
-  [jobNames.prune]: pruneJobData,
-  [jobNames.restore]: restoreJobData,
-  [jobNames.drill]: drillJobData,
-  [jobNames.discover]: discoverJobData,
-} as const;
-
 export type DumpJobData = z.input<typeof dumpJobData>;
 export type VerifyJobData = z.input<typeof verifyJobData>;
 export type CopyJobData = z.input<typeof copyJobData>;
@@ -110,41 +100,6 @@ export type RestoreJobData = z.input<typeof restoreJobData>;
 export type DrillJobData = z.input<typeof drillJobData>;
 export type DiscoverJobData = z.input<typeof discoverJobData>;
 
-export type ParsedJobData<N extends JobName> = z.output<(typeof jobDataSchemas)[N]>;
-
 export function isJobName(name: string): name is JobName {
   return Object.values(jobNames).includes(name as JobName);
-}
-
-/** Parses a job's data; the error names each wrong field and what was expected. */
-export function parseJobData<N extends JobName>(name: N, data: unknown): ParsedJobData<N> {
-  const result = jobDataSchemas[name].safeParse(data);
-  if (result.success) return result.data as ParsedJobData<N>;
-  // Bounded: the reason is stored in Redis and shown in logs, and a payload with 10,000 unknown
-  // keys would otherwise list every one of them (about 100 kB).
-  const issues = result.error.issues;
-  const problems = issues
-    .slice(0, MAX_ISSUES_SHOWN)
-    .map((issue) => `${issue.path.length ? issue.path.slice(0, 5).join('.') : '(data)'}: ${issueText(issue)}`)
-    .join('; ');
-  const more = issues.length > MAX_ISSUES_SHOWN ? `; and ${issues.length - MAX_ISSUES_SHOWN} more` : '';
-  throw new InvalidJobDataError(`invalid ${name} job data: ${problems}${more}`);
-}
-
-const MAX_ISSUES_SHOWN = 5;
-const MAX_KEYS_SHOWN = 5;
-
-function issueText(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys' && issue.keys.length > MAX_KEYS_SHOWN) {
-    const shown = issue.keys.slice(0, MAX_KEYS_SHOWN).map((key) => JSON.stringify(key.slice(0, 40)));
-    return `Unrecognized keys: ${shown.join(', ')} and ${issue.keys.length - MAX_KEYS_SHOWN} more`;
-  }
-  return issue.message.length > 200 ? `${issue.message.slice(0, 200)}…` : issue.message;
-}
-
-export class InvalidJobDataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidJobDataError';
-  }
 }

@@ -1,6 +1,5 @@
 import { verifyLevels } from '@pgbackup/backup-core';
 import { z } from 'zod';
-import { type JobName, jobNames } from './names.js';
 
 /**
  * What each job returns. The worker's handlers are typed by these schemas, and every reader (the
@@ -125,16 +124,6 @@ export const discoverJobResult = z.object({
   skipped: z.array(z.object({ database: z.string(), reason: z.string() })),
 });
 
-export const jobResultSchemas = {
-  [jobNames.dump]: dumpJobResult,
-  [jobNames.verify]: verifyJobResult,
-  [jobNames.copy]: copyJobResult,
-  [jobNames.prune]: pruneJobResult,
-  [jobNames.restore]: restoreJobResult,
-  [jobNames.drill]: drillJobResult,
-  [jobNames.discover]: discoverJobResult,
-} as const;
-
 export type DumpJobResult = z.output<typeof dumpJobResult>;
 export type VerifyJobResult = z.output<typeof verifyJobResult>;
 export type CopyJobResult = z.output<typeof copyJobResult>;
@@ -142,28 +131,3 @@ export type PruneJobResult = z.output<typeof pruneJobResult>;
 export type RestoreJobResult = z.output<typeof restoreJobResult>;
 export type DrillJobResult = z.output<typeof drillJobResult>;
 export type DiscoverJobResult = z.output<typeof discoverJobResult>;
-export type JobResult<N extends JobName> = z.output<(typeof jobResultSchemas)[N]>;
-
-export class JobResultInvalidError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JobResultInvalidError';
-  }
-}
-
-/** Parses a completed job's return value; the error names the job and the first wrong fields. */
-export function parseJobResult<N extends JobName>(
-  name: N,
-  jobId: string | undefined,
-  value: unknown,
-): JobResult<N> {
-  const result = jobResultSchemas[name].safeParse(value);
-  if (result.success) return result.data as JobResult<N>;
-  const problems = result.error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || '(value)'}: ${issue.message}`)
-    .join('; ');
-  throw new JobResultInvalidError(
-    `${name} job ${jobId ?? '?'} returned a value of an unexpected shape (${problems}): was it run by a worker of another version?`,
-  );
-}

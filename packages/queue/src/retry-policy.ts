@@ -1,7 +1,7 @@
 import { type BackupConfig, BackupError, redactSecrets } from '@pgbackup/backup-core';
 import { type Job, type JobsOptions, UnrecoverableError } from 'bullmq';
 import { formatFailureReason } from './failure-reason.js';
-import { InvalidJobDataError } from './job-data.js';
+import { InvalidJobDataError } from './job-kinds.js';
 
 /**
  * The retry policy, whole: how often and how late a job is tried again (job options), which
