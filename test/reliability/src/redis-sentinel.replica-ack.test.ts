@@ -38,6 +38,7 @@ it('backupctl dump behind Sentinel is silent when a replica confirms the job, an
   expect(confirmed.code, confirmed.stderr).toBe(0);
   expect(confirmed.stderr).not.toContain('no replica confirmed');
 
+  await topology.healthy();
   const primaryPort = await topology.primaryPort();
   const replica = topology.nodes.find((node) => node.port !== primaryPort)!;
   const primary = new Redis(primaryPort, '127.0.0.1');
