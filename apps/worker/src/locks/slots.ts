@@ -50,6 +50,30 @@ export class Slots {
     return this.redis.zcount(this.keyFor(pool), `(${now}`, '+inf');
   }
 
+  waitersKeyFor(pool: string): string {
+    return `${this.prefix}:${pool}:waiters`;
+  }
+
+  /**
+   * Notes that `jobId` waits for a slot of the pool, first come first served (a job noted twice
+   * keeps its first place). The set expires a day after its last change: a pool nobody waits for
+   * any more leaves nothing behind.
+   */
+  async addWaiter(pool: string, jobId: string): Promise<void> {
+    const key = this.waitersKeyFor(pool);
+    await this.redis.multi().zadd(key, 'NX', Date.now(), jobId).pexpire(key, 86_400_000).exec();
+  }
+
+  async removeWaiter(pool: string, jobId: string): Promise<void> {
+    await this.redis.zrem(this.waitersKeyFor(pool), jobId);
+  }
+
+  /** Takes the longest-waiting job of the pool off the list; undefined when nobody waits. */
+  async nextWaiter(pool: string): Promise<string | undefined> {
+    const popped = await this.redis.zpopmin(this.waitersKeyFor(pool));
+    return popped[0];
+  }
+
   /** Takes a slot of the pool if fewer than `limit` are held; undefined when the budget is spent. */
   async tryAcquire(pool: string, limit: number): Promise<HeldLock | undefined> {
     const key = this.keyFor(pool);

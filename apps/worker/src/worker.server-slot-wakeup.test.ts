@@ -1,0 +1,72 @@
+import { connect } from '@pgbackup/backup-core';
+import { jobNames, parseJobResult } from '@pgbackup/queue';
+import { PostgresServer } from '@pgbackup/testkit';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+
+// A server's cap spent: the jobs that wait for a slot are woken as soon as one is released, not
+// when their retry delay runs out. The delay is set to 10 minutes here, so the run can only finish
+// within the test's time if every release wakes the next waiter.
+
+let server: PostgresServer;
+let fixture: WorkerFixture;
+const databases = ['one', 'two', 'three', 'four', 'five'];
+
+beforeAll(async () => {
+  server = await PostgresServer.start();
+  const url = new URL(server.url());
+  for (const name of databases) {
+    const admin = await connect({
+      host: url.hostname,
+      port: Number(url.port),
+      user: 'postgres',
+      database: 'postgres',
+    });
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await admin.end();
+    }
+    const client = await connect({
+      host: url.hostname,
+      port: Number(url.port),
+      user: 'postgres',
+      database: name,
+    });
+    try {
+      await client.query('CREATE TABLE t AS SELECT generate_series(1, 2000) AS id');
+    } finally {
+      await client.end();
+    }
+  }
+  fixture = await workerFixture({
+    DATABASE_URL: server.url('postgres'),
+    BACKUP_TARGET_NAME: 'srv',
+    BACKUP_DISCOVER: 'all',
+    BACKUP_SCHEDULE: '0 0 1 1 *',
+    BACKUP_CONCURRENCY: '5',
+    BACKUP_SERVER_CONCURRENCY: '1',
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await fixture?.cleanup();
+  await server?.destroy();
+});
+
+it('a released server slot wakes the longest-waiting dump at once; the retry delay is only a fallback', async () => {
+  const service = await fixture.start({ lockRetryMs: 600_000 });
+  const run = await fixture.queue.add(jobNames.discover, { server: 'srv', origin: 'manual' });
+  expect(await fixture.finished(run, 120_000)).toBe('completed');
+  const result = parseJobResult('discover', run.id, (await fixture.queue.getJob(run.id!))?.returnvalue);
+  expect(result.databases.map((d) => d.database).sort()).toEqual([...databases].sort());
+  // Five dumps, one slot, five worker slots: four of them found the cap spent and were delayed by
+  // 10 minutes; each finished within this test's 3 minutes only because a release woke it.
+  for (const database of result.databases)
+    expect(await fixture.finished(database.dumpJobId, 180_000), database.target).toBe('completed');
+  const logs = await Promise.all(
+    result.databases.map(async (d) => (await fixture.queue.getJobLogs(d.dumpJobId)).logs.join('\n')),
+  );
+  expect(logs.filter((log) => log.includes('BACKUP_SERVER_CONCURRENCY')).length).toBeGreaterThan(0);
+  expect(await service.context.slots.holders('servers:srv')).toBe(0);
+}, 300_000);
