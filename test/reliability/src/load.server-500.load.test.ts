@@ -209,6 +209,7 @@ it(`one server target with ${DATABASES} databases on one schedule, two workers: 
   await sampler.connect();
   const slotKey = `${prefix}:servers:${SERVER}:slots`;
   let maxDatabases = 0;
+  let maxListed = 0;
   let maxConnections = 0;
   let maxHolders = 0;
   let samples = 0;
@@ -217,12 +218,17 @@ it(`one server target with ${DATABASES} databases on one schedule, two workers: 
   const sampling$ = (async () => {
     let lastRss = 0;
     while (sampling) {
-      const row = await sampler.query<{ databases: number; connections: number }>(
-        `SELECT count(DISTINCT datname)::int AS databases, count(*)::int AS connections
+      // A finished dump's backends may still be listed, idle, while they exit (slowly on a busy
+      // machine) after the next dump took the slot: only a backend in a query or a transaction counts.
+      const row = await sampler.query<{ databases: number; connections: number; listed: number }>(
+        `SELECT count(DISTINCT datname) FILTER (WHERE state <> 'idle')::int AS databases,
+                count(*) FILTER (WHERE state <> 'idle')::int AS connections,
+                count(DISTINCT datname)::int AS listed
            FROM pg_stat_activity WHERE application_name = 'pgbackup' AND datname LIKE 'd%'`,
       );
       maxDatabases = Math.max(maxDatabases, row.rows[0]!.databases);
       maxConnections = Math.max(maxConnections, row.rows[0]!.connections);
+      maxListed = Math.max(maxListed, row.rows[0]!.listed);
       const [seconds, micros] = await redis.time();
       const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
       maxHolders = Math.max(maxHolders, await redis.zcount(slotKey, `(${now}`, '+inf'));
@@ -298,10 +304,10 @@ it(`one server target with ${DATABASES} databases on one schedule, two workers: 
   // Never more than the cap: sampled connections and slot holders, and the dumps' own spans.
   const spans = manifests.map((m) => [Date.parse(m.createdAt), Date.parse(m.completedAt)] as const);
   const overlapFromManifests = maxOverlap(spans);
-  expect(maxDatabases).toBeGreaterThan(0);
-  expect(maxDatabases).toBeLessThanOrEqual(CAP);
-  expect(maxHolders).toBeLessThanOrEqual(CAP);
   expect(overlapFromManifests).toBeLessThanOrEqual(CAP);
+  expect(maxHolders).toBeLessThanOrEqual(CAP);
+  expect(maxDatabases).toBeGreaterThan(0);
+  expect(maxDatabases, `databases in a dump at once (listed at all: ${maxListed})`).toBeLessThanOrEqual(CAP);
 
   // Figures: Redis, while the workers still run (their connections count too).
   const memoryAfter = await usedMemory(redis);
@@ -359,6 +365,8 @@ it(`one server target with ${DATABASES} databases on one schedule, two workers: 
     backups: manifests.length,
     maxDatabasesBeingDumpedSampled: maxDatabases,
     maxDumpConnectionsSampled: maxConnections,
+    // Idle backends included: more than the cap when finished dumps' backends linger.
+    maxDatabasesListedSampled: maxListed,
     maxSlotHoldersSampled: maxHolders,
     concurrencySamples: samples,
     maxConcurrentDumpsFromManifests: overlapFromManifests,
