@@ -309,7 +309,10 @@ it(`one server target with ${DATABASES} databases on one schedule, two workers: 
   expect(overlapFromManifests).toBeLessThanOrEqual(CAP);
   expect(maxHolders).toBeLessThanOrEqual(CAP);
   expect(maxDatabases).toBeGreaterThan(0);
-  expect(maxDatabases, `databases with a dump's statement running at once (listed at all: ${maxListed})`).toBeLessThanOrEqual(CAP);
+  expect(
+    maxDatabases,
+    `databases with a dump's statement running at once (listed at all: ${maxListed})`,
+  ).toBeLessThanOrEqual(CAP);
 
   // Figures: Redis, while the workers still run (their connections count too).
   const memoryAfter = await usedMemory(redis);
