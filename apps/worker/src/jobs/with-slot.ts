@@ -25,19 +25,18 @@ export async function withSlot<T>(
   body: (slot: HeldLock | undefined) => Promise<T>,
 ): Promise<T> {
   if (pool === undefined) return body(undefined);
-  const jobId = run.job.id!;
-  // Noted as a waiter before trying: a slot released between a failed try and the note would
-  // otherwise wake nobody.
-  await ctx.slots.addWaiter(pool.pool, jobId);
   const slot = await ctx.slots.tryAcquire(pool.pool, pool.limit);
   if (!slot) {
+    // Noted as a waiter only when it must wait, so a job that finds a slot pays no extra round trip.
+    await ctx.slots.addWaiter(pool.pool, run.job.id!);
     return delayJob(ctx, run, pool.busy, async () => {
-      // A slot freed while this job was still active could not promote it: look once more now
-      // that it is delayed.
+      // A slot freed before this job was noted or delayed woke nobody, or could not promote it:
+      // look once more now that it is delayed.
       if ((await ctx.slots.holders(pool.pool)) < pool.limit) await run.job.promote().catch(() => undefined);
     });
   }
-  await ctx.slots.removeWaiter(pool.pool, jobId);
+  // Woken and now holding a slot (or never noted): off the waiters, so no release wakes it again.
+  await ctx.slots.removeWaiter(pool.pool, run.job.id!);
   try {
     return await body(slot);
   } finally {

@@ -3,11 +3,9 @@ import path from 'node:path';
 import { BackupError } from '../errors.js';
 import { parseBackupId, targetNamePattern } from '../ids.js';
 import { type Copy, type Drill, type Manifest, manifestSchema, type Verification } from '../manifest.js';
-import { directoryEntries, listTargetDirectory } from './directory-listing.js';
+import { directoryEntries, listTargetDirectory, READ_CONCURRENCY } from './directory-listing.js';
 import { fsyncDirectory, writeFileAtomic } from './durable-fs.js';
 import { MANIFEST_SUFFIX, manifestPathFor, targetDirectory } from './layout.js';
-
-const READ_CONCURRENCY = 16;
 
 /** A backup as the files on disk describe it. */
 export interface CatalogEntry {
