@@ -110,6 +110,9 @@ it('two workers and manual dumps never dump the same target at the same time', a
     BACKUP_TARGET_NAME: 'big',
     BACKUP_VERIFY: 'checksum',
     BACKUP_CONCURRENCY: '4',
+    // Four backups on one day: the default floor of 3 lets the prune after the fourth verify
+    // delete the first, which is retention working, not a lost dump.
+    BACKUP_RETENTION: 'daily=7,weekly=4,monthly=12,min=10',
   });
   await fixture.start();
   await fixture.start();
