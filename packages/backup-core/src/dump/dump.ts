@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import { backupFileName, partialPathFor, targetDirectory } from '../storage/layo
 import { ByteTap } from './byte-tap.js';
 import { compressorFor } from './compression.js';
 import { type DumpTimings, PhaseClock } from './dump-timings.js';
+import { FileFollower } from './file-follower.js';
 import { FlushingFile } from './flushing-file.js';
 import { bytesWrittenBy } from './process-io.js';
 import { judgeSize } from './suspicion.js';
@@ -307,9 +309,19 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
   if (options.signal?.aborted) onOuterAbort();
   let timer: NodeJS.Timeout | undefined;
   let output: FlushingFile | undefined;
+  let direct: { handle: FileHandle; follower: FileFollower } | undefined;
 
   try {
-    output = await FlushingFile.create(partialPath);
+    const compressor = compressorFor(options.target.compression);
+    // The compressor writes the file itself unless Node must see the bytes on their way (to
+    // encrypt them) or the writer is pg_dump, which seeks back in a seekable file.
+    if (compressor && !options.encryptionKey) {
+      // Read and write: the compressor writes through its copy of the descriptor, the follower reads.
+      const handle = await fs.open(partialPath, 'wx+', 0o600);
+      direct = { handle, follower: new FileFollower(handle) };
+    } else {
+      output = await FlushingFile.create(partialPath);
+    }
     const pgDump = startChild(
       'pg_dump',
       input.pgDumpPath,
@@ -318,31 +330,33 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
     );
     children.push(pgDump);
     let source: Readable = pgDump.process.stdout!;
-    const compressor = compressorFor(options.target.compression);
     if (compressor) {
       // pg_dump writes straight into the compressor's stdin: the bytes never pass through Node.
       const child = startChild(compressor.program, compressor.program, compressor.args, {
         env: process.env,
-        stdio: [pgDump.process.stdout!, 'pipe', 'pipe'],
+        stdio: [pgDump.process.stdout!, direct ? direct.handle.fd : 'pipe', 'pipe'],
         failureCode: 'COMPRESSION_FAILED',
+        classify: classifyWriteFailure,
       });
       children.push(child);
       // Our copy of the pipe's read end must go, or pg_dump would never see SIGPIPE if zstd died.
       pgDump.process.stdout!.destroy();
-      source = child.process.stdout!;
+      if (!direct) source = child.process.stdout!;
     }
     const tables = clock.time('counts', () => snapshot.tables());
     tables.catch(() => undefined);
 
     const tap = new ByteTap();
+    const storedBytes = () => direct?.follower.bytes ?? tap.bytes;
     let archiveBytes = 0;
     let lastSeen = { archive: -1, stored: -1, at: Date.now() };
     timer = setInterval(() => {
       void bytesWrittenBy(pgDump.process.pid).then((written) => {
         if (written !== undefined) archiveBytes = written;
         const now = Date.now();
-        if (archiveBytes !== lastSeen.archive || tap.bytes !== lastSeen.stored) {
-          lastSeen = { archive: archiveBytes, stored: tap.bytes, at: now };
+        const stored = storedBytes();
+        if (archiveBytes !== lastSeen.archive || stored !== lastSeen.stored) {
+          lastSeen = { archive: archiveBytes, stored, at: now };
         } else if (now - lastSeen.at > stallTimeoutMs && !controller.signal.aborted) {
           controller.abort(
             new BackupError(
@@ -352,9 +366,9 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
           );
         }
         const estimated = snapshot.estimatedBytes;
-        const done = archiveBytes > 0 ? archiveBytes : tap.bytes;
+        const done = archiveBytes > 0 ? archiveBytes : stored;
         const percent = estimated > 0 ? Math.min(99, Math.floor((done / estimated) * 100)) : 0;
-        emit({ phase: 'dumping', archiveBytes, storedBytes: tap.bytes, estimatedBytes: estimated, percent });
+        emit({ phase: 'dumping', archiveBytes, storedBytes: stored, estimatedBytes: estimated, percent });
       });
     }, PROGRESS_INTERVAL_MS);
     emit({
@@ -365,18 +379,30 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
       percent: 0,
     });
 
-    const stages = options.encryptionKey
-      ? [source, createEncryptStream({ key: options.encryptionKey }), tap, output]
-      : [source, tap, output];
     const abortPromise = new Promise<never>((_, reject) => {
       if (controller.signal.aborted) reject(controller.signal.reason);
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
     abortPromise.catch(() => undefined);
 
+    const stages: Array<Readable | NodeJS.WritableStream> = [];
     let streamError: unknown;
     try {
-      await Promise.race([pipeline(stages as [Readable, ...NodeJS.WritableStream[]]), abortPromise]);
+      if (direct) {
+        const writerDone = Promise.allSettled(children.map((child) => child.finished));
+        // The follower stops by itself once the compressor has exited and it has read the rest.
+        await Promise.race([
+          Promise.all([writerDone, direct.follower.follow(writerDone, controller.signal)]),
+          abortPromise,
+        ]);
+      } else {
+        stages.push(
+          ...(options.encryptionKey
+            ? [source, createEncryptStream({ key: options.encryptionKey }), tap, output!]
+            : [source, tap, output!]),
+        );
+        await Promise.race([pipeline(stages as [Readable, ...NodeJS.WritableStream[]]), abortPromise]);
+      }
     } catch (error) {
       streamError = error;
     }
@@ -392,26 +418,48 @@ async function streamDump(input: StreamInput): Promise<StreamOutput> {
 
     // The data must be on disk before the rename makes it a backup. Most of it already is: the
     // file was written out in the background as it grew.
-    const file = output;
-    await clock.time('fsync', () => file.sync());
-    await file.closeFile();
+    const sink = direct ? direct.follower : output!;
+    await clock.time('fsync', () => sink.sync());
+    await closeOutput(output, direct);
     const finalWritten = await bytesWrittenBy(pgDump.process.pid);
     return {
-      storedBytes: tap.bytes,
+      storedBytes: storedBytes(),
       archiveBytes: finalWritten ?? archiveBytes,
-      sha256: tap.digest(),
+      sha256: direct ? direct.follower.digest() : tap.digest(),
       tables,
     };
   } catch (error) {
     for (const child of children) child.terminate(500);
     await Promise.allSettled(children.map((child) => child.finished));
-    await output?.closeFile();
+    await closeOutput(output, direct);
     await fs.rm(partialPath, { force: true });
     throw error instanceof BackupError ? error : writeError(error, partialPath);
   } finally {
     if (timer) clearInterval(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
   }
+}
+
+/** Closes the partial file after any background flush; safe to call more than once. */
+async function closeOutput(
+  output: FlushingFile | undefined,
+  direct: { handle: FileHandle; follower: FileFollower } | undefined,
+): Promise<void> {
+  await output?.closeFile();
+  if (direct) {
+    await direct.follower.settled();
+    await direct.handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * A compressor writing the backup file itself reports a full disk in its stderr, or is killed by
+ * SIGXFSZ at a file-size limit (children start with default signal handling): both DISK_FULL, as
+ * when Node writes the file (writeError).
+ */
+function classifyWriteFailure(stderr: string, signal: NodeJS.Signals | null): 'DISK_FULL' | undefined {
+  if (signal === 'SIGXFSZ') return 'DISK_FULL';
+  return /No space left on device|Disk quota exceeded|File too large/i.test(stderr) ? 'DISK_FULL' : undefined;
 }
 
 /**
@@ -422,7 +470,12 @@ async function rootCause(pgDump: RunningChild, compressor: RunningChild | undefi
   const [dumped, compressed] = await Promise.allSettled([pgDump.finished, compressor?.finished]);
   if (dumped.status === 'rejected') {
     const details = (dumped.reason as BackupError).details;
-    if (details?.signal === 'SIGPIPE' && compressed?.status === 'rejected') throw compressed.reason;
+    // pg_dump learns that its reader died from SIGPIPE, or, when it ignores that signal, from a
+    // failed write ("could not write to output file: Broken pipe").
+    const lostItsReader =
+      details?.signal === 'SIGPIPE' ||
+      /Broken pipe|could not write to output/i.test(String(details?.stderr ?? ''));
+    if (lostItsReader && compressed?.status === 'rejected') throw compressed.reason;
     throw dumped.reason;
   }
   if (compressed?.status === 'rejected') throw compressed.reason;

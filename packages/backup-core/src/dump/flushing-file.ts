@@ -1,29 +1,23 @@
 import type { FileHandle } from 'node:fs/promises';
 import fs from 'node:fs/promises';
 import { Writable } from 'node:stream';
-
-/** Written out every 8 MiB: the final fsync then has at most a few MiB left to wait for. */
-export const FLUSH_EVERY_BYTES = 8 * 1024 * 1024;
+import { BackgroundFlush, FLUSH_EVERY_BYTES } from './background-flush.js';
 
 /**
- * The backup's partial file as a stream that has the kernel write it out as it grows: every
- * `flushEvery` bytes an fdatasync starts in the background (never two at once), so the dirty
- * pages go to disk while pg_dump still runs instead of all at the final fsync (measured in
- * docs/benchmarks.md). `sync()` is still the one fsync that makes the file durable; an error of a
- * background flush is kept and thrown by it, because Linux reports a writeback error to one
- * fsync only, and that may have been the background one.
+ * The backup's partial file as a stream that has the kernel write it out as it grows
+ * (BackgroundFlush): the path of a dump whose bytes pass through Node (encrypted, or not
+ * compressed). A compressed dump's compressor writes its file itself (file-follower.ts).
  */
 export class FlushingFile extends Writable {
   private written = 0;
-  private flushedAt = 0;
-  private flushing: Promise<void> | undefined;
-  private flushError: unknown;
+  private readonly flush: BackgroundFlush;
 
   private constructor(
     readonly handle: FileHandle,
-    private readonly flushEvery: number,
+    flushEvery: number,
   ) {
     super({ highWaterMark: 1024 * 1024 });
+    this.flush = new BackgroundFlush(handle, flushEvery);
   }
 
   /** Creates the file (it must not exist), mode 0600. */
@@ -61,29 +55,17 @@ export class FlushingFile extends Writable {
       }
       pending = rest;
     }
-    if (this.written - this.flushedAt >= this.flushEvery && this.flushing === undefined) {
-      this.flushedAt = this.written;
-      this.flushing = this.handle
-        .datasync()
-        .catch((error: unknown) => {
-          this.flushError ??= error;
-        })
-        .finally(() => {
-          this.flushing = undefined;
-        });
-    }
+    this.flush.grew(this.written);
   }
 
   /** Waits for a background flush, then fsyncs: the file's data and size are on disk. */
   async sync(): Promise<void> {
-    await this.flushing;
-    if (this.flushError !== undefined) throw this.flushError;
-    await this.handle.sync();
+    await this.flush.sync();
   }
 
   /** Closes the file (after any background flush); safe to call more than once. */
   async closeFile(): Promise<void> {
-    await this.flushing;
+    await this.flush.settled();
     await this.handle.close().catch(() => undefined);
   }
 }

@@ -10,7 +10,7 @@ export interface ChildOptions {
   /** Error code used when the child exits non-zero (unless `classify` picks another). */
   failureCode: BackupErrorCode;
   /** Maps the stderr text to a more precise code, e.g. authentication failures. */
-  classify?: (stderr: string) => BackupErrorCode | undefined;
+  classify?: (stderr: string, signal: NodeJS.Signals | null) => BackupErrorCode | undefined;
   /** Run as this user and group (PostgreSQL's server binaries refuse root). Default: this process's. */
   uid?: number;
   gid?: number;
@@ -75,7 +75,7 @@ export function startChild(
       if (options.stderrLines && partialLine !== '') sortLines('', true);
       if (status === 0) return resolve();
       const stderr = stderrText.trim();
-      const code = options.classify?.(stderr) ?? options.failureCode;
+      const code = options.classify?.(stderr, signal) ?? options.failureCode;
       const how = signal ? `was killed by ${signal}` : `exited with status ${status}`;
       reject(
         new BackupError(code, `${name} ${how}${stderr ? `: ${stderr}` : ''}`, {
