@@ -213,18 +213,18 @@ function passesText(result: SizeResult): string {
     return `| ${label} | ${seconds(value)} | ${added} | ${ratio(value, piped)} | ${seconds(cpu(key))} | ${addedCpu} | ${seconds(server(key))} |`;
   };
   return [
-    `Passes over the bytes at ${result.sizeMb} MB (pg_dump's uncompressed archive ${megabytes(archive)}, stored backup ${megabytes(stored)}): in (2) the server reads the tables and sends COPY text, pg_dump writes the archive into a pipe, zstd compresses it (one pass) and the shell writes the file, which stays in the page cache. The worker runs the same two processes, pg_dump piped straight into zstd (the archive never enters Node), then reads zstd's output in Node, hashes it (SHA-256, about ${seconds((stored / 1.75e9) * 1000)} at the 1.75 GB/s measured for Node) and writes it: one more pass, over the compressed bytes only; with encryption, AES-256-GCM is one more (about 1.9 GB/s). The file is written out in the background every 8 MiB as it grows (fdatasync, \`FlushingFile\`), so the final fsync has little left to wait for. Meanwhile its row counts (one query, in the snapshot) scan every table once more on the server. At the end it fsyncs the file and its directory and writes the manifest.`,
+    `Passes over the bytes at ${result.sizeMb} MB (pg_dump's uncompressed archive ${megabytes(archive)}, stored backup ${megabytes(stored)}): in (2) the server reads the tables and sends COPY text, pg_dump writes the archive into a pipe, zstd compresses it (one pass) and the shell writes the file, which stays in the page cache. The worker runs the same two processes, pg_dump piped straight into zstd (the archive never enters Node), and zstd writes the backup file itself, as the shell's does; Node reads the file back as it grows (from the page cache) and hashes it (SHA-256, about ${seconds((stored / 1.75e9) * 1000)} at the 1.75 GB/s measured for Node): one more pass, over the compressed bytes only, beside the stream rather than in it (\`FileFollower\`). With encryption the bytes do pass through Node: zstd's output is read, encrypted (AES-256-GCM, about 1.9 GB/s), hashed and written (\`FlushingFile\`). Either way the file is written out in the background every 8 MiB as it grows (fdatasync), so the final fsync has little left to wait for. Meanwhile its row counts (one query, in the snapshot) scan every table once more on the server. At the end it fsyncs the file and its directory and writes the manifest.`,
     '',
-    "The dump job, taken apart step by step (medians of the same rounds; the middle rows are diagnostics run like (2), with zstd's output piped into `bench/src/durable-writer.ts`, which does what the worker's dump does with it and nothing else):",
+    "The dump job, taken apart step by step (medians of the same rounds; the middle rows are diagnostics run like (2), with zstd's output piped into `bench/src/durable-writer.ts`, which does what the worker's encrypted dump does with it, less the encryption, and nothing else):",
     '',
     '| step | wall | added | vs (2) | client CPU | added | server CPU |',
     '|---|---|---|---|---|---|---|',
     step('(2) `pg_dump -Fc -Z0 \\| zstd -1 -T0 > file`, not flushed', 'piped', undefined),
-    step('the same, its output through Node: SHA-256, write stream, fsync at the end', durableKey, 'piped'),
+    step('diagnostic: the same, its output through Node: SHA-256, write stream, fsync at the end', durableKey, 'piped'),
     step(
-      '(3) the dump job: the above plus queue, snapshot and row counts, run log, manifest',
+      '(3) the dump job: zstd writes the file, Node hashes it beside; queue, snapshot and row counts, run log, manifest',
       'job',
-      durableKey,
+      'piped',
     ),
     step('(4) the dump job, encrypted', 'job-enc', 'job'),
     step(
@@ -235,7 +235,7 @@ function passesText(result: SizeResult): string {
     '',
     'Wall times move with whatever else the machine runs; CPU times much less: they are the steadier measure of what each step costs.',
     '',
-    `CPU: the Node stage added ${seconds(cpu(diagnosticRows.pipedDurable.key) - cpu('piped'))} of client CPU to (2); the dump job used ${seconds(cpu('job') - cpu(diagnosticRows.pipedDurable.key))} more than that (the worker process itself: BullMQ, progress updates, the snapshot connection, and on its first job the pg_dump version probes) and ${seconds(server('job') - server('piped'))} more server CPU than (2); encryption added ${seconds(cpu('job-enc') - cpu('job'))} of client CPU.`,
+    `CPU: carrying zstd's output through Node (the diagnostic) added ${seconds(cpu(diagnosticRows.pipedDurable.key) - cpu('piped'))} of client CPU to (2); the dump job, whose zstd writes its file itself, used ${seconds(cpu('job') - cpu('piped'))} more than (2) (reading the file back and hashing it, and the worker process itself: BullMQ, progress updates, the snapshot connection, and on its first job the pg_dump version probes) and ${seconds(server('job') - server('piped'))} more server CPU than (2); encryption added ${seconds(cpu('job-enc') - cpu('job'))} of client CPU.`,
     `Durability: the \`sync\` right after the plain commands took ${m.has('plain') ? `${seconds(median('plain', (s) => s.flushMs))} for (1) and ` : ''}${seconds(median('piped', (s) => s.flushMs))} for (2): the time the kernel needed to write out what they left in the page cache. The worker pays for that inside its time (its backup is on disk when the job completes); a cron line does not, and its backup is not yet on disk when it reports success. Against (2) plus its flush (${seconds(piped + median('piped', (s) => s.flushMs))}), the dump job is ${ratio(job, piped + median('piped', (s) => s.flushMs))}.`,
     `Row counts, run alone in a snapshot: ${seconds(wall(counts) ?? 0)} wall and ${seconds(medianOf(counts, (s) => s.serverCpuMs) ?? 0)} of server CPU with PostgreSQL's default plan (${result.countWorkersPlanned} parallel worker(s) planned per count), ${seconds(wall(countsSerial) ?? 0)} and ${seconds(medianOf(countsSerial, (s) => s.serverCpuMs) ?? 0)} with parallel query off. During a dump they share the cores with pg_dump's backend, pg_dump and zstd.`,
   ].join('\n');
