@@ -67,6 +67,12 @@ ARG DEBIAN_RELEASE
 # dumps older servers fine. So: the major of your NEWEST server, and rebuild with the new major
 # BEFORE upgrading a server (docs/runbooks/database-backup-automation.md, "Upgrading PostgreSQL").
 ARG PG_MAJOR=17
+# The server binaries (initdb, pg_ctl) of the same major: verifying a server's globals backup at
+# the `restore` level replays it into a throwaway cluster the worker starts itself. No cluster is
+# created at install (createcluster.d) and none runs in the image. About 60 MB; build with
+# --build-arg PG_SERVER_TOOLS=false to leave them out (globals verify at `restore` is then
+# VERIFY_INCONCLUSIVE, TOOL_MISSING: keep server targets at the `read` level).
+ARG PG_SERVER_TOOLS=true
 
 COPY --from=pgdg-key /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc /usr/share/keyrings/apt.postgresql.org.asc
 
@@ -85,6 +91,12 @@ RUN set -eux; \
       > /etc/apt/sources.list.d/pgdg.sources; \
     apt-get update; \
     apt-get install -y --no-install-recommends "postgresql-client-${PG_MAJOR}" zstd tini; \
+    if [ "${PG_SERVER_TOOLS}" = true ]; then \
+      mkdir -p /etc/postgresql-common/createcluster.d; \
+      echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/no-main-cluster.conf; \
+      apt-get install -y --no-install-recommends "postgresql-${PG_MAJOR}"; \
+      "/usr/lib/postgresql/${PG_MAJOR}/bin/initdb" --version; \
+    fi; \
     rm -rf /var/lib/apt/lists/*; \
     "/usr/lib/postgresql/${PG_MAJOR}/bin/pg_dump" --version; \
     zstd --version

@@ -733,6 +733,17 @@ describe('Dockerfile', () => {
     expect(read('Dockerfile')).toMatch(/pg_dump must NOT be older than the server/);
   });
 
+  it('ships the server binaries of the same major for the globals replay, creating no cluster', () => {
+    expect(all('ARG')).toContain('PG_SERVER_TOOLS=true');
+    const runs = all('RUN').join('\n');
+    expect(runs).toMatch(/apt-get install -y --no-install-recommends "postgresql-\$\{PG_MAJOR\}"/);
+    // Installing the server package would otherwise initdb a `main` cluster into the image.
+    expect(runs.indexOf('create_main_cluster = false')).toBeGreaterThan(-1);
+    expect(runs.indexOf('create_main_cluster = false')).toBeLessThan(
+      runs.indexOf('"postgresql-${PG_MAJOR}"'),
+    );
+  });
+
   it('runs as a non-root user, exec form, with tini as PID 1 and backupctl on PATH', () => {
     const users = all('USER');
     expect(users.length).toBeGreaterThan(0);
