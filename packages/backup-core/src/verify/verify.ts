@@ -376,6 +376,8 @@ function inconclusive(options: VerifyOptions, failure: unknown): BackupError {
   return new BackupError(
     'VERIFY_INCONCLUSIVE',
     `could not verify backup ${options.id} at level ${options.level}: ${code}: ${message} (a failure of this host or server, not of the backup: its verification state is unchanged)`,
+    // Retryable even when its cause is not (a missing key or initdb): workers on several hosts
+    // share the queue, and the next attempt may run on one that has what this one lacks.
     { cause: failure },
   );
 }
