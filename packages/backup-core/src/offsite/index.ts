@@ -8,6 +8,7 @@ export {
   sweepIncompleteUploads,
 } from './multipart-sweep.js';
 export { pickPartSize } from './part-size.js';
+export { chooseDrillBackup, type DrillChoice, remoteDrillSource } from './remote-drill.js';
 export {
   type CopyResult,
   type RemoteEntry,
