@@ -147,7 +147,7 @@ function drillRows(drills: readonly DrillOfBackup[]): SafeHtml {
   <td>${utcTime(drill.at)}</td>
   <td><code>${drill.backupId}</code></td>
   <td>${drill.ok ? html`<span class="badge ok">restored</span>` : html`<span class="badge bad">failed</span> <code>${drill.errorCode ?? ''}</code><div class="muted">${drill.message ?? ''}</div>`}</td>
-  <td class="num">${humanDuration(drill.restoreMs)}</td>
+  <td class="num">${humanDuration(drill.restoreMs)}${drill.destination ? html`<div class="muted">downloaded from ${drill.destination} in ${humanDuration(drill.downloadMs ?? 0)}</div>` : ''}</td>
   <td class="num">${humanDuration(drill.backupAgeMs)}</td>
   <td class="num">${humanBytes(drill.bytes)}</td>
   <td class="num">${drill.tables}</td>
