@@ -58,6 +58,7 @@ export {
   type DrillPhase,
   type DrillResult,
   type DrillSource,
+  localDrillSource,
   runDrill,
 } from './drill/drill.js';
 export { checkDrillServer, drillServerLabel } from './drill/drill-server.js';

@@ -80,6 +80,8 @@ export const drillSchema = z.object({
     .object({
       applied: z.boolean(),
       backupId: z.string().optional(),
+      /** The destination it was downloaded from (kept only in a bucket); absent when local. */
+      destination: z.string().optional(),
       /** Statements that failed on the drill server (a tablespace whose directory is missing, say). */
       failed: z.number().int().nonnegative().optional(),
       /** Of those, roles and memberships: then the backup was restored without owners. */

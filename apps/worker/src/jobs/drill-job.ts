@@ -1,5 +1,10 @@
 import { BackupError, catalogReadsBuckets, type DrillSource, runDrill } from '@pgbackup/backup-core';
-import { chooseDrillBackup, RemoteStore, remoteDrillSource } from '@pgbackup/backup-core/offsite';
+import {
+  bucketGlobalsSource,
+  chooseDrillBackup,
+  RemoteStore,
+  remoteDrillSource,
+} from '@pgbackup/backup-core/offsite';
 import type { DrillJobResult, ParsedJobData } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import { drillPool } from '../locks/slot-pools.js';
@@ -58,6 +63,10 @@ export async function runDrillJob(
       keyring: ctx.keyring,
       jobs: ctx.config.restoreJobs,
       ...(target.server !== undefined ? { globalsServer: target.server } : {}),
+      // The server's globals backup is copied and pruned like the databases': maybe in a bucket only.
+      ...(readsBuckets(ctx, target.name)
+        ? { globalsSource: bucketGlobalsSource(ctx.config.backupDir, ctx.config.destinations) }
+        : {}),
       ...(fromBucket ? { source: fromBucket.source } : {}),
       signal: run.signal,
       logger: run.logger,
@@ -68,7 +77,7 @@ export async function runDrillJob(
     const { drill } = result;
     await run.log(
       drill.globals?.applied
-        ? `globals ${drill.globals.backupId} replayed on the drill server first${drill.globals.failed ? ` (${drill.globals.failed} statement(s) failed: ${drill.globals.note})` : ''}; restored with owners`
+        ? `globals ${drill.globals.backupId}${drill.globals.destination ? ` (downloaded from ${drill.globals.destination})` : ''} replayed on the drill server first${drill.globals.failed ? ` (${drill.globals.failed} statement(s) failed: ${drill.globals.note})` : ''}; restored with owners`
         : `no globals applied (${drill.globals?.note ?? 'none'}); restored without owners`,
     );
     if (drill.properties?.notes.length)
@@ -116,14 +125,17 @@ async function bucketSource(
   ctx: WorkerContext,
   target: string,
 ): Promise<{ store: RemoteStore; source: DrillSource } | undefined> {
-  const catalog = {
-    backupDir: ctx.config.backupDir,
-    targets: ctx.targets.all,
-    destinations: ctx.config.destinations,
-  };
-  if (!catalogReadsBuckets(catalog, target)) return undefined;
+  if (!readsBuckets(ctx, target)) return undefined;
   const choice = await chooseDrillBackup(ctx.config.backupDir, ctx.config.destinations, target);
   if (choice.local) return undefined;
   const store = new RemoteStore(choice.destination);
   return { store, source: remoteDrillSource(store, choice.remote, ctx.config.backupDir) };
+}
+
+/** Whether the target's catalog includes the buckets (catalogReadsBuckets: retention 0). */
+function readsBuckets(ctx: WorkerContext, target: string): boolean {
+  return catalogReadsBuckets(
+    { backupDir: ctx.config.backupDir, targets: ctx.targets.all, destinations: ctx.config.destinations },
+    target,
+  );
 }

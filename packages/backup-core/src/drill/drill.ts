@@ -57,6 +57,13 @@ export interface DrillOptions {
    * applied.
    */
   globalsServer?: string;
+  /**
+   * Where that globals backup comes from, given its target name (`<server>.globals`), instead of
+   * the newest verified one in `backupDir`: the worker's chooses from the union catalog when it
+   * includes the buckets (retention 0), so the globals may be downloaded too. Undefined when there
+   * is no verified globals backup. The source is discarded after the replay.
+   */
+  globalsSource?: (globalsTarget: string) => Promise<DrillSource | undefined>;
   /** Drill this backup (of `target`) instead of the newest verified one. */
   id?: string;
   /** A backup that is not in `backupDir` (see DrillSource); `id` is then ignored. */
@@ -100,7 +107,7 @@ export interface DrillResult {
  */
 export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   checkDrillServer(options.server, options.targets ?? [], options.allowTargetServer ?? false);
-  const source = options.source ?? localSource(options.backupDir, await backupToDrill(options));
+  const source = options.source ?? localDrillSource(options.backupDir, await backupToDrill(options));
   try {
     if (source.manifest.target !== options.target) {
       throw new BackupError(
@@ -247,8 +254,15 @@ function throwUnlessDefect(id: string, failure: unknown, signal: AbortSignal | u
   if (failure !== undefined && !provesBackupDefect(failure)) throw couldNotRun(id, failure);
 }
 
-/** The backup in the local backup directory, its drill recorded in its manifest file. */
-function localSource(backupDir: string, entry: CatalogEntry): DrillSource {
+/** The target's newest verified backup in the local backup directory, if any. */
+async function newestLocalVerified(backupDir: string, target: string): Promise<DrillSource | undefined> {
+  const { entries } = await listBackups(backupDir, { target });
+  const newest = entries.find((entry) => isVerified(entry.manifest));
+  return newest ? localDrillSource(backupDir, newest) : undefined;
+}
+
+/** A backup in the local backup directory, its drill recorded in its manifest file. */
+export function localDrillSource(backupDir: string, entry: CatalogEntry): DrillSource {
   return {
     manifest: entry.manifest,
     fetch: async () => entry,
@@ -262,6 +276,7 @@ function localSource(backupDir: string, entry: CatalogEntry): DrillSource {
  * that exist there skipped (never --force: the drill server's own roles are not changed).
  * A statement that fails (a tablespace whose directory the drill server lacks) is counted and
  * named, and the drill goes on: a role it needs and lacks fails the restore as the server's fault.
+ * A globals backup kept only in a bucket (`globalsSource`) is downloaded first and removed after.
  */
 async function applyServerGlobals(
   options: DrillOptions,
@@ -273,29 +288,37 @@ async function applyServerGlobals(
       note: `target ${options.target} is not a discovered database of a server target`,
     };
   const target = globalsTargetName(options.globalsServer);
-  const { entries } = await listBackups(options.backupDir, { target });
-  const newest = entries.find((entry) => isVerified(entry.manifest));
-  if (!newest)
+  const source = options.globalsSource
+    ? await options.globalsSource(target)
+    : await newestLocalVerified(options.backupDir, target);
+  if (!source)
     return {
       applied: false,
       note: `no verified globals backup of server ${options.globalsServer} (${target})`,
     };
-  const result = await restoreGlobals({
-    backupDir: options.backupDir,
-    id: newest.manifest.id,
-    keyring: options.keyring ?? [],
-    server: options.server,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  let result: Awaited<ReturnType<typeof restoreGlobals>>;
+  try {
+    result = await restoreGlobals({
+      backupDir: options.backupDir,
+      id: source.manifest.id,
+      entry: await source.fetch(options.signal),
+      keyring: options.keyring ?? [],
+      server: options.server,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } finally {
+    await source.discard();
+  }
   const failed = result.steps.filter((step) => step.action === 'failed');
   const rolesFailed = failed.filter(
     (step) => step.kind === 'create-role' || step.kind === 'grant-membership',
   ).length;
   if (failed.length > 0)
-    logger.warn({ globalsBackupId: newest.manifest.id, failed: failed.length }, 'some globals did not apply');
+    logger.warn({ globalsBackupId: source.manifest.id, failed: failed.length }, 'some globals did not apply');
   return {
     applied: true,
-    backupId: newest.manifest.id,
+    backupId: source.manifest.id,
+    ...(source.destination === undefined ? {} : { destination: source.destination }),
     ...(failed.length > 0
       ? {
           failed: failed.length,

@@ -8,7 +8,12 @@ export {
   sweepIncompleteUploads,
 } from './multipart-sweep.js';
 export { pickPartSize } from './part-size.js';
-export { chooseDrillBackup, type DrillChoice, remoteDrillSource } from './remote-drill.js';
+export {
+  bucketGlobalsSource,
+  chooseDrillBackup,
+  type DrillChoice,
+  remoteDrillSource,
+} from './remote-drill.js';
 export {
   type CopyResult,
   type RemoteEntry,

@@ -1,11 +1,12 @@
 import fs from 'node:fs/promises';
 import type { DestinationConfig } from '../config/types.js';
-import type { DrillSource } from '../drill/drill.js';
-import { BackupError } from '../errors.js';
+import { type DrillSource, localDrillSource } from '../drill/drill.js';
+import { BackupError, isBackupError } from '../errors.js';
 import { isVerified, type Manifest } from '../manifest.js';
+import { findBackup } from '../storage/catalog.js';
 import { tmpDownloadPath } from '../storage/tmp-area.js';
 import { dataKey, manifestKey } from './remote-layout.js';
-import type { RemoteEntry, RemoteStore } from './remote-store.js';
+import { type RemoteEntry, RemoteStore } from './remote-store.js';
 import { listBackupsEverywhere } from './union-catalog.js';
 
 /** The backup a drill takes: in the local backup directory, or only in a destination's bucket. */
@@ -103,5 +104,39 @@ export function remoteDrillSource(store: RemoteStore, remote: RemoteEntry, backu
       await store.putManifest(updated);
       return updated;
     },
+  };
+}
+
+/**
+ * runDrill's `globalsSource` for a catalog that includes the buckets: the server's globals backup
+ * (`<server>.globals`, copied and pruned like the databases' backups) chosen as chooseDrillBackup
+ * chooses, the local file or a download from the first destination holding it; undefined when
+ * none is verified. The connection to the destination is closed with `discard`.
+ */
+export function bucketGlobalsSource(
+  backupDir: string,
+  destinations: readonly DestinationConfig[],
+): (globalsTarget: string) => Promise<DrillSource | undefined> {
+  return async (globalsTarget) => {
+    let choice: DrillChoice;
+    try {
+      choice = await chooseDrillBackup(backupDir, destinations, globalsTarget);
+    } catch (error) {
+      if (isBackupError(error, 'BACKUP_NOT_FOUND')) return undefined;
+      throw error;
+    }
+    if (choice.local) return localDrillSource(backupDir, await findBackup(backupDir, choice.id));
+    const store = new RemoteStore(choice.destination);
+    const source = remoteDrillSource(store, choice.remote, backupDir);
+    return {
+      ...source,
+      async discard() {
+        try {
+          await source.discard();
+        } finally {
+          store.close();
+        }
+      },
+    };
   };
 }
