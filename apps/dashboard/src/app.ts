@@ -17,7 +17,7 @@ import { renderBackupsPage } from './pages/backups-page.js';
 import { DashboardPaths } from './paths.js';
 import { replayGuard } from './replay-guard.js';
 import { securityHeaders } from './security-headers.js';
-import { targetRoutes } from './target-routes.js';
+import { type ReplicatedActions, targetRoutes } from './target-routes.js';
 import { withTimeout } from './timeout.js';
 
 export interface DashboardDeps {
@@ -45,6 +45,11 @@ export interface DashboardDeps {
   watchedSince?: () => Promise<Map<string, Date>>;
   /** Signs the forms' tokens. Default: a random secret per process. */
   csrf?: CsrfTokens;
+  /**
+   * Behind Redis Sentinel: the queue the target actions enqueue on (a connection of its own) and
+   * the replica check after each enqueue (target-routes.ts). Default: `queue`, no check.
+   */
+  actions?: ReplicatedActions;
 }
 
 /** Express 5 forwards rejected promises to the error handler; this only keeps the types honest. */
@@ -126,6 +131,7 @@ export function createDashboardApp(deps: DashboardDeps): Express {
       csrf: deps.csrf ?? new CsrfTokens(),
       now,
       watched,
+      actions: deps.actions,
     }),
   );
 

@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@pgbackup/backup-core';
-import { createBackupQueue, createRedisConnection, watchedSince } from '@pgbackup/queue';
+import { createBackupQueue, createRedisConnection, replicasConfirming, watchedSince } from '@pgbackup/queue';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { CsrfTokens, redisSecret } from './actions/csrf.js';
 import { createDashboardApp } from './app.js';
 import { resolveAccess } from './auth/access.js';
@@ -53,6 +55,16 @@ export async function startDashboard(
   const redis = createRedisConnection(config.redis, { maxRetriesPerRequest: 1 });
   const queue = createBackupQueue(config, redis);
   queue.on('error', (error) => logger.debug({ err: error }, 'queue connection error'));
+  // Behind Sentinel the actions wait for a replica on a connection of their own (target-routes.ts).
+  const actionsRedis = config.redis.sentinel
+    ? createRedisConnection(config.redis, { maxRetriesPerRequest: 1 })
+    : undefined;
+  const actionsQueue = actionsRedis ? createBackupQueue(config, actionsRedis) : undefined;
+  actionsQueue?.on('error', (error) => logger.debug({ err: error }, 'action queue connection error'));
+  const closeQueue = async (handle: Queue, connection: Redis) => {
+    await withTimeout(handle.close(), closeTimeoutMs, 'queue close').catch(() => undefined);
+    await withTimeout(connection.quit(), closeTimeoutMs, 'Redis QUIT').catch(() => connection.disconnect());
+  };
 
   const app = createDashboardApp({
     config,
@@ -62,6 +74,9 @@ export async function startDashboard(
     csrf: new CsrfTokens(redisSecret(redis, config.redis.prefix)),
     logger,
     watchedSince: () => watchedSince(redis, config.redis.prefix),
+    ...(actionsQueue && actionsRedis
+      ? { actions: { queue: actionsQueue, replicasConfirming: () => replicasConfirming(actionsRedis) } }
+      : {}),
   });
   const server: Server = app.listen(config.dashboard.port, access.host);
   try {
@@ -75,6 +90,8 @@ export async function startDashboard(
   } catch (error) {
     await queue.close().catch(() => undefined);
     redis.disconnect();
+    await actionsQueue?.close().catch(() => undefined);
+    actionsRedis?.disconnect();
     throw error;
   }
   server.on('error', (error) => logger.error({ err: error }, 'dashboard server error'));
@@ -97,8 +114,8 @@ export async function startDashboard(
       // Browsers keep connections alive; idle ones would hold close() for minutes.
       server.closeIdleConnections();
       await withTimeout(stopped, closeTimeoutMs, 'open requests').catch(() => server.closeAllConnections());
-      await withTimeout(queue.close(), closeTimeoutMs, 'queue close').catch(() => undefined);
-      await withTimeout(redis.quit(), closeTimeoutMs, 'Redis QUIT').catch(() => redis.disconnect());
+      await closeQueue(queue, redis);
+      if (actionsQueue && actionsRedis) await closeQueue(actionsQueue, actionsRedis);
     })();
     return closing;
   };

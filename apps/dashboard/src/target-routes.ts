@@ -22,6 +22,21 @@ export interface TargetRoutesDeps {
   csrf: CsrfTokens;
   now: () => Date;
   watched: () => Promise<Map<string, Date> | undefined>;
+  /** Behind Sentinel: where the actions enqueue, and the replica check after each (DashboardDeps). */
+  actions?: ReplicatedActions | undefined;
+}
+
+/**
+ * Behind Redis Sentinel, the actions enqueue on a queue of their own connection, and then wait
+ * (WAIT 1, at most 2 s) for a replica to hold what that connection wrote, as backupctl does
+ * (confirmReplicated): replication is asynchronous, and a failover before the replica has the
+ * job loses it although the primary acknowledged it. A connection of their own because WAIT
+ * blocks its connection, and the health checks' PING (1 s timeout) must not wait behind it.
+ */
+export interface ReplicatedActions {
+  queue: Queue;
+  /** Replicas holding every write of `queue`'s connection so far (replicasConfirming). */
+  replicasConfirming: () => Promise<number>;
 }
 
 /** Failed jobs read per page view to find the target's: the newest, bounded. */
@@ -79,7 +94,10 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
           failedJobs: await failedJobsOf(deps.queue, name),
           csrfToken: form?.token,
           actionsUnavailable: form?.unavailable,
-          notice: isAction(enqueued) && job !== '' ? { action: enqueued, jobId: job } : undefined,
+          notice:
+            isAction(enqueued) && job !== ''
+              ? { action: enqueued, jobId: job, unreplicated: req.query.replica === 'unconfirmed' }
+              : undefined,
         }),
       );
   }) satisfies AsyncHandler);
@@ -117,10 +135,11 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
         plain(res, 404, `no target named ${name} is configured`);
         return;
       }
+      const queue = deps.actions?.queue ?? deps.queue;
       let jobId: string | undefined;
       if (action === 'backup') {
         // Joins a dump of the target already waiting or running, as backupctl dump does.
-        jobId = (await enqueueDump(deps.queue, { target: name, origin: 'manual' })).id;
+        jobId = (await enqueueDump(queue, { target: name, origin: 'manual' })).id;
       } else if (action === 'verify') {
         // The newest backup the page shows: with retention 0 it may be in a bucket only, and is
         // then verified there (downloaded by the worker, the result in its manifest object).
@@ -133,7 +152,7 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
         const destination = newest.local ? undefined : newest.destinations[0];
         jobId = (
           await enqueueVerify(
-            deps.queue,
+            queue,
             { backupId, origin: 'manual', ...(destination === undefined ? {} : { destination }) },
             // The chain's verify ids are deterministic: a manual check gets one of its own.
             { jobId: `verify-manual-${backupId}-default-${Date.now()}` },
@@ -144,9 +163,16 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
           plain(res, 409, `target ${name} has no drill server; expected BACKUP_DRILL_DATABASE_URL`);
           return;
         }
-        jobId = (await enqueueDrill(deps.queue, { target: name, origin: 'manual' })).id;
+        jobId = (await enqueueDrill(queue, { target: name, origin: 'manual' })).id;
       }
-      const back = new URLSearchParams({ enqueued: action, job: jobId ?? '' });
+      // A failed check counts as no confirmation: the warning is the safe side.
+      const unreplicated =
+        deps.actions !== undefined && (await deps.actions.replicasConfirming().catch(() => 0)) === 0;
+      const back = new URLSearchParams({
+        enqueued: action,
+        job: jobId ?? '',
+        ...(unreplicated ? { replica: 'unconfirmed' } : {}),
+      });
       // 303: the browser follows with a GET, so a reload does not post again.
       res.redirect(303, `${deps.paths.target(name)}?${back.toString()}`);
     }) satisfies AsyncHandler,

@@ -53,7 +53,14 @@ export {
   type SkipReason,
   selectDatabases,
 } from './discovery/index.js';
-export { type DrillOptions, type DrillPhase, type DrillResult, runDrill } from './drill/drill.js';
+export {
+  type DrillOptions,
+  type DrillPhase,
+  type DrillResult,
+  type DrillSource,
+  localDrillSource,
+  runDrill,
+} from './drill/drill.js';
 export { checkDrillServer, drillServerLabel } from './drill/drill-server.js';
 export { type DrillOfBackup, type DrillStatus, drillStatus } from './drill/drill-status.js';
 export {

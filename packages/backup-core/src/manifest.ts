@@ -57,7 +57,8 @@ export const drillSchema = z.object({
   at: z.iso.datetime(),
   /**
    * Restore into the scratch database plus the row count check, in ms: the recovery time (RTO)
-   * this backup gives on that server.
+   * this backup gives on that server. For a backup drilled from a bucket it includes the download
+   * (`downloadMs`).
    */
   restoreMs: z.number().int().nonnegative(),
   /** The backup's age when the drill started, in ms: the data a restore then would lose (RPO). */
@@ -79,6 +80,8 @@ export const drillSchema = z.object({
     .object({
       applied: z.boolean(),
       backupId: z.string().optional(),
+      /** The destination it was downloaded from (kept only in a bucket); absent when local. */
+      destination: z.string().optional(),
       /** Statements that failed on the drill server (a tablespace whose directory is missing, say). */
       failed: z.number().int().nonnegative().optional(),
       /** Of those, roles and memberships: then the backup was restored without owners. */
@@ -89,6 +92,13 @@ export const drillSchema = z.object({
     .optional(),
   /** The database properties compared after the restore, and what was not compared and why. */
   properties: z.object({ compared: z.array(z.string()), notes: z.array(z.string()) }).optional(),
+  /**
+   * The destination the backup was downloaded from for this drill: a backup kept only in a bucket
+   * (local retention 0). Absent when the local file was drilled.
+   */
+  destination: z.string().optional(),
+  /** Of `restoreMs`, the download from `destination` (size and SHA-256 checked): a restore from the bucket pays it too. */
+  downloadMs: z.number().int().nonnegative().optional(),
   /** BackupError code when ok is false. */
   errorCode: z.string().optional(),
   message: z.string().optional(),

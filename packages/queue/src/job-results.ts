@@ -107,6 +107,10 @@ export const drillJobResult = z.object({
   globalsBackupId: z.string().optional(),
   /** What the drill did not compare, and why (a role the drill server lacks, say). */
   notes: z.array(z.string()).optional(),
+  /** The destination the backup was downloaded from: it was in that bucket only (retention 0). */
+  destination: z.string().optional(),
+  /** Of restoreMs, the download from `destination`. */
+  downloadMs: z.number().optional(),
 });
 
 export const discoverJobResult = z.object({

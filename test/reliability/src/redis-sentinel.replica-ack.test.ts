@@ -2,13 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type DumpDocument, jsonOf, runCli } from '@pgbackup/backupctl/testing';
+import { loadDashboardConfig, type RunningDashboard, startDashboard } from '@pgbackup/dashboard';
 import { SentinelTopology, uniquePrefix, waitFor } from '@pgbackup/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 // Redis replicates asynchronously: a job the primary acknowledged is lost if it dies before the
-// replica has it. backupctl waits (at most 2 s) for a replica to confirm each enqueue behind
-// Sentinel, and says so when none did, instead of reporting the job as safely queued.
+// replica has it. backupctl and the dashboard's actions wait (at most 2 s) for a replica to
+// confirm each enqueue behind Sentinel, and say so when none did, instead of reporting the job
+// as safely queued.
 let topology: SentinelTopology;
 let dir: string;
 
@@ -69,5 +71,78 @@ it('backupctl dump behind Sentinel is silent when a replica confirms the job, an
     }
   } finally {
     primary.disconnect();
+  }
+}, 120_000);
+
+it('the dashboard’s actions behind Sentinel: no warning when a replica confirms the job, a warning on the page when none does', async () => {
+  await topology.healthy();
+  const prefix = uniquePrefix();
+  const loaded = loadDashboardConfig({
+    env: {
+      REDIS_SENTINELS: topology.sentinelList,
+      REDIS_SENTINEL_NAME: 'pgbackup',
+      BACKUP_QUEUE_PREFIX: prefix,
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/app',
+      BACKUP_TARGET_NAME: 'app',
+      // Never reached: the drill job is only enqueued, no worker runs.
+      BACKUP_DRILL_DATABASE_URL: 'postgresql://postgres@127.0.0.1:2/postgres',
+      BACKUP_DIR: path.join(dir, 'dashboard-backups'),
+      BACKUP_LOG_DIR: path.join(dir, 'dashboard-logs'),
+      DASHBOARD_USER: 'admin',
+      DASHBOARD_PASSWORD: 'operator-secret',
+      LOG_LEVEL: 'silent',
+    },
+  });
+  const dashboard: RunningDashboard = await startDashboard(
+    { ...loaded, dashboard: { ...loaded.dashboard, port: 0 } },
+    { announce: () => undefined },
+  );
+  const authorization = `Basic ${Buffer.from('admin:operator-secret').toString('base64')}`;
+  const get = async (where: string) => {
+    const response = await fetch(new URL(where, dashboard.url), { headers: { authorization } });
+    expect(response.status).toBe(200);
+    return response.text();
+  };
+  const post = async (action: string, token: string) => {
+    const response = await fetch(new URL(`targets/app/actions/${action}`, dashboard.url), {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: token }).toString(),
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(303);
+    return new URL(response.headers.get('location')!, dashboard.url);
+  };
+  const primary = new Redis(await topology.primaryPort(), '127.0.0.1');
+  try {
+    const token = /name="csrf" value="([^"]+)"/.exec(await get('targets/app'))?.[1];
+    expect(token).toBeDefined();
+
+    const confirmed = await post('backup', token!);
+    expect(confirmed.searchParams.get('replica')).toBeNull();
+    const confirmedPage = await get(confirmed.pathname + confirmed.search);
+    expect(confirmedPage).toContain('Backup job');
+    expect(confirmedPage).not.toContain('no replica confirmed');
+
+    const replica = topology.nodes.find((node) => node.port !== primary.options.port)!;
+    process.kill(replica.pid!, 'SIGSTOP');
+    let unconfirmed: URL;
+    try {
+      unconfirmed = await post('drill', token!);
+    } finally {
+      process.kill(replica.pid!, 'SIGCONT');
+    }
+    expect(unconfirmed.searchParams.get('replica')).toBe('unconfirmed');
+    const warned = await get(unconfirmed.pathname + unconfirmed.search);
+    expect(warned).toContain('Drill job');
+    expect(warned).toContain(
+      'no replica confirmed the job within 2 s: it is on the Redis primary only, and a failover now would lose it',
+    );
+    // Enqueued all the same, on the primary: the warning says where it stands.
+    const jobId = unconfirmed.searchParams.get('job')!;
+    expect(await primary.exists(`${prefix}:backups:${jobId}`)).toBe(1);
+  } finally {
+    primary.disconnect();
+    await dashboard.close();
   }
 }, 120_000);

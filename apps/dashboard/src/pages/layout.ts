@@ -40,6 +40,7 @@ tr.stale td.age { color: var(--red); font-weight: 600; }
 .actions button { font: inherit; padding: 6px 14px; border-radius: 6px; border: 1px solid #1570ef; background: #1570ef; color: #fff; cursor: pointer; }
 .actions button[disabled] { background: #f2f4f7; color: var(--grey); border-color: var(--line); cursor: not-allowed; }
 .notice { padding: 8px 12px; background: var(--green-bg); color: var(--green); border: 1px solid var(--green); }
+.notice.warning { background: var(--amber-bg); color: var(--amber); border-color: var(--amber); }
 `;
 
 export interface LayoutOptions {

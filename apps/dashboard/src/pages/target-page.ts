@@ -5,6 +5,7 @@ import {
   humanDuration,
   type Manifest,
 } from '@pgbackup/backup-core';
+import { replicaAckTimeoutMs } from '@pgbackup/queue';
 import type { Principal } from '../auth/basic-auth.js';
 import { backupState, healthLabels, type TargetStatus } from '../catalog-status.js';
 import type { DashboardPaths } from '../paths.js';
@@ -45,8 +46,11 @@ export interface TargetPageView {
   csrfToken: string | undefined;
   /** Why an operator sees no buttons (the form secret lives in Redis, which is away). */
   actionsUnavailable?: string | undefined;
-  /** After an action: which one, and the job it enqueued (or joined). */
-  notice?: { action: TargetAction; jobId: string } | undefined;
+  /**
+   * After an action: which one, the job it enqueued (or joined), and, behind Sentinel, whether no
+   * replica confirmed it (`unreplicated`: it is on the primary only).
+   */
+  notice?: { action: TargetAction; jobId: string; unreplicated?: boolean } | undefined;
 }
 
 /** A backup smaller than half the previous one stands out on the size chart. */
@@ -111,7 +115,11 @@ ${form('drill', drillServer ? undefined : 'no drill server (BACKUP_DRILL_DATABAS
 function notice(view: TargetPageView): SafeHtml | '' {
   if (!view.notice) return '';
   const what = { backup: 'Backup', verify: 'Verification', drill: 'Drill' }[view.notice.action];
-  return html`<p class="notice" id="notice" role="status">${what} job <a href="${view.paths.job(view.notice.jobId)}">${view.notice.jobId}</a> enqueued. This page shows its result once it is done: reload it.</p>`;
+  const enqueued = html`<p class="notice" id="notice" role="status">${what} job <a href="${view.paths.job(view.notice.jobId)}">${view.notice.jobId}</a> enqueued. This page shows its result once it is done: reload it.</p>`;
+  if (!view.notice.unreplicated) return enqueued;
+  // backupctl's warning (confirmReplicated), in the dashboard's words for where to check.
+  return html`${enqueued}
+<p class="notice warning" id="notice-unreplicated" role="alert">Warning: no replica confirmed the job within ${replicaAckTimeoutMs / 1000} s: it is on the Redis primary only, and a failover now would lose it. Check that the job is still there after the failover (its link above, or <code>backupctl jobs</code>), and enqueue it again if it is missing.</p>`;
 }
 
 function backupRows(view: TargetPageView): SafeHtml {
@@ -147,7 +155,7 @@ function drillRows(drills: readonly DrillOfBackup[]): SafeHtml {
   <td>${utcTime(drill.at)}</td>
   <td><code>${drill.backupId}</code></td>
   <td>${drill.ok ? html`<span class="badge ok">restored</span>` : html`<span class="badge bad">failed</span> <code>${drill.errorCode ?? ''}</code><div class="muted">${drill.message ?? ''}</div>`}</td>
-  <td class="num">${humanDuration(drill.restoreMs)}</td>
+  <td class="num">${humanDuration(drill.restoreMs)}${drill.destination ? html`<div class="muted">downloaded from ${drill.destination} in ${humanDuration(drill.downloadMs ?? 0)}</div>` : ''}</td>
   <td class="num">${humanDuration(drill.backupAgeMs)}</td>
   <td class="num">${humanBytes(drill.bytes)}</td>
   <td class="num">${drill.tables}</td>

@@ -3,7 +3,7 @@ import {
   defaultMaxAgeMs,
   drillStatus,
   type Logger,
-  listBackups,
+  readCatalog,
   type TargetConfig,
 } from '@pgbackup/backup-core';
 import { failureCodeOf, watchedSince } from '@pgbackup/queue';
@@ -66,7 +66,23 @@ export class DrillAlerts {
   async checkStaleness(now = new Date()): Promise<string[]> {
     const drilled = this.targets.all.filter((target) => target.drill.server !== undefined);
     if (drilled.length === 0) return [];
-    const listing = await listBackups(this.config.backupDir);
+    // The catalog the metrics and the dashboard read (readCatalog): with retention 0 the buckets',
+    // whose manifest objects hold the drills of backups kept only there.
+    const catalog = await readCatalog({
+      backupDir: this.config.backupDir,
+      targets: this.targets.all,
+      destinations: this.config.destinations,
+    });
+    const unlisted = catalog.destinations.filter((listing) => !listing.ok);
+    if (unlisted.length > 0) {
+      // Without a bucket's manifests, a target drilled from it would look undrilled.
+      this.logger.warn(
+        { destinations: unlisted.map((listing) => listing.destination) },
+        'drill staleness check skipped: a destination of the catalog could not be listed',
+      );
+      return [];
+    }
+    const listing = { entries: catalog.backups };
     const watched = await watchedSince(this.redis, this.config.redis.prefix);
     const stale: string[] = [];
     for (const target of drilled) {

@@ -1,12 +1,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { PostgresServer } from '@pgbackup/testkit';
+import { PostgresServer, S3Server } from '@pgbackup/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDump } from '../dump/dump.js';
 import { dumpGlobals } from '../globals/dump-globals.js';
+import { bucketGlobalsSource } from '../offsite/remote-drill.js';
+import { RemoteStore } from '../offsite/remote-store.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { findBackup } from '../storage/catalog.js';
+import { tmpAreaOf } from '../storage/tmp-area.js';
 import { connectionOf, type Workspace, workspace } from '../test-support/fixtures.js';
+import { destinationOn } from '../test-support/offsite.js';
 import { withClient } from '../test-support/sample-database.js';
 import { verifyBackup } from '../verify/verify.js';
 import { runDrill } from './drill.js';
@@ -144,5 +148,46 @@ describe('runDrill with the server globals', () => {
     // Recorded in the manifest, beside the earlier drill that had no globals.
     const { manifest } = await findBackup(ws.backupDir, backupId);
     expect(manifest.drills?.map((drill) => drill.globals?.applied)).toEqual([false, true]);
+  });
+});
+
+describe('runDrill with the server globals kept only in a bucket (retention 0)', () => {
+  it('downloads the newest verified globals backup, replays it, records where it came from, and removes the download', async () => {
+    const s3 = await S3Server.start({ buckets: ['backups'] });
+    const elsewhere = await workspace();
+    const destination = destinationOn(s3, { prefix: 'globals' });
+    const store = new RemoteStore(destination);
+    try {
+      // Written and copied by the worker of another host; this backup directory has none.
+      await fs.rm(path.join(ws.backupDir, 'prod.globals'), { recursive: true, force: true });
+      const globals = await dumpGlobals({
+        server: 'prod',
+        connection: connectionOf(source.url('postgres')),
+        backupDir: elsewhere.backupDir,
+      });
+      await verifyBackup({ backupDir: elsewhere.backupDir, id: globals.manifest.id, level: 'read' });
+      await store.upload(await findBackup(elsewhere.backupDir, globals.manifest.id));
+
+      const phases: string[] = [];
+      const result = await runDrill({
+        backupDir: ws.backupDir,
+        target: 'prod.shop',
+        server: drillConnection,
+        globalsServer: 'prod',
+        globalsSource: bucketGlobalsSource(ws.backupDir, [destination]),
+        onPhase: (phase) => phases.push(phase),
+      });
+      expect(phases).toEqual(['globals', 'restoring', 'recording']);
+      expect(result.drill).toMatchObject({
+        ok: true,
+        globals: { applied: true, backupId: globals.manifest.id, destination: 'offsite' },
+      });
+      expect(result.drill.globals?.rolesFailed).toBeUndefined();
+      expect(await fs.readdir(tmpAreaOf(ws.backupDir)).catch(() => [])).toEqual([]);
+    } finally {
+      store.close();
+      await elsewhere.remove();
+      await s3.destroy();
+    }
   });
 });

@@ -11,7 +11,30 @@ import { verifyBackup } from '../verify/verify.js';
 import { checkDrillServer, drillServerLabel } from './drill-server.js';
 import { parallelScratchRestore } from './parallel-restore.js';
 
-export type DrillPhase = 'globals' | 'restoring' | 'recording';
+export type DrillPhase = 'download' | 'globals' | 'restoring' | 'recording';
+
+/**
+ * Where the drilled backup comes from and where its drill is recorded. The default is the local
+ * backup directory; a backup kept only in a destination's bucket (local retention 0) comes from
+ * `remoteDrillSource` (offsite/remote-drill.ts): downloaded into the tmp area, size and SHA-256
+ * checked, the drill recorded in its manifest object.
+ */
+export interface DrillSource {
+  /** The backup's manifest as the source holds it. */
+  manifest: Manifest;
+  /** The destination it is downloaded from (recorded in the drill); undefined for the local file. */
+  destination?: string;
+  /**
+   * Makes the backup's file readable on this host. A failure that proves the backup bad
+   * (SIZE_MISMATCH, CHECKSUM_MISMATCH, BACKUP_FILE_MISSING) is recorded as a failed drill; any
+   * other says nothing about the backup.
+   */
+  fetch(signal?: AbortSignal): Promise<CatalogEntry>;
+  /** Removes what `fetch` left on this host; runDrill calls it whatever happened. */
+  discard(): Promise<void>;
+  /** Appends the drill (and, for a drill that proved the backup bad, the failed verification). */
+  record(drill: Drill, verification: Verification | undefined): Promise<Manifest>;
+}
 
 export interface DrillOptions {
   backupDir: string;
@@ -34,8 +57,17 @@ export interface DrillOptions {
    * applied.
    */
   globalsServer?: string;
+  /**
+   * Where that globals backup comes from, given its target name (`<server>.globals`), instead of
+   * the newest verified one in `backupDir`: the worker's chooses from the union catalog when it
+   * includes the buckets (retention 0), so the globals may be downloaded too. Undefined when there
+   * is no verified globals backup. The source is discarded after the replay.
+   */
+  globalsSource?: (globalsTarget: string) => Promise<DrillSource | undefined>;
   /** Drill this backup (of `target`) instead of the newest verified one. */
   id?: string;
+  /** A backup that is not in `backupDir` (see DrillSource); `id` is then ignored. */
+  source?: DrillSource;
   keyring?: readonly OperatorKey[];
   /**
    * pg_restore --jobs when the backup is large enough that it pays (parallelRestorePays), as a
@@ -68,74 +100,72 @@ export interface DrillResult {
  * `restore` verification (so the backup no longer counts as verified, for retention and health
  * alike), then throws with the defect's code. A drill that could not run (the drill server down,
  * refused, full) records nothing and throws with the cause's own code: the backup stays verified.
+ *
+ * With `source`, the backup comes from elsewhere (a destination's bucket, DrillSource): fetched
+ * first (the download counts in the RTO, as it would in a restore from the bucket), drilled the
+ * same way, the result recorded by the source, and what the fetch left removed whatever happens.
  */
 export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   checkDrillServer(options.server, options.targets ?? [], options.allowTargetServer ?? false);
-  const entry = await backupToDrill(options);
-  const { manifest } = entry;
+  const source = options.source ?? localDrillSource(options.backupDir, await backupToDrill(options));
+  try {
+    if (source.manifest.target !== options.target) {
+      throw new BackupError(
+        'BACKUP_NOT_FOUND',
+        `backup ${source.manifest.id} belongs to target ${source.manifest.target}, not ${options.target}`,
+      );
+    }
+    return await drillFrom(source, options);
+  } finally {
+    await source.discard();
+  }
+}
+
+async function drillFrom(source: DrillSource, options: DrillOptions): Promise<DrillResult> {
+  const { manifest } = source;
   const logger = (options.logger ?? silentLogger).child({
     target: options.target,
     backupId: manifest.id,
     drillServer: drillServerLabel(options.server),
+    ...(source.destination === undefined ? {} : { destination: source.destination }),
   });
   const started = new Date();
-  if (options.globalsServer !== undefined) options.onPhase?.('globals');
-  let globals: NonNullable<Drill['globals']>;
-  try {
-    globals = await applyServerGlobals(options, logger);
-  } catch (error) {
-    if (options.signal?.aborted) throw error;
-    // The globals backup, or the drill server, failed: that says nothing about this backup.
-    throw couldNotRun(manifest.id, error);
-  }
-  // Owners only when every role and membership replayed: a drill server whose role may not create
-  // roles (globals.failed) still drills, without owners, rather than failing every time.
-  const withOwners = globals.applied && globals.rolesFailed === undefined;
-  options.onPhase?.('restoring');
   let failure: unknown;
-  let properties: Drill['properties'];
-  const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
-  const parallel = parallelRestorePays(manifest, jobs, options.parallelMinBytes);
+  let entry: CatalogEntry | undefined;
+  if (source.destination !== undefined) options.onPhase?.('download');
   try {
-    if (parallel) {
-      const checked = await parallelScratchRestore(entry, {
-        backupDir: options.backupDir,
-        server: options.server,
-        jobs,
-        keyring: options.keyring ?? [],
-        withOwners,
-        ...(options.tempDir ? { tempDir: options.tempDir } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      properties = { compared: checked.compared, notes: checked.notes };
-    } else {
-      const verified = await verifyBackup({
-        backupDir: options.backupDir,
-        id: manifest.id,
-        level: 'restore',
-        keyring: options.keyring ?? [],
-        scratchServer: options.server,
-        scratchPrefix: 'pgbackup_drill',
-        withOwners,
-        // A drill server has none of the source's tablespace directories (nor, mostly, its tablespaces).
-        noTablespaces: true,
-        // Recorded below as a drill, with the verification it implies.
-        record: false,
-        logger,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      properties = {
-        compared: verified.propertiesCompared ?? [],
-        notes: verified.verification.notes ?? [],
-      };
-    }
+    entry = await source.fetch(options.signal);
   } catch (error) {
     failure = error;
   }
+  const fetchMs = Date.now() - started.getTime();
+  throwUnlessDefect(manifest.id, failure, options.signal);
+
+  let globals: NonNullable<Drill['globals']> | undefined;
+  let properties: Drill['properties'];
+  const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
+  const parallel = parallelRestorePays(manifest, jobs, options.parallelMinBytes);
+  if (entry) {
+    if (options.globalsServer !== undefined) options.onPhase?.('globals');
+    try {
+      globals = await applyServerGlobals(options, logger);
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      // The globals backup, or the drill server, failed: that says nothing about this backup.
+      throw couldNotRun(manifest.id, error);
+    }
+    // Owners only when every role and membership replayed: a drill server whose role may not create
+    // roles (globals.failed) still drills, without owners, rather than failing every time.
+    const withOwners = globals.applied && globals.rolesFailed === undefined;
+    options.onPhase?.('restoring');
+    try {
+      properties = await restoreAndCheck(entry, options, { parallel, jobs, withOwners, logger });
+    } catch (error) {
+      failure = error;
+    }
+  }
   const ended = new Date();
-  // An aborted drill (timeout, shutdown) says nothing about the backup, whatever pg_restore said.
-  if (options.signal?.aborted) throw failure ?? options.signal.reason;
-  if (failure !== undefined && !provesBackupDefect(failure)) throw couldNotRun(manifest.id, failure);
+  throwUnlessDefect(manifest.id, failure, options.signal);
 
   const errorFields =
     failure === undefined
@@ -155,8 +185,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     rows: manifest.tables.reduce((sum, table) => sum + table.rows, 0),
     server: drillServerLabel(options.server),
     jobs: parallel ? jobs : 1,
-    globals,
+    ...(globals ? { globals } : {}),
     ...(properties ? { properties } : {}),
+    ...(source.destination === undefined ? {} : { destination: source.destination, downloadMs: fetchMs }),
     ...errorFields,
   };
   const verification: Verification | undefined =
@@ -164,7 +195,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       ? undefined
       : { level: 'restore', ok: false, at: drill.at, durationMs: drill.restoreMs, ...errorFields };
   options.onPhase?.('recording');
-  const updated = await recordDrill(options.backupDir, manifest.id, drill, verification);
+  const updated = await source.record(drill, verification);
   if (failure !== undefined) {
     logger.error({ errorCode: drill.errorCode }, 'drill failed: the backup does not restore');
     throw failure;
@@ -173,11 +204,79 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   return { backupId: manifest.id, manifest: updated, drill };
 }
 
+/** The restore into a scratch database and its checks: streamed, or with --jobs when that pays. */
+async function restoreAndCheck(
+  entry: CatalogEntry,
+  options: DrillOptions,
+  how: { parallel: boolean; jobs: number; withOwners: boolean; logger: Logger },
+): Promise<NonNullable<Drill['properties']>> {
+  if (how.parallel) {
+    const checked = await parallelScratchRestore(entry, {
+      backupDir: options.backupDir,
+      server: options.server,
+      jobs: how.jobs,
+      keyring: options.keyring ?? [],
+      withOwners: how.withOwners,
+      ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return { compared: checked.compared, notes: checked.notes };
+  }
+  const verified = await verifyBackup({
+    backupDir: options.backupDir,
+    id: entry.manifest.id,
+    entry,
+    level: 'restore',
+    keyring: options.keyring ?? [],
+    scratchServer: options.server,
+    scratchPrefix: 'pgbackup_drill',
+    withOwners: how.withOwners,
+    // A drill server has none of the source's tablespace directories (nor, mostly, its tablespaces).
+    noTablespaces: true,
+    // Recorded by runDrill as a drill, with the verification it implies.
+    record: false,
+    logger: how.logger,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return {
+    compared: verified.propertiesCompared ?? [],
+    notes: verified.verification.notes ?? [],
+  };
+}
+
+/**
+ * An aborted drill (timeout, shutdown) says nothing about the backup, whatever pg_restore said;
+ * nor does a failure that proves no defect (the drill server down, S3 away): both throw, and
+ * nothing is recorded. Returns when there is no failure or a defect to record.
+ */
+function throwUnlessDefect(id: string, failure: unknown, signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw failure ?? signal.reason;
+  if (failure !== undefined && !provesBackupDefect(failure)) throw couldNotRun(id, failure);
+}
+
+/** The target's newest verified backup in the local backup directory, if any. */
+async function newestLocalVerified(backupDir: string, target: string): Promise<DrillSource | undefined> {
+  const { entries } = await listBackups(backupDir, { target });
+  const newest = entries.find((entry) => isVerified(entry.manifest));
+  return newest ? localDrillSource(backupDir, newest) : undefined;
+}
+
+/** A backup in the local backup directory, its drill recorded in its manifest file. */
+export function localDrillSource(backupDir: string, entry: CatalogEntry): DrillSource {
+  return {
+    manifest: entry.manifest,
+    fetch: async () => entry,
+    discard: async () => undefined,
+    record: (drill, verification) => recordDrill(backupDir, entry.manifest.id, drill, verification),
+  };
+}
+
 /**
  * Replays the newest verified globals backup of the target's server on the drill server, roles
  * that exist there skipped (never --force: the drill server's own roles are not changed).
  * A statement that fails (a tablespace whose directory the drill server lacks) is counted and
  * named, and the drill goes on: a role it needs and lacks fails the restore as the server's fault.
+ * A globals backup kept only in a bucket (`globalsSource`) is downloaded first and removed after.
  */
 async function applyServerGlobals(
   options: DrillOptions,
@@ -189,29 +288,37 @@ async function applyServerGlobals(
       note: `target ${options.target} is not a discovered database of a server target`,
     };
   const target = globalsTargetName(options.globalsServer);
-  const { entries } = await listBackups(options.backupDir, { target });
-  const newest = entries.find((entry) => isVerified(entry.manifest));
-  if (!newest)
+  const source = options.globalsSource
+    ? await options.globalsSource(target)
+    : await newestLocalVerified(options.backupDir, target);
+  if (!source)
     return {
       applied: false,
       note: `no verified globals backup of server ${options.globalsServer} (${target})`,
     };
-  const result = await restoreGlobals({
-    backupDir: options.backupDir,
-    id: newest.manifest.id,
-    keyring: options.keyring ?? [],
-    server: options.server,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  let result: Awaited<ReturnType<typeof restoreGlobals>>;
+  try {
+    result = await restoreGlobals({
+      backupDir: options.backupDir,
+      id: source.manifest.id,
+      entry: await source.fetch(options.signal),
+      keyring: options.keyring ?? [],
+      server: options.server,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } finally {
+    await source.discard();
+  }
   const failed = result.steps.filter((step) => step.action === 'failed');
   const rolesFailed = failed.filter(
     (step) => step.kind === 'create-role' || step.kind === 'grant-membership',
   ).length;
   if (failed.length > 0)
-    logger.warn({ globalsBackupId: newest.manifest.id, failed: failed.length }, 'some globals did not apply');
+    logger.warn({ globalsBackupId: source.manifest.id, failed: failed.length }, 'some globals did not apply');
   return {
     applied: true,
-    backupId: newest.manifest.id,
+    backupId: source.manifest.id,
+    ...(source.destination === undefined ? {} : { destination: source.destination }),
     ...(failed.length > 0
       ? {
           failed: failed.length,
@@ -227,16 +334,8 @@ async function applyServerGlobals(
 
 /** The given backup (checked to be the target's), or the target's newest verified one. */
 async function backupToDrill(options: DrillOptions): Promise<CatalogEntry> {
-  if (options.id !== undefined) {
-    const entry = await findBackup(options.backupDir, options.id);
-    if (entry.manifest.target !== options.target) {
-      throw new BackupError(
-        'BACKUP_NOT_FOUND',
-        `backup ${options.id} belongs to target ${entry.manifest.target}, not ${options.target}`,
-      );
-    }
-    return entry;
-  }
+  // Checked to be the target's by runDrill, as a source's is.
+  if (options.id !== undefined) return findBackup(options.backupDir, options.id);
   const listing = await listBackups(options.backupDir, { target: options.target });
   const newest = listing.entries.find((entry) => isVerified(entry.manifest));
   if (!newest) {

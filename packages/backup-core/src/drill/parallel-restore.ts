@@ -44,6 +44,8 @@ export async function parallelScratchRestore(
   await verifyBackup({
     backupDir: options.backupDir,
     id: manifest.id,
+    // The file may be a download from a bucket, not in the backup directory's catalog.
+    entry,
     level: 'checksum',
     keyring: options.keyring,
     record: false,

@@ -1,7 +1,7 @@
 import type { OperatorKey } from '../crypto/index.js';
 import { BackupError } from '../errors.js';
 import { connect, type PgConnection } from '../postgres/connection.js';
-import { findBackup } from '../storage/catalog.js';
+import { type CatalogEntry, findBackup } from '../storage/catalog.js';
 import { type GlobalsStatement, parseGlobals } from './globals-sql.js';
 import { readGlobalsSql } from './read-globals.js';
 
@@ -11,6 +11,11 @@ export interface RestoreGlobalsOptions {
   keyring: readonly OperatorKey[];
   /** The server to replay into (any database of it: roles and tablespaces are cluster-wide). */
   server: PgConnection;
+  /**
+   * The globals backup, when it is not in `backupDir`'s catalog (a download from a destination,
+   * for a drill of a backup kept only in a bucket): its file and manifest.
+   */
+  entry?: CatalogEntry;
   /** Only say what would be done. Default false. */
   dryRun?: boolean;
   /**
@@ -46,7 +51,7 @@ export interface RestoreGlobalsResult {
  * other. The file is checked against its checksum first. Returns every step, for the CLI to print.
  */
 export async function restoreGlobals(options: RestoreGlobalsOptions): Promise<RestoreGlobalsResult> {
-  const entry = await findBackup(options.backupDir, options.id);
+  const entry = options.entry ?? (await findBackup(options.backupDir, options.id));
   if (entry.manifest.format !== 'globals') {
     throw new BackupError(
       'BACKUP_NOT_FOUND',

@@ -9,6 +9,12 @@ export {
 } from './multipart-sweep.js';
 export { pickPartSize } from './part-size.js';
 export {
+  bucketGlobalsSource,
+  chooseDrillBackup,
+  type DrillChoice,
+  remoteDrillSource,
+} from './remote-drill.js';
+export {
   type CopyResult,
   type RemoteEntry,
   type RemoteListing,

@@ -6,7 +6,7 @@ import { ensurePrivateDirectory } from './durable-fs.js';
 
 /**
  * `<backupDir>/.tmp/`: where a backup fetched from a destination waits while it is checked and
- * restored or verified. In the backup directory rather than the system's /tmp because it is on
+ * restored, verified or drilled. In the backup directory rather than the system's /tmp because it is on
  * the filesystem sized for backups (/tmp is often a small tmpfs). The directory's name starts
  * with a dot, so it is never a target directory: the catalog and the orphan sweep never look in
  * it, and the files in it are named `<purpose>.<host>.<pid>.<random>.download`, never like a
@@ -24,7 +24,10 @@ function hostLabel(): string {
 }
 
 /** A fresh path in the tmp area (created 0700 if needed); nothing is written yet. */
-export async function tmpDownloadPath(backupDir: string, purpose: 'restore' | 'verify'): Promise<string> {
+export async function tmpDownloadPath(
+  backupDir: string,
+  purpose: 'restore' | 'verify' | 'drill',
+): Promise<string> {
   await ensurePrivateDirectory(backupDir);
   const dir = tmpAreaOf(backupDir);
   await ensurePrivateDirectory(dir);
