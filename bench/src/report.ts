@@ -220,7 +220,11 @@ function passesText(result: SizeResult): string {
     '| step | wall | added | vs (2) | client CPU | added | server CPU |',
     '|---|---|---|---|---|---|---|',
     step('(2) `pg_dump -Fc -Z0 \\| zstd -1 -T0 > file`, not flushed', 'piped', undefined),
-    step('diagnostic: the same, its output through Node: SHA-256, write stream, fsync at the end', durableKey, 'piped'),
+    step(
+      'diagnostic: the same, its output through Node: SHA-256, write stream, fsync at the end',
+      durableKey,
+      'piped',
+    ),
     step(
       '(3) the dump job: zstd writes the file, Node hashes it beside; queue, snapshot and row counts, run log, manifest',
       'job',
