@@ -740,7 +740,7 @@ describe('Dockerfile', () => {
     // Installing the server package would otherwise initdb a `main` cluster into the image.
     expect(runs.indexOf('create_main_cluster = false')).toBeGreaterThan(-1);
     expect(runs.indexOf('create_main_cluster = false')).toBeLessThan(
-      runs.indexOf('"postgresql-${PG_MAJOR}"'),
+      runs.search(/"postgresql-\$\{PG_MAJOR\}"/),
     );
   });
 
