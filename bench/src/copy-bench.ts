@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { trackDirectory } from '../../test/harness/reaper.js';
 import { RedisServer } from '../../test/harness/redis-server.js';
 import { S3Server } from '../../test/harness/s3-server.js';
 import { createDataset } from './dataset.js';
+import { cpuTimes } from './proc.js';
 import { megabytes, ratio, seconds, summarize, timeWithSpread } from './stats.js';
 import { type ChainRun, type CopyRun, WorkerSetup } from './worker-jobs.js';
 
@@ -92,6 +93,25 @@ async function serverSideCopy(s3: S3Server, file: string): Promise<number> {
   }
 }
 
+/** The s3rver process (its command line names its data directory): its CPU counts for the upload. */
+function s3rverPid(s3: S3Server): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(s3.dir)) return Number(entry);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined;
+}
+
+function selfCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const times = cpuTimes(pid);
+  return times.selfMs + times.childrenMs;
+}
+
 /** The baseline: the SDK's own multipart upload, nothing of ours around it. */
 async function plainUpload(s3: S3Server, file: string, sizeBytes: number, partSize: number): Promise<number> {
   const client = benchClient(s3);
@@ -164,10 +184,14 @@ async function main(): Promise<void> {
     const plainMs: number[] = [];
     const alone: CopyRun[] = [];
     const serverCopyMs: number[] = [];
+    const dumpCpuMs: number[] = [];
+    const uploadCpuMs: number[] = [];
+    const s3Pid = s3rverPid(s3);
     const together: Array<{ dumpMs: number; uploadMs: number }> = [];
     for (let run = 1; run <= runs; run++) {
       const dump = await dumpOnly.dump(postgres.pid!);
       dumpMs.push(dump.sample.wallMs);
+      dumpCpuMs.push(dump.sample.clientCpuMs + dump.sample.serverCpuMs);
       log(`run ${run}: dump job alone ${seconds(dump.sample.wallMs)} (${megabytes(dump.sample.sizeBytes)})`);
 
       const chain = await withCopy.dumpThenCopy();
@@ -178,7 +202,11 @@ async function main(): Promise<void> {
 
       const backup = await findBackup(withCopy.backupDir, chain.backupId);
       const partSize = chain.partSize ?? 5 * 1024 * 1024;
+      const cpuBefore = process.cpuUsage();
+      const serverCpuBefore = selfCpuMs(s3Pid);
       const plain = await plainUpload(s3, backup.filePath, backup.manifest.sizeBytes, partSize);
+      const cpuUsed = process.cpuUsage(cpuBefore);
+      uploadCpuMs.push((cpuUsed.user + cpuUsed.system) / 1000 + selfCpuMs(s3Pid) - serverCpuBefore);
       plainMs.push(plain);
       log(
         `run ${run}: plain SDK upload ${seconds(plain)} (part size ${megabytes(partSize)}, queueSize ${UPLOAD_QUEUE_SIZE})`,
@@ -246,6 +274,13 @@ async function main(): Promise<void> {
     console.log('');
     console.log(
       `Goal (issue 14): "copied" <= ${GOAL_RATIO}x max(dump alone, plain upload) = ${seconds(reference * GOAL_RATIO)}: ${achieved <= GOAL_RATIO ? 'met' : `NOT met (${achieved.toFixed(2)}x, ${seconds(copiedSummary!.median - reference * GOAL_RATIO)} over)`}.`,
+    );
+    const cores = os.availableParallelism();
+    const dumpCpu = summarize(dumpCpuMs)!.median;
+    const uploadCpu = summarize(uploadCpuMs)!.median;
+    const cpuFloor = (dumpCpu + uploadCpu) / cores;
+    console.log(
+      `CPU time (medians): dump job ${seconds(dumpCpu)} (worker with pg_dump and zstd, PostgreSQL), plain upload ${seconds(uploadCpu)} (the uploading process and s3rver${s3Pid === undefined ? ': s3rver not found, not counted' : ''}); both at once need at least ${seconds(cpuFloor)} of wall time on ${cores} cores, ${ratio(cpuFloor, reference)} of max(dump alone, plain upload) (CPU time grows a little with the load; wall time much more).`,
     );
     console.log(
       `Copy job alone vs plain upload: ${ratio(copyAloneSummary?.median, median(plainMs))} (the upload itself, with the bucket check, HeadObject confirmation and manifest object around it).`,
