@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,7 +35,7 @@ import { type ChainRun, type CopyRun, WorkerSetup } from './worker-jobs.js';
  * The issue's goal: "copied" within 1.15x of max(dump alone, plain upload), and the worker under
  * 200 MB RSS while copying. Prints the figures and a markdown table; nothing is asserted.
  *
- *   pnpm --filter @pgbackup/bench run probe:copy -- [--size-mb 800] [--runs 1]
+ *   pnpm --filter @pgbackup/bench run probe:copy -- [--size-mb 800] [--runs 1] [--encrypted]
  */
 
 // dist/bench/src/copy-bench.js (or src/copy-bench.ts) -> the repository root.
@@ -137,6 +138,7 @@ async function plainUpload(s3: S3Server, file: string, sizeBytes: number, partSi
 async function main(): Promise<void> {
   const sizeMb = flag('--size-mb', 800);
   const runs = Math.round(flag('--runs', 1));
+  const encrypted = process.argv.includes('--encrypted');
   const loadBefore = os.loadavg();
   const postgres = await PostgresServer.start();
   const redis = await RedisServer.start();
@@ -159,11 +161,18 @@ async function main(): Promise<void> {
     });
     const secretFile = path.join(workDir, 's3-secret');
     writeFileSync(secretFile, S3Server.secretAccessKey, { mode: 0o600 });
+    // --encrypted: both workers encrypt (BACKUP_ENCRYPTION_KEY_FILE), as an encrypted deployment.
+    let keyFile: string | undefined;
+    if (encrypted) {
+      keyFile = path.join(workDir, 'operator.key');
+      writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+    }
     const common = {
       entry: workerEntry,
       workDir,
       databaseUrl: postgres.url(dataset.database),
       redisUrl: redis.url,
+      ...(keyFile ? { encryptionKeyFile: keyFile } : {}),
     };
     const dumpOnly = await WorkerSetup.create({ ...common, label: 'dump-only' });
     setups.push(dumpOnly);
@@ -248,7 +257,7 @@ async function main(): Promise<void> {
     const achieved = copiedSummary!.median / reference;
 
     console.log(
-      `Copy of a ${(dataset.sizeBytes / 1024 / 1024).toFixed(0)} MB database (backup ${megabytes(sizeBytes)} zstd, part size ${megabytes(chains[0]!.partSize)}, ${chains[0]!.parts ?? '?'} parts) to a local s3rver, ${runs} run(s), ${os.availableParallelism()} cores, load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after; median (min-max):\n`,
+      `Copy of a ${(dataset.sizeBytes / 1024 / 1024).toFixed(0)} MB database (backup ${megabytes(sizeBytes)} zstd${encrypted ? ', encrypted' : ''}, part size ${megabytes(chains[0]!.partSize)}, ${chains[0]!.parts ?? '?'} parts) to a local s3rver, ${runs} run(s), ${os.availableParallelism()} cores, load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after; median (min-max):\n`,
     );
     console.log('| measured | wall | vs max(dump alone, plain upload) |\n|---|---|---|');
     const row = (label: string, summary: ReturnType<typeof summarize>) =>
