@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { findBackup, type Manifest, writeManifest } from '@pgbackup/backup-core';
 import { PostgresServer } from '../../test/harness/postgres-server.js';
@@ -11,6 +12,7 @@ import { trackDirectory } from '../../test/harness/reaper.js';
 import { RedisServer } from '../../test/harness/redis-server.js';
 import { S3Server } from '../../test/harness/s3-server.js';
 import { createDataset } from './dataset.js';
+import { cpuTimes } from './proc.js';
 import { megabytes, ratio, seconds, summarize, timeWithSpread } from './stats.js';
 import { type ChainRun, type CopyRun, WorkerSetup } from './worker-jobs.js';
 
@@ -23,13 +25,17 @@ import { type ChainRun, type CopyRun, WorkerSetup } from './worker-jobs.js';
  *   which runs dump -> verify (checksum) -> copy;
  * - a plain SDK multipart upload (lib-storage `Upload`) of the same backup file, same part size,
  *   same concurrency (queueSize 4), to the same server;
+ * - a server-side copy (CopyObject, metadata replaced) of that uploaded object;
  * - the copy job alone on the same backup (its recorded copy removed first), with the worker's
- *   peak RSS while it ran (VmHWM reset before the job).
+ *   peak RSS while it ran (VmHWM reset before the job);
+ * - the dump job alone and the plain upload of the previous backup started together: the floor
+ *   of any design that overlaps the upload with the dump, on this machine (both compete for the
+ *   same cores), measured as the later of the two finishing.
  *
  * The issue's goal: "copied" within 1.15x of max(dump alone, plain upload), and the worker under
  * 200 MB RSS while copying. Prints the figures and a markdown table; nothing is asserted.
  *
- *   pnpm --filter @pgbackup/bench run probe:copy -- [--size-mb 800] [--runs 1]
+ *   pnpm --filter @pgbackup/bench run probe:copy -- [--size-mb 800] [--runs 1] [--encrypted]
  */
 
 // dist/bench/src/copy-bench.js (or src/copy-bench.ts) -> the repository root.
@@ -53,9 +59,8 @@ function log(message: string): void {
   console.error(`[probe:copy ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-/** The baseline: the SDK's own multipart upload, nothing of ours around it. */
-async function plainUpload(s3: S3Server, file: string, sizeBytes: number, partSize: number): Promise<number> {
-  const client = new S3Client({
+function benchClient(s3: S3Server): S3Client {
+  return new S3Client({
     region: 'us-east-1',
     endpoint: s3.endpoint,
     forcePathStyle: true,
@@ -64,6 +69,53 @@ async function plainUpload(s3: S3Server, file: string, sizeBytes: number, partSi
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+}
+
+/**
+ * A server-side copy of the plain upload's object with new metadata (CopyObject, REPLACE): what
+ * finalising an object uploaded under a staging key while the dump ran would add after it.
+ */
+async function serverSideCopy(s3: S3Server, file: string): Promise<number> {
+  const client = benchClient(s3);
+  try {
+    const started = performance.now();
+    await client.send(
+      new CopyObjectCommand({
+        Bucket: 'plain',
+        Key: `${path.basename(file)}.copied`,
+        CopySource: `plain/${encodeURIComponent(path.basename(file))}`,
+        MetadataDirective: 'REPLACE',
+        Metadata: { sha256: 'x'.repeat(64) },
+      }),
+    );
+    return performance.now() - started;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The s3rver process (its command line names its data directory): its CPU counts for the upload. */
+function s3rverPid(s3: S3Server): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(s3.dir)) return Number(entry);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined;
+}
+
+function selfCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const times = cpuTimes(pid);
+  return times.selfMs + times.childrenMs;
+}
+
+/** The baseline: the SDK's own multipart upload, nothing of ours around it. */
+async function plainUpload(s3: S3Server, file: string, sizeBytes: number, partSize: number): Promise<number> {
+  const client = benchClient(s3);
   try {
     const started = performance.now();
     await new Upload({
@@ -86,6 +138,7 @@ async function plainUpload(s3: S3Server, file: string, sizeBytes: number, partSi
 async function main(): Promise<void> {
   const sizeMb = flag('--size-mb', 800);
   const runs = Math.round(flag('--runs', 1));
+  const encrypted = process.argv.includes('--encrypted');
   const loadBefore = os.loadavg();
   const postgres = await PostgresServer.start();
   const redis = await RedisServer.start();
@@ -108,11 +161,18 @@ async function main(): Promise<void> {
     });
     const secretFile = path.join(workDir, 's3-secret');
     writeFileSync(secretFile, S3Server.secretAccessKey, { mode: 0o600 });
+    // --encrypted: both workers encrypt (BACKUP_ENCRYPTION_KEY_FILE), as an encrypted deployment.
+    let keyFile: string | undefined;
+    if (encrypted) {
+      keyFile = path.join(workDir, 'operator.key');
+      writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+    }
     const common = {
       entry: workerEntry,
       workDir,
       databaseUrl: postgres.url(dataset.database),
       redisUrl: redis.url,
+      ...(keyFile ? { encryptionKeyFile: keyFile } : {}),
     };
     const dumpOnly = await WorkerSetup.create({ ...common, label: 'dump-only' });
     setups.push(dumpOnly);
@@ -132,9 +192,15 @@ async function main(): Promise<void> {
     const chains: ChainRun[] = [];
     const plainMs: number[] = [];
     const alone: CopyRun[] = [];
+    const serverCopyMs: number[] = [];
+    const dumpCpuMs: number[] = [];
+    const uploadCpuMs: number[] = [];
+    const s3Pid = s3rverPid(s3);
+    const together: Array<{ dumpMs: number; uploadMs: number }> = [];
     for (let run = 1; run <= runs; run++) {
       const dump = await dumpOnly.dump(postgres.pid!);
       dumpMs.push(dump.sample.wallMs);
+      dumpCpuMs.push(dump.sample.clientCpuMs + dump.sample.serverCpuMs);
       log(`run ${run}: dump job alone ${seconds(dump.sample.wallMs)} (${megabytes(dump.sample.sizeBytes)})`);
 
       const chain = await withCopy.dumpThenCopy();
@@ -145,11 +211,18 @@ async function main(): Promise<void> {
 
       const backup = await findBackup(withCopy.backupDir, chain.backupId);
       const partSize = chain.partSize ?? 5 * 1024 * 1024;
+      const cpuBefore = process.cpuUsage();
+      const serverCpuBefore = selfCpuMs(s3Pid);
       const plain = await plainUpload(s3, backup.filePath, backup.manifest.sizeBytes, partSize);
+      const cpuUsed = process.cpuUsage(cpuBefore);
+      uploadCpuMs.push((cpuUsed.user + cpuUsed.system) / 1000 + selfCpuMs(s3Pid) - serverCpuBefore);
       plainMs.push(plain);
       log(
         `run ${run}: plain SDK upload ${seconds(plain)} (part size ${megabytes(partSize)}, queueSize ${UPLOAD_QUEUE_SIZE})`,
       );
+      const copied = await serverSideCopy(s3, backup.filePath);
+      serverCopyMs.push(copied);
+      log(`run ${run}: server-side copy of that object ${seconds(copied)}`);
 
       // The copy job alone: forget the recorded copy so that the job uploads again.
       const { copies: _copies, ...uncopied } = backup.manifest;
@@ -158,6 +231,16 @@ async function main(): Promise<void> {
       alone.push(copy);
       log(
         `run ${run}: copy job alone ${seconds(copy.wallMs)} (ran ${seconds(copy.processingMs ?? 0)}; peak RSS ${megabytes(copy.peakRssBytes)}, ${megabytes(copy.rssBeforeBytes)} before)`,
+      );
+
+      // A dump and an upload of the same size at once: what overlapping them could reach here.
+      const [overlapDump, overlapUpload] = await Promise.all([
+        dumpOnly.dump(postgres.pid!),
+        plainUpload(s3, backup.filePath, backup.manifest.sizeBytes, partSize),
+      ]);
+      together.push({ dumpMs: overlapDump.sample.wallMs, uploadMs: overlapUpload });
+      log(
+        `run ${run}: dump job and plain upload together: dump ${seconds(overlapDump.sample.wallMs)}, upload ${seconds(overlapUpload)}`,
       );
     }
 
@@ -174,7 +257,7 @@ async function main(): Promise<void> {
     const achieved = copiedSummary!.median / reference;
 
     console.log(
-      `Copy of a ${(dataset.sizeBytes / 1024 / 1024).toFixed(0)} MB database (backup ${megabytes(sizeBytes)} zstd, part size ${megabytes(chains[0]!.partSize)}, ${chains[0]!.parts ?? '?'} parts) to a local s3rver, ${runs} run(s), ${os.availableParallelism()} cores, load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after; median (min-max):\n`,
+      `Copy of a ${(dataset.sizeBytes / 1024 / 1024).toFixed(0)} MB database (backup ${megabytes(sizeBytes)} zstd${encrypted ? ', encrypted' : ''}, part size ${megabytes(chains[0]!.partSize)}, ${chains[0]!.parts ?? '?'} parts) to a local s3rver, ${runs} run(s), ${os.availableParallelism()} cores, load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after; median (min-max):\n`,
     );
     console.log('| measured | wall | vs max(dump alone, plain upload) |\n|---|---|---|');
     const row = (label: string, summary: ReturnType<typeof summarize>) =>
@@ -190,9 +273,23 @@ async function main(): Promise<void> {
     row('  of which: copy job waiting in the queue', summarize(chains.map((c) => c.copyQueueMs ?? 0)));
     row('  of which: copy job running', summarize(chains.map((c) => c.copyMs ?? 0)));
     row('copy job alone (enqueue to copied)', copyAloneSummary);
+    row(
+      'dump job and plain upload started together (both done: the floor of overlapping them)',
+      summarize(together.map((t) => Math.max(t.dumpMs, t.uploadMs))),
+    );
+    row('  of which: the dump job', summarize(together.map((t) => t.dumpMs)));
+    row('  of which: the plain upload', summarize(together.map((t) => t.uploadMs)));
+    row('server-side copy of the uploaded object (CopyObject, metadata replaced)', summarize(serverCopyMs));
     console.log('');
     console.log(
       `Goal (issue 14): "copied" <= ${GOAL_RATIO}x max(dump alone, plain upload) = ${seconds(reference * GOAL_RATIO)}: ${achieved <= GOAL_RATIO ? 'met' : `NOT met (${achieved.toFixed(2)}x, ${seconds(copiedSummary!.median - reference * GOAL_RATIO)} over)`}.`,
+    );
+    const cores = os.availableParallelism();
+    const dumpCpu = summarize(dumpCpuMs)!.median;
+    const uploadCpu = summarize(uploadCpuMs)!.median;
+    const cpuFloor = (dumpCpu + uploadCpu) / cores;
+    console.log(
+      `CPU time (medians): dump job ${seconds(dumpCpu)} (worker with pg_dump and zstd, PostgreSQL), plain upload ${seconds(uploadCpu)} (the uploading process and s3rver${s3Pid === undefined ? ': s3rver not found, not counted' : ''}); both at once need at least ${seconds(cpuFloor)} of wall time on ${cores} cores, ${ratio(cpuFloor, reference)} of max(dump alone, plain upload) (CPU time grows a little with the load; wall time much more).`,
     );
     console.log(
       `Copy job alone vs plain upload: ${ratio(copyAloneSummary?.median, median(plainMs))} (the upload itself, with the bucket check, HeadObject confirmation and manifest object around it).`,

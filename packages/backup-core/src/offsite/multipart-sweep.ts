@@ -16,7 +16,7 @@ export type MultipartSweepResult =
 
 /**
  * Aborts incomplete multipart uploads under a target's prefix that started more than `olderThanMs`
- * ago: what a worker killed mid-upload leaves (lib-storage aborts the uploads that fail while it
+ * ago: what a worker killed mid-upload leaves (file-upload.ts aborts the uploads that fail while it
  * runs; a dead process aborts nothing), invisible in listings but billed. The bucket lifecycle
  * rule AbortIncompleteMultipartUpload is the backstop (docs/runbooks/offsite-copies.md).
  *

@@ -6,8 +6,8 @@ export const MIN_PART_BYTES = 5 * MiB;
 export const MAX_PART_BYTES = 5 * 1024 * MiB;
 
 /**
- * The part size that fits `sizeBytes` into at most `maxParts` parts, in whole MiB. lib-storage
- * only knows S3's 10,000: a provider with a lower limit would otherwise fail at part 1,001.
+ * The part size that fits `sizeBytes` into at most `maxParts` parts, in whole MiB. S3 itself
+ * allows 10,000 parts: a provider with a lower limit would otherwise fail at part 1,001.
  */
 export function pickPartSize(sizeBytes: number, maxParts: number): number {
   const size = Math.max(MIN_PART_BYTES, Math.ceil(sizeBytes / maxParts / MiB) * MiB);

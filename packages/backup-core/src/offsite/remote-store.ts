@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -13,7 +13,6 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { DestinationConfig } from '../config/types.js';
 import { BackupError } from '../errors.js';
 import { parseBackupId } from '../ids.js';
@@ -21,6 +20,7 @@ import type { Copy, Manifest, Verification } from '../manifest.js';
 import { type CatalogEntry, parseManifest, writeManifest } from '../storage/catalog.js';
 import { ensurePrivateDirectory, FILE_MODE, fsyncDirectory } from '../storage/durable-fs.js';
 import { partialPathFor, targetDirectory } from '../storage/layout.js';
+import { uploadFile } from './file-upload.js';
 import { pickPartSize } from './part-size.js';
 import { dataKey, isManifestKey, manifestKey, targetPrefix } from './remote-layout.js';
 import { createS3Client } from './s3-client.js';
@@ -97,15 +97,17 @@ export class RemoteStore {
 
   /**
    * Copies a local backup: the data object (multipart, part size from the file's size and the
-   * destination's part limit, SHA-256 and size as metadata), confirmed by HeadObject, and only
-   * then the manifest object with the copy recorded. A failed upload is aborted by lib-storage
-   * (AbortMultipartUpload), so no part and no manifest object is left visible.
+   * destination's part limit, SHA-256 and size as metadata, parts read straight from the file:
+   * file-upload.ts), confirmed by HeadObject, and only then the manifest object with the copy
+   * recorded. A failed upload is aborted (AbortMultipartUpload), so no part and no manifest object
+   * is left visible.
    */
   async upload(
     entry: CatalogEntry,
     options: {
       signal?: AbortSignal;
       onProgress?: (progress: UploadProgress) => void;
+      /** Parts in flight at once (default 4, lib-storage's queueSize). */
       queueSize?: number;
     } = {},
   ): Promise<CopyResult> {
@@ -115,55 +117,44 @@ export class RemoteStore {
     const partSize = pickPartSize(manifest.sizeBytes, this.destination.maxParts);
     await this.checkBucket();
     options.signal?.throwIfAborted();
-    const body = createReadStream(entry.filePath);
-    const upload = new Upload({
-      client: this.client,
-      partSize,
-      queueSize: options.queueSize ?? 4,
-      leavePartsOnError: false,
-      params: {
-        Bucket: this.destination.bucket,
-        Key: key,
-        Body: body,
-        ContentLength: manifest.sizeBytes,
-        ContentType: 'application/octet-stream',
-        Metadata: {
-          [META_SHA256]: manifest.sha256,
-          [META_SIZE]: String(manifest.sizeBytes),
-          'backup-id': manifest.id,
-        },
-        ...(this.destination.storageClass === undefined
-          ? {}
-          : { StorageClass: this.destination.storageClass as never }),
-        ...(this.destination.serverSideEncryption === undefined
-          ? {}
-          : { ServerSideEncryption: this.destination.serverSideEncryption }),
-        ...(this.destination.kmsKeyId === undefined ? {} : { SSEKMSKeyId: this.destination.kmsKeyId }),
-      },
-    });
-    let parts = 0;
-    upload.on('httpUploadProgress', (progress) => {
-      parts += 1;
-      options.onProgress?.({
-        loadedBytes: progress.loaded ?? 0,
-        totalBytes: manifest.sizeBytes,
-        part: progress.part,
-      });
-    });
-    const onAbort = () => void upload.abort().catch(() => undefined);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let parts: number;
     try {
-      await upload.done();
+      ({ parts } = await uploadFile({
+        client: this.client,
+        bucket: this.destination.bucket,
+        key,
+        file: entry.filePath,
+        sizeBytes: manifest.sizeBytes,
+        partSize,
+        concurrency: options.queueSize ?? 4,
+        checksums: this.destination.checksums,
+        params: {
+          ContentType: 'application/octet-stream',
+          Metadata: {
+            [META_SHA256]: manifest.sha256,
+            [META_SIZE]: String(manifest.sizeBytes),
+            'backup-id': manifest.id,
+          },
+          ...(this.destination.storageClass === undefined
+            ? {}
+            : { StorageClass: this.destination.storageClass as never }),
+          ...(this.destination.serverSideEncryption === undefined
+            ? {}
+            : { ServerSideEncryption: this.destination.serverSideEncryption }),
+          ...(this.destination.kmsKeyId === undefined ? {} : { SSEKMSKeyId: this.destination.kmsKeyId }),
+        },
+        ...(options.signal ? { signal: options.signal } : {}),
+        onPart: (part, loadedBytes) =>
+          options.onProgress?.({ loadedBytes, totalBytes: manifest.sizeBytes, part }),
+        classify: (error, action) => this.fail(error, action),
+      }));
     } catch (error) {
-      body.destroy();
       if (options.signal?.aborted)
         throw new BackupError(
           'ABORTED',
           `upload to ${describeDestination(this.destination)} aborted: ${String(options.signal.reason)}`,
         );
-      throw this.fail(error, `upload ${key}`);
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+      throw error;
     }
     const copy = await this.confirm(manifest, key);
     const remoteManifest: Manifest = {
