@@ -1,28 +1,15 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackupError, isBackupError } from '../errors.js';
+import { describe, expect, it } from 'vitest';
+import type { BackupError } from '../errors.js';
+import { backupErrorOf, configWorkspace } from '../test-support/config-workspace.js';
 import { type LoadConfigOptions, loadConfig } from './index.js';
 
 const secret = 'Zq9-distinctive-PASSWORD-7731';
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'config-errors-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const workspace = configWorkspace('errors');
 
-function failure(options: LoadConfigOptions): BackupError {
-  try {
-    loadConfig({ cwd: dir, ...options });
-  } catch (error) {
-    if (isBackupError(error, 'CONFIG_INVALID')) return error;
-    throw error;
-  }
-  throw new Error('expected CONFIG_INVALID');
-}
+const failure = (options: LoadConfigOptions) =>
+  backupErrorOf(() => loadConfig({ cwd: workspace.dir, ...options }), 'CONFIG_INVALID');
 
 const lines = (error: BackupError) => error.message.split('\n');
 const base = { DATABASE_URL: 'postgresql://u@h/app' };
@@ -204,7 +191,7 @@ describe('a bad value names the variable, the value, the problem and the expecta
   });
 
   it('refuses half-configured passwords', async () => {
-    await writeFile(path.join(dir, 'pw'), 'x\n');
+    await writeFile(path.join(workspace.dir, 'pw'), 'x\n');
     expect(failure({ env: { ...base, POSTGRES_PASSWORD: 'a', POSTGRES_PASSWORD_FILE: 'pw' } }).message).toBe(
       'POSTGRES_PASSWORD_FILE="pw": is set together with POSTGRES_PASSWORD; expected only one of them',
     );
@@ -245,7 +232,7 @@ describe('every problem is reported at once', () => {
 
   it('reports problems of the file and of the environment together', async () => {
     await writeFile(
-      path.join(dir, 'bad.yaml'),
+      path.join(workspace.dir, 'bad.yaml'),
       [
         'retension: daily=1,weekly=1,monthly=1',
         'concurrency: many',
@@ -279,7 +266,7 @@ describe('every problem is reported at once', () => {
 
   it('rejects duplicate target names', async () => {
     await writeFile(
-      path.join(dir, 'dup.json'),
+      path.join(workspace.dir, 'dup.json'),
       JSON.stringify({
         targets: [
           { name: 'a', url: 'postgresql://h/a' },
@@ -294,7 +281,7 @@ describe('every problem is reported at once', () => {
 
   it('reports wrong types and file syntax errors with their position', async () => {
     await writeFile(
-      path.join(dir, 'types.yaml'),
+      path.join(workspace.dir, 'types.yaml'),
       'targets: { name: a }\nbackupDir: [x]\nconcurrency: true\n',
     );
     expect(lines(failure({ env: { BACKUP_CONFIG: 'types.yaml' } }))).toEqual([
@@ -302,7 +289,7 @@ describe('every problem is reported at once', () => {
       'types.yaml: backupDir=["x"]: is a list; expected a directory path, for example /var/backups/postgres',
       'types.yaml: concurrency=true: is a boolean; expected a whole number from 1 to 64, for example 2',
     ]);
-    await writeFile(path.join(dir, 'syntax.yaml'), 'schedule: * * * * *\n');
+    await writeFile(path.join(workspace.dir, 'syntax.yaml'), 'schedule: * * * * *\n');
     expect(failure({ env: { BACKUP_CONFIG: 'syntax.yaml' } }).message).toMatch(
       /^syntax\.yaml: is not valid YAML \(\w+ at line 1, column \d+\); expected a \.json, \.yaml or \.yml file$/,
     );
@@ -345,9 +332,9 @@ describe('secrets never appear in messages, details or displayUrl', () => {
   });
 
   it('hides passwords from the config file and from password files', async () => {
-    await writeFile(path.join(dir, 'secret-file'), `${secret}\n`);
+    await writeFile(path.join(workspace.dir, 'secret-file'), `${secret}\n`);
     await writeFile(
-      path.join(dir, 'secrets.yaml'),
+      path.join(workspace.dir, 'secrets.yaml'),
       [
         `redisPassword: ${secret}`,
         'redisPasswordFile: secret-file',
@@ -371,14 +358,14 @@ describe('secrets never appear in messages, details or displayUrl', () => {
   it('keeps the password out of displayUrl', () => {
     const config = loadConfig({
       env: { DATABASE_URL: `postgresql://owner:${secret}@db:5432/app` },
-      cwd: dir,
+      cwd: workspace.dir,
     });
     expect(config.targets[0]?.connection.password).toBe(secret);
     expect(config.targets[0]?.displayUrl).toBe('postgresql://owner@db:5432/app');
   });
 
   it('keeps a secret out of JSON syntax errors', async () => {
-    await writeFile(path.join(dir, 'broken.json'), `{"dashboardPassword": ${secret}}`);
+    await writeFile(path.join(workspace.dir, 'broken.json'), `{"dashboardPassword": ${secret}}`);
     assertHidden(failure({ env: { BACKUP_CONFIG: 'broken.json' } }));
   });
 });

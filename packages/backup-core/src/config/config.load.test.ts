@@ -1,24 +1,17 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { configWorkspace } from '../test-support/config-workspace.js';
 import { loadConfig } from './index.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'config-load-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-const load = (env: Record<string, string | undefined>) => loadConfig({ env, cwd: dir });
+const workspace = configWorkspace('load');
+const load = workspace.load;
 
 describe('loadConfig defaults', () => {
   it('fills every setting from the documented defaults', () => {
     const config = load({ DATABASE_URL: 'postgresql://app:pw@db.internal:5433/shop' });
-    expect(config.backupDir).toBe(path.join(dir, 'backups'));
-    expect(config.logDir).toBe(path.join(dir, 'logs'));
+    expect(config.backupDir).toBe(path.join(workspace.dir, 'backups'));
+    expect(config.logDir).toBe(path.join(workspace.dir, 'logs'));
     expect(config.encryptionKeyFile).toBeUndefined();
     expect(config.decryptionKeyFiles).toEqual([]);
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'pgbackup' });
@@ -51,7 +44,7 @@ describe('loadConfig defaults', () => {
   });
 
   it('allows no target at all when requireTargets is false', () => {
-    expect(loadConfig({ env: {}, cwd: dir, requireTargets: false }).targets).toEqual([]);
+    expect(loadConfig({ env: {}, cwd: workspace.dir, requireTargets: false }).targets).toEqual([]);
   });
 
   it('reads the job lock and stalled-check intervals from their variables (bare numbers are ms)', () => {
@@ -69,7 +62,7 @@ describe('loadConfig defaults', () => {
 
 describe('the local default target', () => {
   it('is the local postgres database when the caller asks for it and nothing configures a target', () => {
-    const config = loadConfig({ env: {}, cwd: dir, localDefault: true });
+    const config = loadConfig({ env: {}, cwd: workspace.dir, localDefault: true });
     expect(config.localDefault).toBe(true);
     expect(config.targets.map((target) => [target.name, target.connection])).toEqual([
       [
@@ -87,19 +80,19 @@ describe('the local default target', () => {
       [{ POSTGRES_DB: 'shop' }, 'shop'],
       [{ POSTGRES_HOST: 'db.internal', POSTGRES_USER: 'app' }, 'app'],
     ] as const) {
-      const config = loadConfig({ env, cwd: dir, localDefault: true });
+      const config = loadConfig({ env, cwd: workspace.dir, localDefault: true });
       expect(config.localDefault, JSON.stringify(env)).toBeUndefined();
       expect(config.targets.map((target) => target.connection.database)).toEqual([database]);
     }
   });
 
   it('is not applied for a caller that did not ask (no target stays an error)', () => {
-    expect(() => loadConfig({ env: {}, cwd: dir })).toThrow(/no database to back up is configured/);
+    expect(() => loadConfig({ env: {}, cwd: workspace.dir })).toThrow(/no database to back up is configured/);
   });
 
   it('treats empty variables as unset', () => {
     const config = load({ DATABASE_URL: 'postgresql://h/app', BACKUP_DIR: '', BACKUP_CONCURRENCY: '  ' });
-    expect(config.backupDir).toBe(path.join(dir, 'backups'));
+    expect(config.backupDir).toBe(path.join(workspace.dir, 'backups'));
     expect(config.worker.concurrency).toBe(2);
   });
 });
@@ -187,14 +180,14 @@ describe('the environment target', () => {
   });
 
   it('reads POSTGRES_PASSWORD_FILE and drops one trailing newline only', async () => {
-    const file = path.join(dir, 'pg-password');
+    const file = path.join(workspace.dir, 'pg-password');
     await writeFile(file, 'from file \n\n');
     const [target] = load({ POSTGRES_HOST: 'pg', POSTGRES_DB: 'app', POSTGRES_PASSWORD_FILE: file }).targets;
     expect(target?.connection.password).toBe('from file \n');
   });
 
   it('resolves a relative POSTGRES_PASSWORD_FILE against cwd', async () => {
-    await writeFile(path.join(dir, 'relative-secret'), 'rel\r\n');
+    await writeFile(path.join(workspace.dir, 'relative-secret'), 'rel\r\n');
     const [target] = load({ POSTGRES_DB: 'app', POSTGRES_PASSWORD_FILE: 'relative-secret' }).targets;
     expect(target?.connection.password).toBe('rel');
   });
@@ -213,15 +206,16 @@ describe('the environment target', () => {
 
   it('does not exist when only PGUSER or PGPASSWORD is set', () => {
     expect(
-      loadConfig({ env: { PGUSER: 'a', PGPASSWORD: 'b' }, cwd: dir, requireTargets: false }).targets,
+      loadConfig({ env: { PGUSER: 'a', PGPASSWORD: 'b' }, cwd: workspace.dir, requireTargets: false })
+        .targets,
     ).toEqual([]);
   });
 });
 
 describe('config files', () => {
   it('reads a YAML file with several targets and global settings', async () => {
-    const file = path.join(dir, 'backups.yaml');
-    await writeFile(path.join(dir, 'billing.password'), 'billing-secret\n');
+    const file = path.join(workspace.dir, 'backups.yaml');
+    await writeFile(path.join(workspace.dir, 'billing.password'), 'billing-secret\n');
     await writeFile(
       file,
       [
@@ -249,9 +243,12 @@ describe('config files', () => {
       ].join('\n'),
     );
     const config = load({ BACKUP_CONFIG: 'backups.yaml' });
-    expect(config.backupDir).toBe(path.join(dir, 'data', 'backups'));
-    expect(config.encryptionKeyFile).toBe(path.join(dir, 'keys', 'current.key'));
-    expect(config.decryptionKeyFiles).toEqual([path.join(dir, 'keys', '2024.key'), '/abs/2023.key']);
+    expect(config.backupDir).toBe(path.join(workspace.dir, 'data', 'backups'));
+    expect(config.encryptionKeyFile).toBe(path.join(workspace.dir, 'keys', 'current.key'));
+    expect(config.decryptionKeyFiles).toEqual([
+      path.join(workspace.dir, 'keys', '2024.key'),
+      '/abs/2023.key',
+    ]);
     expect(config.worker.concurrency).toBe(4);
     expect(config.worker.backoffMs).toBe(60_000);
     expect(config.targets.map((target) => target.name)).toEqual(['app', 'billing']);
@@ -283,7 +280,7 @@ describe('config files', () => {
   });
 
   it('reads a JSON file, relative paths against the file directory', async () => {
-    const sub = path.join(dir, 'etc');
+    const sub = path.join(workspace.dir, 'etc');
     await import('node:fs/promises').then((fs) => fs.mkdir(sub, { recursive: true }));
     await writeFile(
       path.join(sub, 'backups.json'),
@@ -313,7 +310,7 @@ describe('config files', () => {
 
   it('uses file targets and the environment target together', async () => {
     await writeFile(
-      path.join(dir, 'both.yml'),
+      path.join(workspace.dir, 'both.yml'),
       'targets:\n  - name: reports\n    url: postgresql://r@h/reports\n',
     );
     const config = load({ BACKUP_CONFIG: 'both.yml', DATABASE_URL: 'postgresql://u@h/main' });
@@ -322,7 +319,7 @@ describe('config files', () => {
 
   it('lets an environment target replace the connection of the file target with its name', async () => {
     await writeFile(
-      path.join(dir, 'replace.yml'),
+      path.join(workspace.dir, 'replace.yml'),
       'targets:\n  - name: app\n    url: postgresql://old@old-host/app\n    schedule: "0 4 * * *"\n',
     );
     const config = load({
@@ -339,7 +336,7 @@ describe('config files', () => {
   });
 
   it('accepts an empty file', async () => {
-    await writeFile(path.join(dir, 'empty.yaml'), '');
+    await writeFile(path.join(workspace.dir, 'empty.yaml'), '');
     expect(load({ BACKUP_CONFIG: 'empty.yaml', DATABASE_URL: 'postgresql://h/a' }).targets).toHaveLength(1);
   });
 });

@@ -1,14 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { configWorkspace } from '../test-support/config-workspace.js';
 import { loadConfig } from './index.js';
 
-let dir: string;
+const workspace = configWorkspace('precedence');
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'config-precedence-'));
   await writeFile(
-    path.join(dir, 'settings.yaml'),
+    path.join(workspace.dir, 'settings.yaml'),
     [
       'backupDir: /from/file',
       'concurrency: 3',
@@ -27,12 +26,9 @@ beforeAll(async () => {
     ].join('\n'),
   );
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
 const load = (env: Record<string, string>, overrides: Record<string, string> = {}) =>
-  loadConfig({ env: { BACKUP_CONFIG: 'settings.yaml', ...env }, overrides, cwd: dir });
+  loadConfig({ env: { BACKUP_CONFIG: 'settings.yaml', ...env }, overrides, cwd: workspace.dir });
 
 describe('precedence: overrides > environment > file > default', () => {
   it('takes the file over the defaults', () => {
@@ -63,7 +59,7 @@ describe('precedence: overrides > environment > file > default', () => {
       { BACKUP_DIR: '/from/env', BACKUP_CONCURRENCY: '5', LOG_LEVEL: 'debug' },
       { BACKUP_DIR: 'relative/override', BACKUP_CONCURRENCY: '7', LOG_LEVEL: 'ERROR' },
     );
-    expect(config.backupDir).toBe(path.join(dir, 'relative', 'override'));
+    expect(config.backupDir).toBe(path.join(workspace.dir, 'relative', 'override'));
     expect(config.worker.concurrency).toBe(7);
     expect(config.logLevel).toBe('error');
   });
@@ -72,13 +68,13 @@ describe('precedence: overrides > environment > file > default', () => {
     const config = loadConfig({
       env: { DATABASE_URL: 'postgresql://h/env_db' },
       overrides: { DATABASE_URL: 'postgresql://h/cli_db' },
-      cwd: dir,
+      cwd: workspace.dir,
     });
     expect(config.targets.map((target) => target.name)).toEqual(['cli_db']);
   });
 
   it('lets a password in a stronger layer win over a password file in a weaker one', async () => {
-    await writeFile(path.join(dir, 'redis-password'), 'env-file-password\n');
+    await writeFile(path.join(workspace.dir, 'redis-password'), 'env-file-password\n');
     expect(load({ REDIS_PASSWORD_FILE: 'redis-password' }).redis.password).toBe('env-file-password');
   });
 

@@ -1,34 +1,18 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackupError, isBackupError } from '../errors.js';
-import { loadConfig } from './index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { backupErrorOf, configWorkspace } from '../test-support/config-workspace.js';
 
 const secret = 'Rd7-distinctive-REDIS-secret-4410';
-let dir: string;
+const workspace = configWorkspace('redis-password', { DATABASE_URL: 'postgresql://u@h/app' });
+const load = workspace.load;
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'config-redis-password-'));
-  await writeFile(path.join(dir, 'redis_password'), `${secret}\n`);
-  await writeFile(path.join(dir, 'empty'), '');
-  await writeFile(path.join(dir, 'newline-only'), '\n');
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await writeFile(path.join(workspace.dir, 'redis_password'), `${secret}\n`);
+  await writeFile(path.join(workspace.dir, 'empty'), '');
+  await writeFile(path.join(workspace.dir, 'newline-only'), '\n');
 });
 
-const base = { DATABASE_URL: 'postgresql://u@h/app' };
-const load = (env: Record<string, string>) => loadConfig({ env: { ...base, ...env }, cwd: dir });
-
-function failure(env: Record<string, string>): BackupError {
-  try {
-    load(env);
-  } catch (error) {
-    if (isBackupError(error, 'CONFIG_INVALID')) return error;
-    throw error;
-  }
-  throw new Error('expected CONFIG_INVALID');
-}
+const failure = (env: Record<string, string>) => backupErrorOf(() => load(env), 'CONFIG_INVALID');
 
 describe('REDIS_PASSWORD and REDIS_PASSWORD_FILE', () => {
   it('leaves the password unset by default', () => {
@@ -86,7 +70,10 @@ describe('REDIS_PASSWORD and REDIS_PASSWORD_FILE', () => {
   });
 
   it('reads redisPasswordFile from the config file, relative to the file', async () => {
-    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ redisPasswordFile: 'redis_password' }));
+    await writeFile(
+      path.join(workspace.dir, 'config.json'),
+      JSON.stringify({ redisPasswordFile: 'redis_password' }),
+    );
     expect(load({ BACKUP_CONFIG: 'config.json' }).redis.password).toBe(secret);
   });
 });

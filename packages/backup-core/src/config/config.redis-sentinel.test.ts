@@ -1,37 +1,21 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackupError, isBackupError } from '../errors.js';
-import { loadConfig } from './index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { backupErrorOf, configWorkspace } from '../test-support/config-workspace.js';
 
 const secret = 'St9-distinctive-SENTINEL-secret-7731';
-let dir: string;
+const workspace = configWorkspace('redis-sentinel', { DATABASE_URL: 'postgresql://u@h/app' });
+const load = workspace.load;
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'config-redis-sentinel-'));
-  await writeFile(path.join(dir, 'sentinel_password'), `${secret}\n`);
+  await writeFile(path.join(workspace.dir, 'sentinel_password'), `${secret}\n`);
   await writeFile(
-    path.join(dir, 'config.yaml'),
+    path.join(workspace.dir, 'config.yaml'),
     'redisSentinels: [s1:26379, "[::1]:26380"]\nredisSentinelName: backups\nredisSentinelTls: true\n',
   );
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
-const base = { DATABASE_URL: 'postgresql://u@h/app' };
 const sentinels = { REDIS_SENTINELS: 's1:26379, s2:26379,10.0.0.3:26379', REDIS_SENTINEL_NAME: 'mymaster' };
-const load = (env: Record<string, string>) => loadConfig({ env: { ...base, ...env }, cwd: dir });
-
-function failure(env: Record<string, string>): BackupError {
-  try {
-    load(env);
-  } catch (error) {
-    if (isBackupError(error, 'CONFIG_INVALID')) return error;
-    throw error;
-  }
-  throw new Error('expected CONFIG_INVALID');
-}
+const failure = (env: Record<string, string>) => backupErrorOf(() => load(env), 'CONFIG_INVALID');
 
 describe('REDIS_SENTINELS and REDIS_SENTINEL_NAME', () => {
   it('reads the sentinels, the group, both passwords; the URL only names the group, without a password', () => {

@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { redactSecrets } from '../redact.js';
+import { configWorkspace } from '../test-support/config-workspace.js';
 import { displayUrl, loadConfig } from './index.js';
 
 /**
@@ -19,13 +19,7 @@ const password = fc
   .array(fc.constantFrom(...alphabet), { minLength: 8, maxLength: 24 })
   .map((chars) => chars.join(''));
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'config-secrets-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const workspace = configWorkspace('secrets');
 
 /** The password as typed, as percent-encoded, and as WHATWG URL serialisation encodes it. */
 function forms(pw: string): string[] {
@@ -60,19 +54,21 @@ it('no password appears in config errors for DATABASE_URL, REDIS_URL or a BACKUP
     fc.asyncProperty(password, async (pw) => {
       const texts: string[] = [];
       for (const url of urls(pw, 'postgresql')) {
-        texts.push(shownText(() => loadConfig({ cwd: dir, env: { DATABASE_URL: url } })));
+        texts.push(shownText(() => loadConfig({ cwd: workspace.dir, env: { DATABASE_URL: url } })));
         // With a second bad value, so the URL is reported among other problems too.
         texts.push(
-          shownText(() => loadConfig({ cwd: dir, env: { DATABASE_URL: url, BACKUP_COMPRESSION: 'rar' } })),
+          shownText(() =>
+            loadConfig({ cwd: workspace.dir, env: { DATABASE_URL: url, BACKUP_COMPRESSION: 'rar' } }),
+          ),
         );
-        const file = path.join(dir, `targets-${files++}.json`);
+        const file = path.join(workspace.dir, `targets-${files++}.json`);
         await writeFile(file, JSON.stringify({ targets: [{ name: 'app', url }] }));
-        texts.push(shownText(() => loadConfig({ cwd: dir, env: { BACKUP_CONFIG: file } })));
+        texts.push(shownText(() => loadConfig({ cwd: workspace.dir, env: { BACKUP_CONFIG: file } })));
       }
       for (const url of urls(pw, 'redis')) {
         texts.push(
           shownText(() =>
-            loadConfig({ cwd: dir, env: { DATABASE_URL: 'postgresql://u@h/app', REDIS_URL: url } }),
+            loadConfig({ cwd: workspace.dir, env: { DATABASE_URL: 'postgresql://u@h/app', REDIS_URL: url } }),
           ),
         );
         texts.push(redactSecrets(`cannot reach Redis at ${url} (ECONNREFUSED)`));
@@ -85,7 +81,10 @@ it('no password appears in config errors for DATABASE_URL, REDIS_URL or a BACKUP
 
 it('the issue 12 example: the password of a URL that parses the wrong way is not echoed', () => {
   const text = shownText(() =>
-    loadConfig({ cwd: dir, env: { DATABASE_URL: 'postgresql://app:2024/Secret@db.internal:5432/app' } }),
+    loadConfig({
+      cwd: workspace.dir,
+      env: { DATABASE_URL: 'postgresql://app:2024/Secret@db.internal:5432/app' },
+    }),
   );
   expect(text).not.toContain('2024/Secret');
   expect(text).toContain('DATABASE_URL="postgresql://app:***@db.internal:5432/app"');
@@ -97,7 +96,7 @@ it.each([
   ['redis://:2024/Secret@redis.internal:6379', 'REDIS_URL'],
 ])('refuses %s, which parses with part of the password as port, path or query', (url, variable) => {
   const env: Record<string, string> = { DATABASE_URL: 'postgresql://u@h/app', [variable]: url };
-  const text = shownText(() => loadConfig({ cwd: dir, env }));
+  const text = shownText(() => loadConfig({ cwd: workspace.dir, env }));
   expect(text).toContain('CONFIG_INVALID');
   expect(text).toMatch(/has an @ after the host/);
   for (const fragment of ['Secret', 'cdefgh']) expect(text).not.toContain(fragment);

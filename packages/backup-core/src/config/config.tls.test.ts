@@ -1,44 +1,28 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupError } from '../errors.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { backupErrorOf, configWorkspace } from '../test-support/config-workspace.js';
 import { loadConfig } from './index.js';
 
-let dir: string;
+const workspace = configWorkspace('tls', { BACKUP_TARGET_NAME: 'app' });
+const load = workspace.load;
 let ca: string;
 let cert: string;
 let key: string;
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'config-tls-'));
-  ca = path.join(dir, 'ca.crt');
-  cert = path.join(dir, 'client.crt');
-  key = path.join(dir, 'client.key');
+  ca = path.join(workspace.dir, 'ca.crt');
+  cert = path.join(workspace.dir, 'client.crt');
+  key = path.join(workspace.dir, 'client.key');
   // The loader checks presence, readability and the key's mode, not the PEM content.
   await writeFile(ca, 'ca');
   await writeFile(cert, 'cert');
   await writeFile(key, 'key', { mode: 0o600 });
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
-const load = (env: Record<string, string>) =>
-  loadConfig({ env: { BACKUP_TARGET_NAME: 'app', ...env }, cwd: dir });
-
-function problemOf(env: Record<string, string>): string {
-  try {
-    load(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(BackupError);
-    expect((error as BackupError).code).toBe('CONFIG_INVALID');
-    return (error as BackupError).message;
-  }
-  throw new Error('the configuration loaded');
-}
+const problemOf = (env: Record<string, string>) => backupErrorOf(() => load(env), 'CONFIG_INVALID').message;
 
 async function configFile(targets: unknown[]): Promise<string> {
-  const file = path.join(dir, `targets-${Math.random().toString(36).slice(2)}.json`);
+  const file = path.join(workspace.dir, `targets-${Math.random().toString(36).slice(2)}.json`);
   await writeFile(file, JSON.stringify({ targets }));
   return file;
 }
@@ -89,7 +73,7 @@ describe('TLS settings', () => {
   });
 
   it('a key that group or others can read is refused, as libpq refuses it', async () => {
-    const open = path.join(dir, 'open.key');
+    const open = path.join(workspace.dir, 'open.key');
     await writeFile(open, 'key');
     await chmod(open, 0o640);
     expect(problemOf({ DATABASE_URL: 'postgresql://u@h/app', PGSSLCERT: cert, PGSSLKEY: open })).toContain(

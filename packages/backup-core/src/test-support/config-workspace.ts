@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../config/index.js';
-import { BackupError } from '../errors.js';
+import { type BackupError, type BackupErrorCode, isBackupError } from '../errors.js';
 
 export interface ConfigWorkspace {
   /** A temporary directory for the file's files (removed after the test file), relative paths' base. */
@@ -34,13 +34,21 @@ export function configWorkspace(name: string, base: Record<string, string> = {})
   return workspace;
 }
 
-/** The message of the CONFIG_INVALID (or other BackupError) `run` throws; fails when it throws none. */
-export function problemsOf(run: () => unknown): string {
+/**
+ * The BackupError `run` throws, of `code` when given; fails when it throws none, and rethrows any
+ * other error.
+ */
+export function backupErrorOf(run: () => unknown, code?: BackupErrorCode): BackupError {
   try {
     run();
   } catch (error) {
-    if (error instanceof BackupError) return error.message;
+    if (isBackupError(error, code)) return error;
     throw error;
   }
-  throw new Error('expected CONFIG_INVALID');
+  throw new Error(`expected ${code ?? 'a BackupError'}`);
+}
+
+/** The message of the CONFIG_INVALID (or other BackupError) `run` throws; fails when it throws none. */
+export function problemsOf(run: () => unknown): string {
+  return backupErrorOf(run).message;
 }
