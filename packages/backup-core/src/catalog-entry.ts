@@ -3,7 +3,7 @@
  * (backupctl `backups`, `status`, `--help` paths) needs. Importing the package's main entry point
  * loads every module (dump, restore, drill, globals, postgres); this one loads about a third of
  * them, which is most of backupctl's start-up time (docs/benchmarks-cli-start.md).
- * Everything here is also exported by the main entry point: one definition, two doors.
+ * The main entry point re-exports this whole list (`export *`), so each name is listed here only.
  */
 export {
   type BackupConfig,

@@ -1,18 +1,12 @@
+// The catalog subpath's exports (configuration, local catalog, health, formatting) are defined
+// there once and re-exported here; the rest of the engine follows.
+export * from './catalog-entry.js';
 export {
-  type BackupConfig,
-  type ConfigProblem,
   type ConfigSection,
   type ConfigSections,
-  type DestinationConfig,
   defaultMaxAgeMs,
   defaultRetentionText,
-  displayUrl,
-  findTarget,
-  type LoadConfigOptions,
   type LogLevel,
-  loadConfig,
-  localDefaultNotice,
-  localDefaultUrl,
   logLevels,
   nextRuns,
   optional,
@@ -20,7 +14,6 @@ export {
   parseRetention,
   quote,
   type SectionReader,
-  type TargetConfig,
   validateCron,
   type WithSections,
 } from './config/index.js';
@@ -77,14 +70,7 @@ export {
   dumpPhases,
   parseDumpTimings,
 } from './dump/dump-timings.js';
-export {
-  BackupError,
-  type BackupErrorCode,
-  backupDefectCodes,
-  errorCodes,
-  isBackupError,
-  provesBackupDefect,
-} from './errors.js';
+export { backupDefectCodes, provesBackupDefect } from './errors.js';
 export {
   dumpGlobals,
   type GlobalsAction,
@@ -99,14 +85,7 @@ export {
   restoreGlobals,
 } from './globals/index.js';
 export { copyHealth, type DestinationCopyHealth } from './health/copy-health.js';
-export {
-  type TargetHealth,
-  type TargetHealthInput,
-  type TargetHealthState,
-  targetHealth,
-} from './health/target-health.js';
-export { humanBytes, humanDuration } from './human-format.js';
-export { isBackupId, newBackupId, type ParsedBackupId, parseBackupId, targetNamePattern } from './ids.js';
+export { newBackupId, type ParsedBackupId } from './ids.js';
 export { createLogger, type Logger, redactedPaths, silentLogger } from './logger.js';
 export {
   type Compression,
@@ -115,15 +94,11 @@ export {
   copySchema,
   type Drill,
   drillSchema,
-  isVerified,
   levelRank,
-  type Manifest,
   manifestSchema,
   type TableStat,
   type Verification,
-  type VerificationState,
   type VerifyLevel,
-  verificationState,
   verifyLevels,
 } from './manifest.js';
 export {
@@ -158,7 +133,6 @@ export {
   planPrune,
   type RetentionPolicy,
 } from './prune/index.js';
-export { hidden, redactSecrets, redactUrl } from './redact.js';
 export {
   checkConfirmation,
   type ProtectedDatabase,
@@ -174,25 +148,13 @@ export {
 } from './restore/restore.js';
 export { RunLog } from './run-log.js';
 export {
-  type CatalogEntry,
-  type CatalogListing,
   deleteBackup,
-  findBackup,
-  listBackups,
   readManifest,
   recordCopy,
   recordDrill,
   recordVerification,
   writeManifest,
 } from './storage/catalog.js';
-export {
-  type Catalog,
-  type CatalogBackup,
-  type CatalogConfig,
-  catalogReadsBuckets,
-  type DestinationListing,
-  readCatalog,
-} from './storage/configured-catalog.js';
 export { type SweepOptions, type SweepResult, sweepOrphans } from './storage/sweep.js';
 export { assertWritableDirectory } from './storage/writable.js';
 export { type VerifyOptions, type VerifyResult, verifyBackup } from './verify/verify.js';
