@@ -1,15 +1,8 @@
-import { uniqueName, withDatabase } from '@pgbackup/testkit';
+import { uniqueName } from '@pgbackup/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDump } from '../dump/dump.js';
-import { quoteIdent } from '../postgres/scratch.js';
-import {
-  connectionOf,
-  createTestDatabase,
-  dumpTarget,
-  type Workspace,
-  workspace,
-} from '../test-support/fixtures.js';
-import { withClient } from '../test-support/sample-database.js';
+import type { PgConnection } from '../postgres/connection.js';
+import { backupWithDatabaseProperties } from '../test-support/database-properties.js';
+import type { Workspace } from '../test-support/fixtures.js';
 import { verifyBackup } from '../verify/verify.js';
 import { databaseProperties, readDatabasePropertyState } from './database-properties.js';
 import { restoreBackup } from './restore.js';
@@ -19,41 +12,25 @@ import { restoreBackup } from './restore.js';
 // drop them.
 
 let ws: Workspace;
-let sourceUrl: string;
 let sourceName: string;
 let backupId: string;
+let server: () => PgConnection;
 const owner = uniqueName('props_owner');
 const reader = uniqueName('props_reader');
 
 beforeAll(async () => {
-  const source = await createTestDatabase('props');
-  sourceUrl = source.url;
-  sourceName = source.name;
-  const db = quoteIdent(source.name);
-  await source.query('CREATE TABLE public.t AS SELECT g AS id FROM generate_series(1, 30) g');
-  await withClient(withDatabase(source.url, 'postgres'), (client) =>
-    client.query(`
-      CREATE ROLE ${owner} NOLOGIN;
-      CREATE ROLE ${reader} LOGIN;
-      ALTER DATABASE ${db} OWNER TO ${owner};
-      ALTER DATABASE ${db} SET work_mem = '8MB';
-      ALTER DATABASE ${db} SET search_path = 'app', 'public';
-      ALTER ROLE ${reader} IN DATABASE ${db} SET statement_timeout = '3s';
-      COMMENT ON DATABASE ${db} IS 'orders; kept ''for ever''';
-      REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC;
-      GRANT CONNECT ON DATABASE ${db} TO ${reader};
-    `),
-  );
-  ws = await workspace();
-  backupId = (await runDump({ target: dumpTarget(source), backupDir: ws.backupDir, logDir: ws.logDir }))
-    .manifest.id;
+  ({ ws, sourceName, backupId, server } = await backupWithDatabaseProperties({
+    label: 'props',
+    owner,
+    reader,
+    rows: 30,
+    revokeFromPublic: 'CONNECT, TEMPORARY',
+  }));
 }, 120_000);
 
 afterAll(async () => {
   await ws?.remove();
 });
-
-const server = () => connectionOf(withDatabase(sourceUrl, 'postgres'));
 
 describe('restore carries the database properties over to the new name', () => {
   it('owner, settings (database and role-in-database), comment and the database-level ACL', async () => {

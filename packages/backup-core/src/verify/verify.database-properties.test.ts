@@ -1,18 +1,13 @@
 import { PostgresServer, uniqueName, withDatabase } from '@pgbackup/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDump } from '../dump/dump.js';
+import type { PgConnection } from '../postgres/connection.js';
 import { quoteIdent } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
 import { readDatabaseProperties } from '../restore/database-properties.js';
 import { expectedDatabaseProperties } from '../restore/expected-properties.js';
 import { findBackup } from '../storage/catalog.js';
-import {
-  connectionOf,
-  createTestDatabase,
-  dumpTarget,
-  type Workspace,
-  workspace,
-} from '../test-support/fixtures.js';
+import { backupWithDatabaseProperties } from '../test-support/database-properties.js';
+import { connectionOf, createTestDatabase, type Workspace } from '../test-support/fixtures.js';
 import { withClient } from '../test-support/sample-database.js';
 import { compareDatabaseProperties, readRestoredDatabaseProperties } from './database-property-check.js';
 import { verifyBackup } from './verify.js';
@@ -24,38 +19,28 @@ let ws: Workspace;
 let sourceUrl: string;
 let sourceName: string;
 let backupId: string;
+let server: () => PgConnection;
 let bare: PostgresServer;
 const owner = uniqueName('vp_owner');
 const reader = uniqueName('vp_reader');
 const granter = uniqueName('vp_granter');
 
 beforeAll(async () => {
-  const source = await createTestDatabase('vprops');
-  sourceUrl = source.url;
-  sourceName = source.name;
-  const db = quoteIdent(source.name);
-  await source.query('CREATE TABLE public.t AS SELECT g AS id FROM generate_series(1, 10) g');
-  await withClient(withDatabase(source.url, 'postgres'), (client) =>
-    client.query(`
-      CREATE ROLE ${owner} NOLOGIN;
-      CREATE ROLE ${reader} LOGIN;
+  ({ ws, sourceUrl, sourceName, backupId, server } = await backupWithDatabaseProperties({
+    label: 'vprops',
+    owner,
+    reader,
+    rows: 10,
+    revokeFromPublic: 'TEMPORARY',
+    // A grant by a role that is not the owner: the ACL names the grantor.
+    moreSql: (db) => `
       CREATE ROLE ${granter} NOLOGIN;
-      ALTER DATABASE ${db} OWNER TO ${owner};
-      ALTER DATABASE ${db} SET work_mem = '8MB';
-      ALTER DATABASE ${db} SET search_path = 'app', 'public';
-      ALTER ROLE ${reader} IN DATABASE ${db} SET statement_timeout = '3s';
-      COMMENT ON DATABASE ${db} IS 'orders; kept ''for ever''';
-      REVOKE TEMPORARY ON DATABASE ${db} FROM PUBLIC;
-      GRANT CONNECT ON DATABASE ${db} TO ${reader};
       GRANT CREATE ON DATABASE ${db} TO ${granter} WITH GRANT OPTION;
       SET ROLE ${granter};
       GRANT CREATE ON DATABASE ${db} TO ${reader};
       RESET ROLE;
-    `),
-  );
-  ws = await workspace();
-  backupId = (await runDump({ target: dumpTarget(source), backupDir: ws.backupDir, logDir: ws.logDir }))
-    .manifest.id;
+    `,
+  }));
   bare = await PostgresServer.start();
 }, 180_000);
 
@@ -63,8 +48,6 @@ afterAll(async () => {
   await ws?.remove();
   await bare?.destroy();
 });
-
-const server = () => connectionOf(withDatabase(sourceUrl, 'postgres'));
 
 describe('verify --level restore compares the database properties', () => {
   it('owner, settings, role settings, comment and ACL (a grant by a non-owner included) match', async () => {
