@@ -4,6 +4,7 @@ import { enqueueChainPrune, enqueueCopy, type VerifyJobResult } from '@pgbackup/
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from './job-run.js';
 import { runRemoteVerifyJob } from './verify-remote.js';
+import { startVerify } from './verify-start.js';
 
 export async function runVerifyJob(
   ctx: WorkerContext,
@@ -16,27 +17,8 @@ export async function runVerifyJob(
   }
   const entry = await findBackup(ctx.config.backupDir, data.backupId);
   const targetName = entry.manifest.target;
-  // A backup may outlive its target's configuration (or be a safety dump): it can still be
-  // verified; only the restore level needs a configured server for its scratch database.
-  const target = await ctx.targets.resolveIfKnown(targetName);
-  const level = data.level ?? target?.verify ?? 'read';
-  const runLog = await run.openRunLog(targetName);
-  await runLog.line(
-    `job ${run.job.id} attempt ${run.attempt}/${run.maxAttempts}: verify ${data.backupId} at level ${level}`,
-  );
-  await run.log(`verifying ${data.backupId} at level ${level}`);
-  const result = await verifyBackup({
-    backupDir: ctx.config.backupDir,
-    id: data.backupId,
-    level,
-    keyring: ctx.keyring,
-    ...(target ? { scratchServer: target.connection } : {}),
-    signal: run.signal,
-    logger: run.logger,
-    onPhase: (phase) => {
-      void run.job.updateProgress({ phase: `verify:${phase}` }).catch(() => undefined);
-    },
-  });
+  const { target, level, engine } = await startVerify(ctx, run, data, targetName);
+  const result = await verifyBackup(engine);
   run.summary(`backup ${data.backupId} verified at level ${level} in ${result.verification.durationMs} ms`);
   await ctx.alerts.targetSucceeded(targetName);
   let pruneJobId: string | undefined;

@@ -3,6 +3,7 @@ import type { ParsedJobData, VerifyJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import { findDestination } from './copy-job.js';
 import type { JobRun } from './job-run.js';
+import { startVerify } from './verify-start.js';
 
 /**
  * Verifies a backup's copy in a destination (`verify --destination`): no local file needed, so
@@ -15,27 +16,10 @@ export async function runRemoteVerifyJob(
   targetName: string,
 ): Promise<VerifyJobResult> {
   const destination = findDestination(ctx, data.destination);
-  const target = await ctx.targets.resolveIfKnown(targetName);
-  const level = data.level ?? target?.verify ?? 'read';
-  const runLog = await run.openRunLog(targetName);
-  await runLog.line(
-    `job ${run.job.id} attempt ${run.attempt}/${run.maxAttempts}: verify ${data.backupId} in ${destination.name} at level ${level}`,
-  );
-  await run.log(`verifying the copy of ${data.backupId} in ${destination.name} at level ${level}`);
+  const { level, engine } = await startVerify(ctx, run, data, targetName, destination.name);
   const store = new RemoteStore(destination);
   try {
-    const result = await verifyRemoteBackup(store, {
-      backupDir: ctx.config.backupDir,
-      id: data.backupId,
-      level,
-      keyring: ctx.keyring,
-      ...(target ? { scratchServer: target.connection } : {}),
-      signal: run.signal,
-      logger: run.logger,
-      onPhase: (phase) => {
-        void run.job.updateProgress({ phase: `verify:${phase}` }).catch(() => undefined);
-      },
-    });
+    const result = await verifyRemoteBackup(store, engine);
     run.summary(
       `copy of ${data.backupId} in ${destination.name} verified at level ${level} in ${result.verification.durationMs} ms (recorded in its manifest object)`,
     );
