@@ -1,30 +1,25 @@
-import { createTestDatabase, S3Server } from '@pgbackup/testkit';
-import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
+import { type OffsiteFixture, offsiteFixture, type WorkerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DumpDocument } from './commands/dump.js';
 import { jsonOf, runCli } from './test-support/run-cli.js';
 
 // dump --wait follows the whole chain: dump -> verify -> copy (one job per destination) -> prune.
 // Exit 0 means verified and copied everywhere; a copy that fails for good is exit 1.
-let s3: S3Server;
+let offsite: OffsiteFixture;
 let fixture: WorkerFixture;
 
 beforeAll(async () => {
-  s3 = await S3Server.start({ buckets: ['backups'] });
-  const db = await createTestDatabase('dump_wait_copies');
-  await db.query('CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g');
-  fixture = await workerFixture({
-    DATABASE_URL: db.url,
-    BACKUP_TARGET_NAME: 'shop',
-    BACKUP_ATTEMPTS: '2',
-    ...s3.destinationEnv(),
-  });
+  offsite = await offsiteFixture(
+    'dump_wait_copies',
+    { BACKUP_ATTEMPTS: '2' },
+    'CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g',
+  );
+  fixture = offsite.fixture;
   await fixture.start();
 }, 120_000);
 
 afterAll(async () => {
-  await fixture?.cleanup();
-  await s3?.destroy();
+  await offsite?.cleanup();
 });
 
 describe('backupctl dump --wait with a destination', () => {
@@ -45,7 +40,7 @@ describe('backupctl dump --wait with a destination', () => {
   });
 
   it('a copy that fails for good (S3 down past the retries): exit 1, the backup still verified', async () => {
-    await s3.kill();
+    await offsite.s3.kill();
     try {
       const result = await runCli(fixture.env, ['dump', '--wait', '--json']);
       expect(result.code, result.stderr).toBe(1);
@@ -55,7 +50,7 @@ describe('backupctl dump --wait with a destination', () => {
       expect(chain.copyFailures).toEqual([expect.objectContaining({ name: 'copy', code: 'S3_UNREACHABLE' })]);
       expect(chain.prune).toBeNull();
     } finally {
-      await s3.restart();
+      await offsite.s3.restart();
     }
   });
 });

@@ -3,29 +3,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { enqueuePrune, parseJobResult } from '@pgbackup/queue';
-import { createTestDatabase, S3Server } from '@pgbackup/testkit';
-import { type WorkerFixture, workerFixture, writeVerifiedBackup } from '@pgbackup/worker/testing';
+import { offsiteFixture, writeVerifiedBackup } from '@pgbackup/worker/testing';
 import { afterEach, expect, it } from 'vitest';
 import { runCli } from './test-support/run-cli.js';
 
-let fixture: WorkerFixture | undefined;
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
-  await fixture?.cleanup();
-  fixture = undefined;
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 it('prune applies the destination retention to the bucket, to backups another host copied; a second prune deletes nothing more', async () => {
-  const s3 = await S3Server.start({ buckets: ['backups'] });
-  cleanups.push(() => s3.destroy());
-  const db = await createTestDatabase('offsite_prune');
-  fixture = await workerFixture({
-    DATABASE_URL: db.url,
-    BACKUP_TARGET_NAME: 'shop',
-    ...s3.destinationEnv(),
+  const offsite = await offsiteFixture('offsite_prune', {
     BACKUP_S3_RETENTION: 'daily=2,weekly=0,monthly=0,min=1',
   });
+  cleanups.push(() => offsite.cleanup());
+  const { fixture } = offsite;
   // Another host's backup directory, copied to the shared bucket; this worker has none of the files.
   const otherDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-other-host-'));
   cleanups.push(() => fs.rm(otherDir, { recursive: true, force: true }));

@@ -2,18 +2,17 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { connect, listBackups } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
-import { copyJobId } from '@pgbackup/queue';
-import { createTestDatabase, freePort, S3Server, type TestDatabase } from '@pgbackup/testkit';
-import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
+import { freePort, type TestDatabase } from '@pgbackup/testkit';
+import { type OffsiteFixture, offsiteFixture, type WorkerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DumpDocument } from './commands/dump.js';
 import type { RestoreDocument } from './commands/restore.js';
+import { copiedBackup } from './test-support/copied-backup.js';
 import { jsonOf, runCli } from './test-support/run-cli.js';
 
 // The backup host is gone: its backup directory is deleted, and `backupctl restore --from s3`
 // restores from the bucket alone, in this process (--direct, Redis down) and as a worker's job.
 // A remote object changed after the copy is refused before anything is restored.
-let s3: S3Server;
+let offsite: OffsiteFixture;
 let fixture: WorkerFixture;
 let db: TestDatabase;
 let store: RemoteStore;
@@ -53,34 +52,23 @@ async function tmpAreaFiles(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  s3 = await S3Server.start({ buckets: ['backups'] });
-  db = await createTestDatabase('from_bucket');
-  await db.query(
-    "CREATE TABLE customers AS SELECT g AS id, 'customer ' || g AS name FROM generate_series(1, 500) g",
+  offsite = await offsiteFixture(
+    'from_bucket',
+    { BACKUP_S3_PREFIX: 'host-gone' },
+    "CREATE TABLE customers AS SELECT g AS id, 'customer ' || g AS name FROM generate_series(1, 500) g; " +
+      'CREATE TABLE orders AS SELECT g AS id, g % 500 + 1 AS customer, (g * 7 % 1000)::numeric / 10 AS amount FROM generate_series(1, 5000) g',
   );
-  await db.query(
-    'CREATE TABLE orders AS SELECT g AS id, g % 500 + 1 AS customer, (g * 7 % 1000)::numeric / 10 AS amount FROM generate_series(1, 5000) g',
-  );
-  fixture = await workerFixture({
-    DATABASE_URL: db.url,
-    BACKUP_TARGET_NAME: 'shop',
-    ...s3.destinationEnv(),
-    BACKUP_S3_PREFIX: 'host-gone',
-  });
+  ({ fixture, db } = offsite);
   store = new RemoteStore(fixture.config.destinations[0]!);
   await fixture.start();
-  const dump = await runCli(fixture.env, ['dump', '--wait', '--json']);
-  expect(dump.code, dump.stderr).toBe(0);
-  backupId = jsonOf<DumpDocument>(dump).results[0]!.backupId!;
-  expect(await fixture.finished(copyJobId(backupId, 's3'), 120_000)).toBe('completed');
+  backupId = await copiedBackup(fixture);
   // The host is gone: nothing of the backup is left on this disk.
   await fs.rm(fixture.config.backupDir, { recursive: true, force: true });
 }, 240_000);
 
 afterAll(async () => {
   store?.close();
-  await fixture?.cleanup();
-  await s3?.destroy();
+  await offsite?.cleanup();
 });
 
 describe('backupctl restore --from: the backup host is gone, the bucket is enough', () => {
@@ -143,7 +131,7 @@ describe('backupctl restore --from: the backup host is gone, the bucket is enoug
 
   it('a remote object changed after the copy is refused with CHECKSUM_MISMATCH (or SIZE_MISMATCH when cut), before anything is restored', async () => {
     const remote = await store.find(backupId);
-    const file = s3.objectFile('backups', remote.dataKey);
+    const file = offsite.s3.objectFile('backups', remote.dataKey);
     const original = await fs.readFile(file);
     try {
       const flipped = Buffer.from(original);
@@ -160,7 +148,7 @@ describe('backupctl restore --from: the backup host is gone, the bucket is enoug
       ]);
       expect(tampered.code).toBe(1);
       expect(tampered.stderr).toContain(
-        `CHECKSUM_MISMATCH: destination s3 (bucket backups at ${s3.endpoint}): ${remote.dataKey} has SHA-256`,
+        `CHECKSUM_MISMATCH: destination s3 (bucket backups at ${offsite.s3.endpoint}): ${remote.dataKey} has SHA-256`,
       );
       expect(tampered.stderr).toContain('the object changed after it was copied');
 

@@ -1,8 +1,13 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createTestDatabase, freePort, S3Server } from '@pgbackup/testkit';
-import { type WorkerFixture, workerFixture, writeVerifiedBackup } from '@pgbackup/worker/testing';
+import { freePort } from '@pgbackup/testkit';
+import {
+  type OffsiteFixture,
+  offsiteFixture,
+  type WorkerFixture,
+  writeVerifiedBackup,
+} from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupsDocument } from './commands/backups.js';
 import type { StatusDocument } from './commands/status.js';
@@ -11,21 +16,15 @@ import { jsonOf, runCli } from './test-support/run-cli.js';
 // status fails (COPY MISSING) when a verified backup older than the maximum age has no confirmed
 // copy in a destination and no newer backup has one; and a worker whose local retention is 0
 // judges its targets from the bucket, where its backups are.
-let s3: S3Server;
+let offsite: OffsiteFixture;
 let fixture: WorkerFixture;
 let older: string;
 let newer: string;
 const hour = 3_600_000;
 
 beforeAll(async () => {
-  s3 = await S3Server.start({ buckets: ['backups'] });
-  const db = await createTestDatabase('status_copies');
-  fixture = await workerFixture({
-    DATABASE_URL: db.url,
-    BACKUP_TARGET_NAME: 'shop',
-    BACKUP_MAX_AGE: '2h',
-    ...s3.destinationEnv(),
-  });
+  offsite = await offsiteFixture('status_copies', { BACKUP_MAX_AGE: '2h' });
+  fixture = offsite.fixture;
   older = (
     await writeVerifiedBackup(fixture.config.backupDir, {
       target: 'shop',
@@ -44,8 +43,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await fixture?.cleanup();
-  await s3?.destroy();
+  await offsite?.cleanup();
 });
 
 describe('backupctl status and offsite copies', () => {

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { connect } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { enqueuePrune, parseJobResult } from '@pgbackup/queue';
-import { createTestDatabase, S3Server, type TestDatabase } from '@pgbackup/testkit';
+import type { TestDatabase } from '@pgbackup/testkit';
 import {
+  type OffsiteFixture,
+  offsiteFixture,
   spawnWorker,
   type WorkerFixture,
   type WorkerProcess,
-  workerFixture,
   writeVerifiedBackup,
 } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ import { jsonOf, runCli } from './test-support/run-cli.js';
 // Two worker processes on two "hosts": their own backup directories, one bucket, one queue. The
 // first writes a backup; the second, which never had the file, lists, verifies and restores it
 // from the bucket. With both running, two prunes delete each expired object once.
-let s3: S3Server;
+let offsite: OffsiteFixture;
 let fixture: WorkerFixture;
 let db: TestDatabase;
 let envA: Record<string, string>;
@@ -65,18 +66,12 @@ async function rows(database: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  s3 = await S3Server.start({ buckets: ['backups'] });
-  db = await createTestDatabase('two_hosts');
-  await db.query(
+  offsite = await offsiteFixture(
+    'two_hosts',
+    { BACKUP_S3_PREFIX: 'shared', BACKUP_S3_RETENTION: 'daily=1,weekly=0,monthly=0,min=1' },
     "CREATE TABLE items AS SELECT g AS id, 'item ' || g AS name FROM generate_series(1, 2000) g",
   );
-  fixture = await workerFixture({
-    DATABASE_URL: db.url,
-    BACKUP_TARGET_NAME: 'shop',
-    ...s3.destinationEnv(),
-    BACKUP_S3_PREFIX: 'shared',
-    BACKUP_S3_RETENTION: 'daily=1,weekly=0,monthly=0,min=1',
-  });
+  ({ fixture, db } = offsite);
   envA = fixture.env;
   envB = {
     ...fixture.env,
@@ -87,8 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const worker of processes) await stop(worker).catch(() => undefined);
-  await fixture?.cleanup();
-  await s3?.destroy();
+  await offsite?.cleanup();
 });
 
 describe('two workers, separate backup directories, one bucket', () => {

@@ -2,19 +2,17 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { findBackup, verificationState } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
-import { copyJobId } from '@pgbackup/queue';
-import { createTestDatabase, S3Server } from '@pgbackup/testkit';
-import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
+import { type OffsiteFixture, offsiteFixture, type WorkerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DumpDocument } from './commands/dump.js';
 import type { RemoteBackupsDocument } from './commands/remote-backups.js';
 import type { VerifyDocument } from './commands/verify.js';
+import { copiedBackup } from './test-support/copied-backup.js';
 import { jsonOf, runCli } from './test-support/run-cli.js';
 
 // `verify --destination` checks the copy in the bucket, not the local file: it downloads the
 // object, runs the checks at the level, and records the result in the manifest object, so the
 // bucket's catalog (and its retention) knows a damaged copy from a good one.
-let s3: S3Server;
+let offsite: OffsiteFixture;
 let fixture: WorkerFixture;
 let store: RemoteStore;
 let backupId: string;
@@ -24,26 +22,20 @@ async function remoteVerifications() {
 }
 
 beforeAll(async () => {
-  s3 = await S3Server.start({ buckets: ['backups'] });
-  const db = await createTestDatabase('verify_copy');
-  await db.query('CREATE TABLE t AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 3000) g');
-  fixture = await workerFixture({
-    DATABASE_URL: db.url,
-    BACKUP_TARGET_NAME: 'shop',
-    ...s3.destinationEnv(),
-  });
+  offsite = await offsiteFixture(
+    'verify_copy',
+    {},
+    'CREATE TABLE t AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 3000) g',
+  );
+  fixture = offsite.fixture;
   store = new RemoteStore(fixture.config.destinations[0]!);
   await fixture.start();
-  const dump = await runCli(fixture.env, ['dump', '--wait', '--json']);
-  expect(dump.code, dump.stderr).toBe(0);
-  backupId = jsonOf<DumpDocument>(dump).results[0]!.backupId!;
-  expect(await fixture.finished(copyJobId(backupId, 's3'), 120_000)).toBe('completed');
+  backupId = await copiedBackup(fixture);
 }, 240_000);
 
 afterAll(async () => {
   store?.close();
-  await fixture?.cleanup();
-  await s3?.destroy();
+  await offsite?.cleanup();
 });
 
 describe('backupctl verify --destination', () => {
@@ -76,7 +68,7 @@ describe('backupctl verify --destination', () => {
   });
 
   it('a damaged copy: exit 1 with CHECKSUM_MISMATCH, recorded as a failed verification in the bucket; the local backup stays verified', async () => {
-    const file = s3.objectFile('backups', (await store.find(backupId)).dataKey);
+    const file = offsite.s3.objectFile('backups', (await store.find(backupId)).dataKey);
     const original = await fs.readFile(file);
     const damaged = Buffer.from(original);
     damaged[damaged.length - 10]! ^= 0x01;

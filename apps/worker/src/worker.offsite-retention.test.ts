@@ -3,31 +3,24 @@ import path from 'node:path';
 import { findBackup, listBackups } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { copyJobId, enqueueCopy, enqueueDump, enqueuePrune, parseJobResult } from '@pgbackup/queue';
-import { createTestDatabase, S3Server } from '@pgbackup/testkit';
 import { afterEach, expect, it } from 'vitest';
+import { offsiteFixture } from './test-support/offsite-fixture.js';
 import { writeVerifiedBackup } from './test-support/verified-backup.js';
-import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+import type { WorkerFixture } from './test-support/worker-fixture.js';
 
-let fixture: WorkerFixture | undefined;
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
-  await fixture?.cleanup();
-  fixture = undefined;
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function s3Fixture(env: Record<string, string>): Promise<{ s3: S3Server; fixture: WorkerFixture }> {
-  const s3 = await S3Server.start({ buckets: ['backups'] });
-  cleanups.push(() => s3.destroy());
-  const db = await createTestDatabase('offsite_retention');
-  await db.query('CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g');
-  const created = await workerFixture({
-    DATABASE_URL: db.url,
-    BACKUP_TARGET_NAME: 'shop',
-    ...s3.destinationEnv(),
-    ...env,
-  });
-  return { s3, fixture: created };
+async function s3Fixture(env: Record<string, string>): Promise<WorkerFixture> {
+  const offsite = await offsiteFixture(
+    'offsite_retention',
+    env,
+    'CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g',
+  );
+  cleanups.push(() => offsite.cleanup());
+  return offsite.fixture;
 }
 
 async function localIds(backupDir: string): Promise<string[]> {
@@ -35,7 +28,7 @@ async function localIds(backupDir: string): Promise<string[]> {
 }
 
 it('retention 0: dump -> verify -> copy -> prune leaves the backup in the bucket only', async () => {
-  ({ fixture } = await s3Fixture({ BACKUP_RETENTION: '0' }));
+  const fixture = await s3Fixture({ BACKUP_RETENTION: '0' });
   expect(fixture.config.targets[0]?.retention.untilCopied).toBe(true);
   await fixture.start();
   const dump = await enqueueDump(fixture.queue, { target: 'shop', origin: 'manual' });
@@ -65,7 +58,7 @@ it('retention 0: dump -> verify -> copy -> prune leaves the backup in the bucket
 });
 
 it('the local prune keeps a backup the policy would delete until its copy is confirmed, then deletes it', async () => {
-  ({ fixture } = await s3Fixture({ BACKUP_RETENTION: 'daily=1,weekly=0,monthly=0,min=1' }));
+  const fixture = await s3Fixture({ BACKUP_RETENTION: 'daily=1,weekly=0,monthly=0,min=1' });
   const backupDir = fixture.config.backupDir;
   const hour = 3_600_000;
   const older = (
