@@ -66,6 +66,25 @@ export class PostgresServer {
     return `postgresql://postgres@127.0.0.1:${this.port}/${encodeURIComponent(database)}`;
   }
 
+  /**
+   * Runs SQL on `database` as the superuser, through a short-lived connection. Several statements
+   * may be given at once (no parameters then); the rows returned are the last statement's.
+   */
+  async query<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+    database: string,
+    sql: string,
+  ): Promise<Row[]> {
+    const client = new pg.Client({ connectionString: this.url(database) });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      const result: pg.QueryResult<Row> | Array<pg.QueryResult<Row>> = await client.query<Row>(sql);
+      return (Array.isArray(result) ? result.at(-1)! : result).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
   get pid(): number | undefined {
     return this.process.pid;
   }

@@ -1,7 +1,5 @@
-import { connect } from '@pgbackup/backup-core';
 import { jobNames, readDiscovery } from '@pgbackup/queue';
-import { PostgresServer, quoteIdent } from '@pgbackup/testkit';
-import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
+import { type ServerTargetFixture, serverTargetFixture, type WorkerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SchedulesDocument } from './commands/schedules.js';
 import type { StatusDocument } from './commands/status.js';
@@ -9,36 +7,16 @@ import { jsonOf, runCli } from './test-support/run-cli.js';
 
 // `schedules` and `status` show what a server target discovered, whichever process discovered it.
 
-let server: PostgresServer;
+let serverTarget: ServerTargetFixture;
 let fixture: WorkerFixture;
 
-async function sql(database: string, text: string): Promise<void> {
-  const url = new URL(server.url());
-  const client = await connect({ host: url.hostname, port: Number(url.port), user: 'postgres', database });
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
-  server = await PostgresServer.start();
-  for (const name of ['shop', 'crm']) {
-    await sql('postgres', `CREATE DATABASE ${quoteIdent(name)}`);
-    await sql(name, 'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 20)');
-  }
-  fixture = await workerFixture({
-    DATABASE_URL: server.url('postgres'),
-    BACKUP_TARGET_NAME: 'srv',
-    BACKUP_DISCOVER: 'all',
-    BACKUP_SCHEDULE: '0 0 1 1 *',
-  });
+  serverTarget = await serverTargetFixture(['shop', 'crm']);
+  fixture = serverTarget.fixture;
 }, 120_000);
 
 afterAll(async () => {
-  await fixture?.cleanup();
-  await server?.destroy();
+  await serverTarget?.cleanup();
 });
 
 it('schedules and status list the discovered databases under their server', async () => {

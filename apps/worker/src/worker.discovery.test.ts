@@ -1,27 +1,19 @@
-import { connect, listBackups } from '@pgbackup/backup-core';
+import { listBackups } from '@pgbackup/backup-core';
 import { type DiscoverJobResult, jobNames, parseJobResult, readDiscovery } from '@pgbackup/queue';
-import { PostgresServer, quoteIdent } from '@pgbackup/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type ServerTargetFixture, serverTargetFixture } from './test-support/server-target-fixture.js';
 import { type WebhookReceiver, webhookReceiver } from './test-support/webhook-receiver.js';
-import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+import type { WorkerFixture } from './test-support/worker-fixture.js';
 
 // A server target on a private cluster: discovery at start, a run per "slot" (a discover job, as
 // the scheduler creates), a database created between two runs, one dropped, the per-server cap.
 
-let server: PostgresServer;
+let serverTarget: ServerTargetFixture;
 let fixture: WorkerFixture;
 let receiver: WebhookReceiver;
 const odd = `odd "name" é`;
 
-async function sql(database: string, text: string): Promise<void> {
-  const url = new URL(server.url());
-  const client = await connect({ host: url.hostname, port: Number(url.port), user: 'postgres', database });
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const sql = (database: string, text: string) => serverTarget.server.query(database, text);
 
 async function runServer(): Promise<DiscoverJobResult> {
   const job = await fixture.queue.add(jobNames.discover, { server: 'srv', origin: 'schedule' });
@@ -35,28 +27,18 @@ async function runServer(): Promise<DiscoverJobResult> {
 const events = (event: string) => receiver.received.filter((body) => body.event === event);
 
 beforeAll(async () => {
-  server = await PostgresServer.start();
-  for (const name of ['alpha', 'beta', odd]) {
-    await sql('postgres', `CREATE DATABASE ${quoteIdent(name)}`);
-    await sql(name, 'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)');
-  }
   receiver = await webhookReceiver();
-  fixture = await workerFixture({
-    DATABASE_URL: server.url('postgres'),
-    BACKUP_TARGET_NAME: 'srv',
-    BACKUP_DISCOVER: 'all',
-    // Never due during the test: runs are the discover jobs the test adds.
-    BACKUP_SCHEDULE: '0 0 1 1 *',
-    BACKUP_CONCURRENCY: '3',
-    BACKUP_SERVER_CONCURRENCY: '1',
-    BACKUP_WEBHOOK_URL: receiver.url,
-  });
+  serverTarget = await serverTargetFixture(
+    ['alpha', 'beta', odd],
+    { BACKUP_CONCURRENCY: '3', BACKUP_SERVER_CONCURRENCY: '1', BACKUP_WEBHOOK_URL: receiver.url },
+    'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)',
+  );
+  fixture = serverTarget.fixture;
 }, 120_000);
 
 afterAll(async () => {
-  await fixture?.cleanup();
+  await serverTarget?.cleanup();
   await receiver?.close();
-  await server?.destroy();
 });
 
 it('discovers at start, backs up each database as its own target, then follows creations and drops', async () => {

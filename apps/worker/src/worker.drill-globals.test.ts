@@ -1,4 +1,4 @@
-import { connect, findBackup } from '@pgbackup/backup-core';
+import { findBackup } from '@pgbackup/backup-core';
 import { enqueueDrill, jobNames, parseJobResult } from '@pgbackup/queue';
 import { PostgresServer, waitFor } from '@pgbackup/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -11,30 +11,18 @@ let source: PostgresServer;
 let drillServer: PostgresServer;
 let fixture: WorkerFixture;
 
-async function sql(server: PostgresServer, database: string, text: string) {
-  const client = await connect({ host: '127.0.0.1', port: server.port, user: 'postgres', database });
-  try {
-    return (await client.query(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
   [source, drillServer] = await Promise.all([PostgresServer.start(), PostgresServer.start()]);
-  await sql(
-    source,
+  await source.query(
     'postgres',
     'CREATE ROLE shop_owner NOLOGIN; CREATE ROLE shop_clerk LOGIN IN ROLE shop_owner',
   );
-  await sql(source, 'postgres', 'CREATE DATABASE shop OWNER shop_owner');
-  await sql(
-    source,
+  await source.query('postgres', 'CREATE DATABASE shop OWNER shop_owner');
+  await source.query(
     'postgres',
     "COMMENT ON DATABASE shop IS 'orders'; GRANT CONNECT ON DATABASE shop TO shop_clerk",
   );
-  await sql(
-    source,
+  await source.query(
     'shop',
     'CREATE TABLE orders AS SELECT generate_series(1, 30) AS id; ALTER TABLE orders OWNER TO shop_owner',
   );
@@ -78,8 +66,7 @@ it("a drill of a discovered database applies its server's globals first and comp
   expect([...(drill?.properties?.compared ?? [])].sort()).toEqual(
     ['acl', 'comment', 'owner', 'role settings', 'settings'].sort(),
   );
-  const roles = await sql(
-    drillServer,
+  const roles = await drillServer.query(
     'postgres',
     "SELECT rolname FROM pg_roles WHERE rolname LIKE 'shop\\_%' ORDER BY 1",
   );

@@ -1,57 +1,27 @@
-import { connect } from '@pgbackup/backup-core';
 import { jobNames, parseJobResult } from '@pgbackup/queue';
-import { PostgresServer } from '@pgbackup/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+import { type ServerTargetFixture, serverTargetFixture } from './test-support/server-target-fixture.js';
+import type { WorkerFixture } from './test-support/worker-fixture.js';
 
 // A server's cap spent: the jobs that wait for a slot are woken as soon as one is released, not
 // when their retry delay runs out. The delay is set to 10 minutes here, so the run can only finish
 // within the test's time if every release wakes the next waiter.
 
-let server: PostgresServer;
+let serverTarget: ServerTargetFixture;
 let fixture: WorkerFixture;
 const databases = ['one', 'two', 'three', 'four', 'five'];
 
 beforeAll(async () => {
-  server = await PostgresServer.start();
-  const url = new URL(server.url());
-  for (const name of databases) {
-    const admin = await connect({
-      host: url.hostname,
-      port: Number(url.port),
-      user: 'postgres',
-      database: 'postgres',
-    });
-    try {
-      await admin.query(`CREATE DATABASE ${name}`);
-    } finally {
-      await admin.end();
-    }
-    const client = await connect({
-      host: url.hostname,
-      port: Number(url.port),
-      user: 'postgres',
-      database: name,
-    });
-    try {
-      await client.query('CREATE TABLE t AS SELECT generate_series(1, 2000) AS id');
-    } finally {
-      await client.end();
-    }
-  }
-  fixture = await workerFixture({
-    DATABASE_URL: server.url('postgres'),
-    BACKUP_TARGET_NAME: 'srv',
-    BACKUP_DISCOVER: 'all',
-    BACKUP_SCHEDULE: '0 0 1 1 *',
-    BACKUP_CONCURRENCY: '5',
-    BACKUP_SERVER_CONCURRENCY: '1',
-  });
+  serverTarget = await serverTargetFixture(
+    databases,
+    { BACKUP_CONCURRENCY: '5', BACKUP_SERVER_CONCURRENCY: '1' },
+    'CREATE TABLE t AS SELECT generate_series(1, 2000) AS id',
+  );
+  fixture = serverTarget.fixture;
 }, 120_000);
 
 afterAll(async () => {
-  await fixture?.cleanup();
-  await server?.destroy();
+  await serverTarget?.cleanup();
 });
 
 it('a released server slot wakes the longest-waiting dump at once; the retry delay is only a fallback', async () => {
