@@ -1,15 +1,13 @@
 import { writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TargetConfig } from '@pgbackup/backup-core';
 import { createBackupQueue, createRedisConnection } from '@pgbackup/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Accounts, createDashboardApp } from '../src/index.js';
-import { operator, testSetup, viewer } from './support/config.js';
+import { testSetup, viewer } from './support/config.js';
 import { makeFailedJob } from './support/failed-job.js';
 import { request } from './support/http.js';
 import { writeTestManifest } from './support/manifests.js';
+import { type ServedApp, serveApp } from './support/served-app.js';
 
 // A fixed clock: ages, staleness and "ago" columns are then exact.
 const now = new Date('2026-11-25T12:00:00.000Z');
@@ -26,7 +24,7 @@ describe('backups page and metrics from the catalog on disk', () => {
   const backupDir = setup.config.backupDir;
   const redis = createRedisConnection(setup.config.redis);
   const queue = createBackupQueue(setup.config, redis);
-  let server: Server | undefined;
+  let served: ServedApp | undefined;
   let base: string;
   const failedJobs: Array<{ close(): Promise<void> }> = [];
 
@@ -67,28 +65,12 @@ describe('backups page and metrics from the catalog on disk', () => {
     failedJobs.push(await makeFailedJob(setup.config, 'shop', 'PG_UNREACHABLE: timeout expired'));
     failedJobs.push(await makeFailedJob(setup.config, 'crm', 'job stalled more than allowable limit'));
 
-    const dashboard = createDashboardApp({
-      config: { ...setup.config, targets },
-      queue,
-      redis,
-      accounts: new Accounts([
-        { ...operator, role: 'operator' },
-        { ...viewer, role: 'viewer' },
-      ]),
-      now: () => now,
-    });
-    const listening = dashboard.listen(0, '127.0.0.1');
-    server = listening;
-    await new Promise((resolve) => listening.once('listening', resolve));
-    base = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+    served = await serveApp({ config: { ...setup.config, targets }, queue, redis, now: () => now });
+    base = served.base;
   });
 
   afterAll(async () => {
-    const listening = server;
-    if (listening) {
-      listening.closeAllConnections();
-      await new Promise((resolve) => listening.close(resolve));
-    }
+    await served?.close();
     for (const job of failedJobs) await job.close();
     await queue.close();
     await redis.quit();

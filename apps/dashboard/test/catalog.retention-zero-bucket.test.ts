@@ -1,39 +1,28 @@
 import fs from 'node:fs/promises';
-import type { Server } from 'node:http';
 import net from 'node:net';
 import { createBackupQueue, createRedisConnection } from '@pgbackup/queue';
 import { freePort, S3Server } from '@pgbackup/testkit';
 import { backupInBucketOnly } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Accounts, createDashboardApp, type DashboardConfig } from '../src/index.js';
+import type { DashboardConfig } from '../src/index.js';
 import { operator, testSetup, viewer } from './support/config.js';
 import { request } from './support/http.js';
+import { type ServedApp, serveApp } from './support/served-app.js';
 
 // A worker with local retention 0 ("keep only until copied") has an empty backup directory by
 // design: its backups are in the bucket. The dashboard reads the same catalog as backupctl
 // (readCatalog): here against a real S3 server, with backups that exist only in the bucket.
 let s3: S3Server;
 let silent: net.Server | undefined;
-const open: Server[] = [];
+const open: ServedApp[] = [];
 const hour = 3_600_000;
 
 /** The dashboard for `config` on a free port; closed in afterAll. */
 async function serve(config: DashboardConfig, redisUrl: { redis: ReturnType<typeof createRedisConnection> }) {
   const queue = createBackupQueue(config, redisUrl.redis);
-  const app = createDashboardApp({
-    config,
-    queue,
-    redis: redisUrl.redis,
-    accounts: new Accounts([
-      { ...operator, role: 'operator' },
-      { ...viewer, role: 'viewer' },
-    ]),
-  });
-  const listening = app.listen(0, '127.0.0.1');
-  open.push(listening);
-  await new Promise((resolve) => listening.once('listening', resolve));
-  const address = listening.address() as net.AddressInfo;
-  return { base: `http://127.0.0.1:${address.port}`, queue };
+  const served = await serveApp({ config, queue, redis: redisUrl.redis });
+  open.push(served);
+  return { base: served.base, queue };
 }
 
 function envFor(endpoint: string): Record<string, string> {
@@ -52,10 +41,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const listening of open) {
-    listening.closeAllConnections();
-    await new Promise((resolve) => listening.close(resolve));
-  }
+  for (const served of open) await served.close();
   silent?.close();
   await s3?.destroy();
 });

@@ -1,14 +1,12 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type Manifest, writeManifest } from '@pgbackup/backup-core';
-import { createBackupQueue, createRedisConnection, enqueueCopy, QUEUE_NAME } from '@pgbackup/queue';
-import { waitFor } from '@pgbackup/testkit';
-import { Worker } from 'bullmq';
+import { createBackupQueue, createRedisConnection, enqueueCopy } from '@pgbackup/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Accounts, createDashboardApp } from '../src/index.js';
-import { operator, testSetup, viewer } from './support/config.js';
+import { Accounts } from '../src/index.js';
+import { testSetup, viewer } from './support/config.js';
+import { failWithStandIn } from './support/failed-job.js';
 import { request } from './support/http.js';
 import { writeTestManifest } from './support/manifests.js';
+import { type ServedApp, serveApp } from './support/served-app.js';
 
 // Where each backup lives (page) and how the offsite copies are doing (/metrics), from the
 // manifests' confirmed copies and the queue's failed copy jobs.
@@ -41,7 +39,7 @@ describe('offsite copies in the dashboard', () => {
   const backupDir = setup.config.backupDir;
   const redis = createRedisConnection(setup.config.redis);
   const queue = createBackupQueue(setup.config, redis);
-  let server: Server | undefined;
+  let served: ServedApp | undefined;
   let base: string;
   let copiedId: string;
   let uncopiedId: string;
@@ -56,48 +54,18 @@ describe('offsite copies in the dashboard', () => {
     ).id;
     // A copy job that failed for good, the way the worker reports it.
     const job = await enqueueCopy(queue, { backupId: uncopiedId, destination: 's3' }, { attempts: 1 });
-    const connection = createRedisConnection(setup.config.redis);
-    const worker = new Worker(
-      QUEUE_NAME,
-      async () => {
-        throw new Error(
-          'S3_UNREACHABLE: destination s3 (bucket pg-backups at AWS S3): cannot check the bucket',
-        );
-      },
-      { connection, prefix: setup.config.redis.prefix },
-    );
-    try {
-      await waitFor(
-        'the copy job to fail',
-        async () => (await queue.getJobState(job.id!)) === 'failed',
-        30_000,
-      );
-    } finally {
-      await worker.close();
-      connection.disconnect();
-    }
-    const dashboard = createDashboardApp({
-      config: setup.config,
+    await failWithStandIn(
+      setup.config,
       queue,
-      redis,
-      accounts: new Accounts([
-        { ...operator, role: 'operator' },
-        { ...viewer, role: 'viewer' },
-      ]),
-      now: () => now,
-    });
-    const listening = dashboard.listen(0, '127.0.0.1');
-    server = listening;
-    await new Promise((resolve) => listening.once('listening', resolve));
-    base = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+      job.id!,
+      'S3_UNREACHABLE: destination s3 (bucket pg-backups at AWS S3): cannot check the bucket',
+    );
+    served = await serveApp({ config: setup.config, queue, redis, now: () => now });
+    base = served.base;
   });
 
   afterAll(async () => {
-    const listening = server;
-    if (listening) {
-      listening.closeAllConnections();
-      await new Promise((resolve) => listening.close(resolve));
-    }
+    await served?.close();
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
     await redis.quit();
@@ -118,22 +86,18 @@ describe('offsite copies in the dashboard', () => {
   });
 
   it('metrics: behind once the uncopied backup is past the maximum age', async () => {
-    const later = createDashboardApp({
+    const later = await serveApp({
       config: setup.config,
       queue,
       redis,
       accounts: new Accounts([{ ...viewer, role: 'viewer' }]),
       now: () => new Date('2026-11-26T03:00:00.000Z'),
     });
-    const listening = later.listen(0, '127.0.0.1');
-    await new Promise((resolve) => listening.once('listening', resolve));
     try {
-      const port = (listening.address() as AddressInfo).port;
-      const text = await (await request(`http://127.0.0.1:${port}/metrics`, { as: viewer })).text();
+      const text = await (await request(`${later.base}/metrics`, { as: viewer })).text();
       expect(text).toContain('pgbackup_copy_behind{target="app",destination="s3"} 1');
     } finally {
-      listening.closeAllConnections();
-      await new Promise((resolve) => listening.close(resolve));
+      await later.close();
     }
   });
 

@@ -4,18 +4,16 @@ import { waitFor } from '@pgbackup/testkit';
 import { type Job, type Queue, Worker } from 'bullmq';
 
 /**
- * A failed dump job in the queue, made without the backup worker: a stand-in processor fails it
- * the way the worker reports failures (`CODE: message`). Only for tests of the dashboard's HTTP
- * side, where what matters is a failed job to look at and retry, not how it failed.
+ * Fails the job `jobId` (enqueued with one attempt) the way the worker reports failures
+ * (`CODE: message`), with a stand-in processor instead of the backup worker: for tests of the
+ * dashboard, where what matters is a failed job to look at and retry, not how it failed.
  */
-export async function makeFailedJob(
+export async function failWithStandIn(
   config: BackupConfig,
-  target: string,
-  reason = 'PG_UNREACHABLE: could not connect to server',
-): Promise<{ queue: Queue; job: Job; close(): Promise<void> }> {
-  const connection = createRedisConnection(config.redis);
-  const queue = createBackupQueue(config, connection);
-  const job = await enqueueDump(queue, { target }, { attempts: 1 });
+  queue: Queue,
+  jobId: string,
+  reason: string,
+): Promise<void> {
   const workerConnection = createRedisConnection(config.redis);
   const worker = new Worker(
     QUEUE_NAME,
@@ -25,15 +23,23 @@ export async function makeFailedJob(
     { connection: workerConnection, prefix: config.redis.prefix },
   );
   try {
-    await waitFor(
-      `job ${job.id} to fail`,
-      async () => (await queue.getJobState(job.id!)) === 'failed',
-      30_000,
-    );
+    await waitFor(`job ${jobId} to fail`, async () => (await queue.getJobState(jobId)) === 'failed', 30_000);
   } finally {
     await worker.close();
     workerConnection.disconnect();
   }
+}
+
+/** A failed dump job of `target` in a queue handle of its own (failWithStandIn). */
+export async function makeFailedJob(
+  config: BackupConfig,
+  target: string,
+  reason = 'PG_UNREACHABLE: could not connect to server',
+): Promise<{ queue: Queue; job: Job; close(): Promise<void> }> {
+  const connection = createRedisConnection(config.redis);
+  const queue = createBackupQueue(config, connection);
+  const job = await enqueueDump(queue, { target }, { attempts: 1 });
+  await failWithStandIn(config, queue, job.id!, reason);
   return {
     queue,
     job,
