@@ -5,7 +5,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findPgTool } from '@pgbackup/backup-core';
-import pg from 'pg';
 import { PostgresServer } from '../../test/harness/postgres-server.js';
 import { trackDirectory } from '../../test/harness/reaper.js';
 import { RedisServer } from '../../test/harness/redis-server.js';
@@ -15,6 +14,7 @@ import { createDataset, type DatasetKind, dropDatabase } from './dataset.js';
 import { describeMachine, type Machine, machineLoad } from './machine.js';
 import { measureSize, type SizeResult } from './measure-size.js';
 import { type BenchOptions, parseOptions, usage } from './options.js';
+import { serverVersion } from './probe-support.js';
 import { cpuTimes, machineCpuMs } from './proc.js';
 import { summarizeProfile } from './profile.js';
 import { type ProfileRun, renderReport } from './report.js';
@@ -31,16 +31,6 @@ const workerEntry = path.join(root, 'apps/worker/dist/main.js');
 
 function log(message: string): void {
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
-
-async function serverVersion(url: string): Promise<string> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
-  } finally {
-    await client.end();
-  }
 }
 
 function checkDisk(dir: string, sizeMb: number): void {

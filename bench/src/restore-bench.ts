@@ -3,19 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  findPgTool,
-  type PgConnection,
-  restoreBackup,
-  runDrill,
-  runDump,
-  verifyBackup,
-} from '@pgbackup/backup-core';
+import { findPgTool, restoreBackup, runDrill, runDump, verifyBackup } from '@pgbackup/backup-core';
 import pg from 'pg';
 import { PostgresServer } from '../../test/harness/postgres-server.js';
 import { trackDirectory } from '../../test/harness/reaper.js';
 import { plainEnv } from './baselines.js';
 import { createDataset, dropDatabase } from './dataset.js';
+import { connectionOf, numberFlag, probeLogger, serverVersion } from './probe-support.js';
 import { ratio, summarize, timeWithSpread } from './stats.js';
 
 /**
@@ -29,27 +23,7 @@ import { ratio, summarize, timeWithSpread } from './stats.js';
  *   pnpm --filter @pgbackup/bench run bench:restore -- [--size-mb 800] [--runs 3] [--jobs N]
  */
 
-function flag(name: string, fallback: number): number {
-  const index = process.argv.indexOf(name);
-  if (index === -1) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} expects a positive number`);
-  return value;
-}
-
-function log(message: string): void {
-  console.error(`[bench:restore ${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
-
-function connectionOf(url: string): PgConnection {
-  const parsed = new URL(url);
-  return {
-    host: parsed.hostname,
-    port: Number(parsed.port),
-    user: decodeURIComponent(parsed.username || 'postgres'),
-    database: decodeURIComponent(parsed.pathname.slice(1)),
-  };
-}
+const log = probeLogger('bench:restore');
 
 async function admin(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
@@ -68,20 +42,15 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const sizeMb = flag('--size-mb', 800);
-  const runs = Math.round(flag('--runs', 3));
-  const jobs = Math.round(flag('--jobs', os.availableParallelism()));
+  const sizeMb = numberFlag('--size-mb', 800);
+  const runs = Math.round(numberFlag('--runs', 3));
+  const jobs = Math.round(numberFlag('--jobs', os.availableParallelism()));
   const postgres = await PostgresServer.start();
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'pgbackup-bench-restore-'));
   trackDirectory(workDir);
   try {
     const adminUrl = postgres.url();
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
-      .rows[0]!.v;
-    await client.end();
-    const major = Number.parseInt(version, 10);
+    const major = Number.parseInt(await serverVersion(adminUrl), 10);
     const [pgDump, pgRestore] = await Promise.all([
       findPgTool('pg_dump', major),
       findPgTool('pg_restore', major),

@@ -3,12 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findPgTool, loadOperatorKey, type PgConnection, runDump, verifyBackup } from '@pgbackup/backup-core';
-import pg from 'pg';
+import { findPgTool, loadOperatorKey, runDump, verifyBackup } from '@pgbackup/backup-core';
 import { PostgresServer } from '../../test/harness/postgres-server.js';
 import { trackDirectory } from '../../test/harness/reaper.js';
 import { plainEnv } from './baselines.js';
 import { createDataset, type DatasetKind } from './dataset.js';
+import { connectionOf, numberFlag, probeLogger, serverVersion, stringFlag } from './probe-support.js';
 import { cpuTimes } from './proc.js';
 import { ratio, seconds, summarize, timeWithSpread } from './stats.js';
 
@@ -21,30 +21,7 @@ import { ratio, seconds, summarize, timeWithSpread } from './stats.js';
  *   pnpm --filter @pgbackup/bench run probe:verify-read -- [--size-mb 200] [--runs 3] [--kind narrow]
  */
 
-function flag(name: string, fallback: string): string {
-  const index = process.argv.indexOf(name);
-  return index === -1 ? fallback : (process.argv[index + 1] ?? fallback);
-}
-
-function positive(name: string, fallback: number): number {
-  const value = Number(flag(name, String(fallback)));
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} expects a positive number`);
-  return value;
-}
-
-function log(message: string): void {
-  console.error(`[probe:verify-read ${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
-
-function connectionOf(url: string): PgConnection {
-  const parsed = new URL(url);
-  return {
-    host: parsed.hostname,
-    port: Number(parsed.port),
-    user: decodeURIComponent(parsed.username || 'postgres'),
-    database: decodeURIComponent(parsed.pathname.slice(1)),
-  };
-}
+const log = probeLogger('probe:verify-read');
 
 function cpuMs(): number {
   const times = cpuTimes('self');
@@ -52,20 +29,16 @@ function cpuMs(): number {
 }
 
 async function main(): Promise<void> {
-  const sizeMb = positive('--size-mb', 200);
-  const runs = Math.round(positive('--runs', 3));
-  const kind = flag('--kind', 'narrow') as DatasetKind;
+  const sizeMb = numberFlag('--size-mb', 200);
+  const runs = Math.round(numberFlag('--runs', 3));
+  const kind = stringFlag('--kind', 'narrow') as DatasetKind;
   if (kind !== 'narrow' && kind !== 'mixed') throw new Error('--kind expects narrow or mixed');
   const postgres = await PostgresServer.start();
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'pgbackup-probe-verify-'));
   trackDirectory(workDir);
   try {
     const adminUrl = postgres.url();
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
-      .rows[0]!.v;
-    await client.end();
+    const version = await serverVersion(adminUrl);
     const pgRestore = await findPgTool('pg_restore', Number.parseInt(version, 10));
     log(`generating ${sizeMb} MB (${kind} rows)`);
     const dataset = await createDataset({
