@@ -1,39 +1,27 @@
 import { findBackup, isVerified, listBackups } from '@pgbackup/backup-core';
-import { enqueueDrill, enqueueDump } from '@pgbackup/queue';
-import { createTestDatabase, PostgresServer, waitFor } from '@pgbackup/testkit';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { waitFor } from '@pgbackup/testkit';
+import { expect, it } from 'vitest';
 import { launchChromium, screenshotPath } from './support/browser.js';
 import { useClosers } from './support/closers.js';
 import { operator, viewer } from './support/config.js';
+import { ordersDatabase, useDrillServer } from './support/drill-fixture.js';
 import { request } from './support/http.js';
 import { startBackupStack } from './support/stack.js';
 
 const onClose = useClosers();
-let drillServer: PostgresServer;
-beforeAll(async () => {
-  drillServer = await PostgresServer.start();
-}, 120_000);
-afterAll(async () => {
-  await drillServer?.destroy();
-});
+const drillServerUrl = useDrillServer();
 
 it('an operator clicks "Back up now" and sees the new backup with its chart point; a viewer has no button and gets 403', async () => {
-  const db = await createTestDatabase('browser_target');
-  await db.query(
-    'CREATE TABLE orders AS SELECT g AS id, md5(g::text) AS note FROM generate_series(1, 3000) g',
-  );
+  const db = await ordersDatabase('browser_target', 3000);
   const stack = await startBackupStack({
     DATABASE_URL: db.url,
     BACKUP_TARGET_NAME: 'shop',
-    BACKUP_DRILL_DATABASE_URL: drillServer.url('postgres'),
+    BACKUP_DRILL_DATABASE_URL: drillServerUrl(),
   });
   onClose(() => stack.close());
   // History for the charts: a backup and its drill, then a larger table and a second backup.
-  const first = await enqueueDump(stack.queue, { target: 'shop' });
-  await stack.waitForJob(first.id!, 'completed');
-  await stack.waitForVerifiedBackup('shop');
-  const drill = await enqueueDrill(stack.queue, { target: 'shop' });
-  await stack.waitForJob(drill.id!, 'completed', 120_000);
+  await stack.backUp('shop');
+  await stack.drill('shop');
   await db.query('INSERT INTO orders SELECT g, md5(g::text) FROM generate_series(3001, 9000) g');
 
   const browser = await launchChromium();

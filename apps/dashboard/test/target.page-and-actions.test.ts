@@ -1,5 +1,4 @@
 import { listBackups } from '@pgbackup/backup-core';
-import { enqueueDump } from '@pgbackup/queue';
 import { createTestDatabase } from '@pgbackup/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard } from '../src/index.js';
@@ -14,9 +13,7 @@ beforeAll(async () => {
   const db = await createTestDatabase('target_page');
   await db.query('CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 500) g');
   stack = await startBackupStack({ DATABASE_URL: db.url, BACKUP_TARGET_NAME: 'app' });
-  const job = await enqueueDump(stack.queue, { target: 'app' });
-  await stack.waitForJob(job.id!, 'completed');
-  backupId = (await stack.waitForVerifiedBackup('app')).id;
+  backupId = (await stack.backUp('app')).id;
 }, 180_000);
 afterAll(async () => {
   await stack?.close();

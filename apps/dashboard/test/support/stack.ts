@@ -1,5 +1,12 @@
 import { listBackups, type Manifest, silentLogger, verificationState } from '@pgbackup/backup-core';
-import { createBackupQueue, createRedisConnection } from '@pgbackup/queue';
+import {
+  createBackupQueue,
+  createRedisConnection,
+  type DrillJobResult,
+  enqueueDrill,
+  enqueueDump,
+  parseJobResult,
+} from '@pgbackup/queue';
 import { waitFor } from '@pgbackup/testkit';
 import { startWorkerService } from '@pgbackup/worker';
 import type { Queue } from 'bullmq';
@@ -13,6 +20,10 @@ export interface BackupStack {
   queue: Queue;
   waitForJob(id: string, state: 'completed' | 'failed', timeoutMs?: number): Promise<void>;
   waitForVerifiedBackup(target: string, timeoutMs?: number): Promise<Manifest>;
+  /** Enqueues a dump of `target`; returns its backup once the dump completed and the backup is verified. */
+  backUp(target: string): Promise<Manifest>;
+  /** Enqueues a drill of `target`; returns its result once it completed. */
+  drill(target: string): Promise<DrillJobResult>;
   close(): Promise<void>;
 }
 
@@ -23,7 +34,7 @@ export async function startBackupStack(env: Record<string, string>): Promise<Bac
   const dashboard = await startDashboard(setup.config, { announce: () => undefined });
   const connection = createRedisConnection(setup.config.redis);
   const queue = createBackupQueue(setup.config, connection);
-  return {
+  const stack: BackupStack = {
     setup,
     dashboard,
     queue,
@@ -57,6 +68,16 @@ export async function startBackupStack(env: Record<string, string>): Promise<Bac
       );
       return verified!;
     },
+    async backUp(target) {
+      const dump = await enqueueDump(queue, { target });
+      await stack.waitForJob(dump.id!, 'completed');
+      return stack.waitForVerifiedBackup(target);
+    },
+    async drill(target) {
+      const drill = await enqueueDrill(queue, { target });
+      await stack.waitForJob(drill.id!, 'completed', 120_000);
+      return parseJobResult('drill', drill.id, (await queue.getJob(drill.id!))?.returnvalue);
+    },
     async close() {
       await dashboard.close();
       await worker.close({ force: true });
@@ -65,4 +86,5 @@ export async function startBackupStack(env: Record<string, string>): Promise<Bac
       setup.cleanup();
     },
   };
+  return stack;
 }
