@@ -17,7 +17,7 @@ export async function runVerifyJob(
   }
   const entry = await findBackup(ctx.config.backupDir, data.backupId);
   const targetName = entry.manifest.target;
-  const { target, level, engine } = await startVerify(ctx, run, data, targetName);
+  const { target, level, engine, passed } = await startVerify(ctx, run, data, targetName);
   const result = await verifyBackup(engine);
   run.summary(`backup ${data.backupId} verified at level ${level} in ${result.verification.durationMs} ms`);
   await ctx.alerts.targetSucceeded(targetName);
@@ -42,11 +42,7 @@ export async function runVerifyJob(
     await run.log(`prune job ${pruneJobId} enqueued for ${targetName}`);
   }
   return {
-    backupId: data.backupId,
-    target: targetName,
-    level,
-    ok: true,
-    durationMs: result.verification.durationMs,
+    ...passed(result.verification),
     ...(result.verification.notes ? { notes: result.verification.notes } : {}),
     pruneJobId,
     ...(copyJobIds.length === 0 ? {} : { copyJobIds }),

@@ -16,21 +16,14 @@ export async function runRemoteVerifyJob(
   targetName: string,
 ): Promise<VerifyJobResult> {
   const destination = findDestination(ctx, data.destination);
-  const { level, engine } = await startVerify(ctx, run, data, targetName, destination.name);
+  const { level, engine, passed } = await startVerify(ctx, run, data, targetName, destination.name);
   const store = new RemoteStore(destination);
   try {
     const result = await verifyRemoteBackup(store, engine);
     run.summary(
       `copy of ${data.backupId} in ${destination.name} verified at level ${level} in ${result.verification.durationMs} ms (recorded in its manifest object)`,
     );
-    return {
-      backupId: data.backupId,
-      target: targetName,
-      level,
-      ok: true,
-      durationMs: result.verification.durationMs,
-      destination: destination.name,
-    };
+    return { ...passed(result.verification), destination: destination.name };
   } finally {
     store.close();
   }

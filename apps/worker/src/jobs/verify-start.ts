@@ -1,5 +1,12 @@
-import type { Logger, OperatorKey, PgConnection, TargetConfig, VerifyLevel } from '@pgbackup/backup-core';
-import type { ParsedJobData } from '@pgbackup/queue';
+import type {
+  Logger,
+  OperatorKey,
+  PgConnection,
+  TargetConfig,
+  Verification,
+  VerifyLevel,
+} from '@pgbackup/backup-core';
+import type { ParsedJobData, VerifyJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from './job-run.js';
 
@@ -20,6 +27,10 @@ export interface VerifyStart {
   target: TargetConfig | undefined;
   level: VerifyLevel;
   engine: VerifyEngineOptions;
+  /** What every verify job returns once the engine passed the backup; each job adds its own fields. */
+  passed(
+    verification: Verification,
+  ): Pick<VerifyJobResult, 'backupId' | 'target' | 'level' | 'ok' | 'durationMs'>;
 }
 
 /**
@@ -59,5 +70,12 @@ export async function startVerify(
         void run.job.updateProgress({ phase: `verify:${phase}` }).catch(() => undefined);
       },
     },
+    passed: (verification) => ({
+      backupId: data.backupId,
+      target: targetName,
+      level,
+      ok: true,
+      durationMs: verification.durationMs,
+    }),
   };
 }
