@@ -1,4 +1,5 @@
 export { findBinary } from './binaries.js';
+export { useCleanups } from './cleanups.js';
 export { type ConnectionRecorder, connectionRecorder } from './connection-recorder.js';
 export { quoteIdent, withDatabase } from './database-url.js';
 export { HarnessError } from './errors.js';

@@ -3,26 +3,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { enqueuePrune, parseJobResult } from '@pgbackup/queue';
+import { useCleanups } from '@pgbackup/testkit';
 import { offsiteFixture, writeVerifiedBackup } from '@pgbackup/worker/testing';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { runCli } from './test-support/run-cli.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const onCleanup = useCleanups();
 
 it('prune applies the destination retention to the bucket, to backups another host copied; a second prune deletes nothing more', async () => {
   const offsite = await offsiteFixture('offsite_prune', {
     BACKUP_S3_RETENTION: 'daily=2,weekly=0,monthly=0,min=1',
   });
-  cleanups.push(() => offsite.cleanup());
+  onCleanup(() => offsite.cleanup());
   const { fixture } = offsite;
   // Another host's backup directory, copied to the shared bucket; this worker has none of the files.
   const otherDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-other-host-'));
-  cleanups.push(() => fs.rm(otherDir, { recursive: true, force: true }));
+  onCleanup(() => fs.rm(otherDir, { recursive: true, force: true }));
   const store = new RemoteStore(fixture.config.destinations[0]!);
-  cleanups.push(async () => store.close());
+  onCleanup(async () => store.close());
   const day = 86_400_000;
   const ids: string[] = [];
   for (const daysAgo of [5, 4, 3, 1, 0]) {

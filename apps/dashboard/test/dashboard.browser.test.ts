@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { connect, withDatabase as onDatabase, type PgConnection } from '@pgbackup/backup-core';
 import { enqueueDump } from '@pgbackup/queue';
-import { harness, quoteIdent, withDatabase } from '@pgbackup/testkit';
+import { harness, quoteIdent, useCleanups, withDatabase } from '@pgbackup/testkit';
 import { expect, it } from 'vitest';
 import { launchChromium, screenshotPath } from './support/browser.js';
-import { useClosers } from './support/closers.js';
 import { operator, viewer } from './support/config.js';
 import { startBackupStack } from './support/stack.js';
 
-const onClose = useClosers();
+const onClose = useCleanups();
 
 async function query(connection: PgConnection, sql: string): Promise<void> {
   const client = await connect(connection);

@@ -1,14 +1,13 @@
 import { findBackup, isVerified, listBackups } from '@pgbackup/backup-core';
-import { waitFor } from '@pgbackup/testkit';
+import { useCleanups, waitFor } from '@pgbackup/testkit';
 import { expect, it } from 'vitest';
 import { launchChromium, screenshotPath } from './support/browser.js';
-import { useClosers } from './support/closers.js';
 import { operator, viewer } from './support/config.js';
 import { ordersDatabase, useDrillServer } from './support/drill-fixture.js';
 import { request } from './support/http.js';
 import { startBackupStack } from './support/stack.js';
 
-const onClose = useClosers();
+const onClose = useCleanups();
 const drillServerUrl = useDrillServer();
 
 it('an operator clicks "Back up now" and sees the new backup with its chart point; a viewer has no button and gets 403', async () => {

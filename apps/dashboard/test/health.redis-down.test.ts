@@ -1,12 +1,11 @@
 import path from 'node:path';
-import { RedisServer, waitFor } from '@pgbackup/testkit';
+import { RedisServer, useCleanups, waitFor } from '@pgbackup/testkit';
 import { expect, it } from 'vitest';
 import { startDashboard } from '../src/index.js';
-import { useClosers } from './support/closers.js';
 import { operator, testSetup } from './support/config.js';
 import { request } from './support/http.js';
 
-const onClose = useClosers();
+const onClose = useCleanups();
 
 it('reports 503 on /healthz and /readyz when Redis is down, and still serves the catalog', async () => {
   const redis = await RedisServer.start();

@@ -1,11 +1,11 @@
+import { useCleanups } from '@pgbackup/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDashboard, startDashboard } from '../src/index.js';
-import { useClosers } from './support/closers.js';
 import { operator, testSetup, viewer } from './support/config.js';
 import { makeFailedJob } from './support/failed-job.js';
 import { request } from './support/http.js';
 
-const onClose = useClosers();
+const onClose = useCleanups();
 
 describe('authentication and roles', () => {
   const setup = testSetup();

@@ -1,10 +1,10 @@
+import { useCleanups } from '@pgbackup/testkit';
 import { expect, it } from 'vitest';
 import { startDashboard } from '../src/index.js';
-import { useClosers } from './support/closers.js';
 import { operator, testSetup } from './support/config.js';
 import { request } from './support/http.js';
 
-const onClose = useClosers();
+const onClose = useCleanups();
 
 it('serves everything, Bull Board included, under DASHBOARD_BASE_PATH', async () => {
   const setup = testSetup({ DASHBOARD_BASE_PATH: '/ops/pg-backups/' });

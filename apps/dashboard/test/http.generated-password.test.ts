@@ -1,11 +1,11 @@
+import { useCleanups } from '@pgbackup/testkit';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { startDashboard } from '../src/index.js';
-import { useClosers } from './support/closers.js';
 import { testSetup } from './support/config.js';
 import { request } from './support/http.js';
 
-const onClose = useClosers();
+const onClose = useCleanups();
 
 it('without a password, makes one up, announces it once with the user and listens on 127.0.0.1 only', async () => {
   const setup = testSetup({

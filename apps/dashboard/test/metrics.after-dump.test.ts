@@ -1,12 +1,11 @@
 import { enqueueDump } from '@pgbackup/queue';
-import { createTestDatabase } from '@pgbackup/testkit';
+import { createTestDatabase, useCleanups } from '@pgbackup/testkit';
 import { expect, it } from 'vitest';
-import { useClosers } from './support/closers.js';
 import { operator } from './support/config.js';
 import { request } from './support/http.js';
 import { startBackupStack } from './support/stack.js';
 
-const onClose = useClosers();
+const onClose = useCleanups();
 
 it('reports a real dump, once verified, in /metrics', async () => {
   const db = await createTestDatabase('metrics');

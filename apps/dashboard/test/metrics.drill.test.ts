@@ -1,12 +1,12 @@
 import { listBackups } from '@pgbackup/backup-core';
+import { useCleanups } from '@pgbackup/testkit';
 import { expect, it } from 'vitest';
-import { useClosers } from './support/closers.js';
 import { operator } from './support/config.js';
 import { ordersDatabase, useDrillServer } from './support/drill-fixture.js';
 import { request } from './support/http.js';
 import { startBackupStack } from './support/stack.js';
 
-const onClose = useClosers();
+const onClose = useCleanups();
 const drillServerUrl = useDrillServer();
 
 it('reports a real drill in /metrics: last success, duration (RTO), RPO and the max RTO', async () => {

@@ -1,10 +1,10 @@
 import http from 'node:http';
+import { useCleanups } from '@pgbackup/testkit';
 import { expect, it } from 'vitest';
 import { startDashboard } from '../src/index.js';
-import { useClosers } from './support/closers.js';
 import { operator, testSetup } from './support/config.js';
 
-const onClose = useClosers();
+const onClose = useCleanups();
 
 it('fails to start, releasing Redis, when the port is taken', async () => {
   const setup = testSetup();

@@ -1,23 +1,18 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '@pgbackup/backup-core';
 import { createTestDatabase } from '@pgbackup/testkit';
-import { afterEach, expect, it } from 'vitest';
-import { type WebhookReceiver, webhookReceiver } from './test-support/webhook-receiver.js';
-import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+import { expect, it } from 'vitest';
+import { webhookReceiver } from './test-support/webhook-receiver.js';
+import { useWorkerFixtures, type WorkerFixture } from './test-support/worker-fixture.js';
 
+const { workerFixture, onCleanup } = useWorkerFixtures();
 let fixture: WorkerFixture | undefined;
-let receiver: WebhookReceiver | undefined;
-afterEach(async () => {
-  await fixture?.cleanup();
-  fixture = undefined;
-  await receiver?.close();
-  receiver = undefined;
-});
 
 const hours = (n: number) => n * 3_600_000;
 
 async function staleSetup(failFirst: number, delaysMs: number[]) {
-  receiver = await webhookReceiver({ failFirst });
+  const receiver = await webhookReceiver({ failFirst });
+  onCleanup(() => receiver.close());
   const db = await createTestDatabase('stale-retry');
   fixture = await workerFixture({
     DATABASE_URL: db.url,

@@ -1,21 +1,16 @@
 import { createTestDatabase, freePort } from '@pgbackup/testkit';
-import { afterEach, expect, it } from 'vitest';
-import { type WebhookReceiver, webhookReceiver } from './test-support/webhook-receiver.js';
-import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+import { expect, it } from 'vitest';
+import { webhookReceiver } from './test-support/webhook-receiver.js';
+import { useWorkerFixtures, type WorkerFixture } from './test-support/worker-fixture.js';
 
+const { workerFixture, onCleanup } = useWorkerFixtures();
 let fixture: WorkerFixture | undefined;
-let receiver: WebhookReceiver | undefined;
-afterEach(async () => {
-  await fixture?.cleanup();
-  fixture = undefined;
-  await receiver?.close();
-  receiver = undefined;
-});
 
 const days = (n: number) => n * 86_400_000;
 
 it('alerts once when no drill succeeded within two drill periods, and again after a success and a new spell', async () => {
-  receiver = await webhookReceiver();
+  const receiver = await webhookReceiver();
+  onCleanup(() => receiver.close());
   const db = await createTestDatabase('drill_stale');
   fixture = await workerFixture({
     DATABASE_URL: db.url,
@@ -34,14 +29,14 @@ it('alerts once when no drill succeeded within two drill periods, and again afte
   // Past two weeks and an hour: stale, alerted once however often it is checked.
   expect(await drillAlerts.checkStaleness(new Date(now + days(15)))).toEqual(['app']);
   expect(await drillAlerts.checkStaleness(new Date(now + days(16)))).toEqual(['app']);
-  await expect.poll(() => receiver!.received.length, { timeout: 10_000 }).toBe(1);
+  await expect.poll(() => receiver.received.length, { timeout: 10_000 }).toBe(1);
   expect(receiver.received[0]).toMatchObject({ event: 'drill_stale', target: 'app' });
   expect(String(receiver.received[0]!.text)).toContain('never had a successful drill');
 
   // A successful drill ends the spell: the next stale spell alerts again.
   await drillAlerts.drillSucceeded('app');
   expect(await drillAlerts.checkStaleness(new Date(now + days(17)))).toEqual(['app']);
-  await expect.poll(() => receiver!.received.length, { timeout: 10_000 }).toBe(2);
+  await expect.poll(() => receiver.received.length, { timeout: 10_000 }).toBe(2);
 });
 
 it('sends no drill alert for targets without a drill server', async () => {

@@ -1,20 +1,15 @@
 import { enqueueDump } from '@pgbackup/queue';
 import { createTestDatabase, PostgresServer, waitFor } from '@pgbackup/testkit';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { webhookReceiver } from './test-support/webhook-receiver.js';
-import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+import { useWorkerFixtures, type WorkerFixture } from './test-support/worker-fixture.js';
 
+const { workerFixture, onCleanup } = useWorkerFixtures();
 let fixture: WorkerFixture | undefined;
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await fixture?.cleanup();
-  fixture = undefined;
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 it('retries a dump while PostgreSQL is down and succeeds once it is back', async () => {
   const server = await PostgresServer.start();
-  cleanups.push(() => server.destroy());
+  onCleanup(() => server.destroy());
   fixture = await workerFixture({
     DATABASE_URL: server.url('postgres'),
     BACKUP_TARGET_NAME: 'flaky',
@@ -70,7 +65,7 @@ it('fails a job whose data is invalid at once, naming the field', async () => {
 
 it('sends a webhook on final failure and on recovery, and a webhook outage never fails a backup', async () => {
   const hook = await webhookReceiver();
-  cleanups.push(() => hook.close());
+  onCleanup(() => hook.close());
   const { received } = hook;
 
   const db = await createTestDatabase('hooked');

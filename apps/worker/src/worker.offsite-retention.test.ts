@@ -3,15 +3,13 @@ import path from 'node:path';
 import { findBackup, listBackups } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { copyJobId, enqueueCopy, enqueueDump, enqueuePrune, parseJobResult } from '@pgbackup/queue';
-import { afterEach, expect, it } from 'vitest';
+import { useCleanups } from '@pgbackup/testkit';
+import { expect, it } from 'vitest';
 import { offsiteFixture } from './test-support/offsite-fixture.js';
 import { writeVerifiedBackup } from './test-support/verified-backup.js';
 import type { WorkerFixture } from './test-support/worker-fixture.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const onCleanup = useCleanups();
 
 async function s3Fixture(env: Record<string, string>): Promise<WorkerFixture> {
   const offsite = await offsiteFixture(
@@ -19,7 +17,7 @@ async function s3Fixture(env: Record<string, string>): Promise<WorkerFixture> {
     env,
     'CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g',
   );
-  cleanups.push(() => offsite.cleanup());
+  onCleanup(() => offsite.cleanup());
   return offsite.fixture;
 }
 
@@ -51,7 +49,7 @@ it('retention 0: dump -> verify -> copy -> prune leaves the backup in the bucket
   expect(await localIds(fixture.config.backupDir)).toEqual([]);
   expect(await fs.readdir(path.join(fixture.config.backupDir, 'shop'))).toEqual([]);
   const store = new RemoteStore(fixture.config.destinations[0]!);
-  cleanups.push(async () => store.close());
+  onCleanup(async () => store.close());
   const remote = await store.find(backupId);
   await store.confirm(remote.manifest, remote.dataKey);
   expect(pruned.destinations).toEqual([{ destination: 's3', kept: 1, planned: 0, deleted: [] }]);

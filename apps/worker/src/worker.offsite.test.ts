@@ -5,24 +5,19 @@ import { findBackup } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { copyJobId, enqueueDump, parseJobResult } from '@pgbackup/queue';
 import { createTestDatabase, S3Server, waitFor } from '@pgbackup/testkit';
-import { afterEach, expect, it } from 'vitest';
-import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+import { expect, it } from 'vitest';
+import { useWorkerFixtures, type WorkerFixture } from './test-support/worker-fixture.js';
 
+const { workerFixture, onCleanup } = useWorkerFixtures();
 let fixture: WorkerFixture | undefined;
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await fixture?.cleanup();
-  fixture = undefined;
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 it('dump -> verify -> copy -> prune: the copy job is retried while S3 is down, then confirmed in both manifests', async () => {
   const s3 = await S3Server.start({ buckets: ['backups'] });
-  cleanups.push(() => s3.destroy());
+  onCleanup(() => s3.destroy());
   const db = await createTestDatabase('offsite_chain');
   await db.query('CREATE TABLE t AS SELECT g, md5(g::text) AS h FROM generate_series(1, 2000) g');
   const secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbackup-s3-secret-'));
-  cleanups.push(() => fs.rm(secretDir, { recursive: true, force: true }));
+  onCleanup(() => fs.rm(secretDir, { recursive: true, force: true }));
   const secretFile = path.join(secretDir, 'secret');
   await fs.writeFile(secretFile, `${S3Server.secretAccessKey}\n`, { mode: 0o600 });
   fixture = await workerFixture({
@@ -72,7 +67,7 @@ it('dump -> verify -> copy -> prune: the copy job is retried while S3 is down, t
     expect.objectContaining({ destination: 's3', sha256: local.manifest.sha256 }),
   ]);
   const store = new RemoteStore(fixture.config.destinations[0]!);
-  cleanups.push(async () => store.close());
+  onCleanup(async () => store.close());
   const remote = await store.find(dumped.backupId);
   expect(remote.manifest.sha256).toBe(local.manifest.sha256);
   expect(remote.manifest.copies?.map((c) => c.destination)).toEqual(['s3']);

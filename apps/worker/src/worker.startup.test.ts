@@ -3,22 +3,17 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '@pgbackup/backup-core';
 import { enqueueDump } from '@pgbackup/queue';
 import { createTestDatabase, RedisServer, uniquePrefix } from '@pgbackup/testkit';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startWorkerService } from './service.js';
 import { webhookReceiver } from './test-support/webhook-receiver.js';
-import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+import { useWorkerFixtures, type WorkerFixture } from './test-support/worker-fixture.js';
 
+const { workerFixture, onCleanup } = useWorkerFixtures();
 let fixture: WorkerFixture | undefined;
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await fixture?.cleanup();
-  fixture = undefined;
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 it('refuses to start on a Redis that may evict keys, naming the setting to change', async () => {
   const redis = await RedisServer.start({ settings: { 'maxmemory-policy': 'allkeys-lru' } });
-  cleanups.push(() => redis.destroy());
+  onCleanup(() => redis.destroy());
   const db = await createTestDatabase('evict');
   const config = loadConfig({
     env: {
@@ -57,7 +52,7 @@ it('serves /healthz: 200 while Redis answers', async () => {
 
 it('alerts once when a target has had no verified backup for longer than its schedule allows, and clears after a backup', async () => {
   const hook = await webhookReceiver();
-  cleanups.push(() => hook.close());
+  onCleanup(() => hook.close());
   const { received } = hook;
   const db = await createTestDatabase('stale');
   fixture = await workerFixture({

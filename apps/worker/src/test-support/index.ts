@@ -4,5 +4,5 @@ export { type OffsiteFixture, offsiteFixture } from './offsite-fixture.js';
 export { type ServerTargetFixture, serverTargetFixture } from './server-target-fixture.js';
 export { type VerifiedBackupOptions, writeVerifiedBackup } from './verified-backup.js';
 export { type WebhookReceiver, webhookReceiver } from './webhook-receiver.js';
-export { type WorkerFixture, workerFixture } from './worker-fixture.js';
+export { useWorkerFixtures, type WorkerFixture, workerFixture } from './worker-fixture.js';
 export { descendantsOf, spawnWorker, type WorkerProcess } from './worker-process.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type BackupConfig, listBackups, loadConfig } from '@pgbackup/backup-core';
 import { createBackupQueue, createRedisConnection } from '@pgbackup/queue';
-import { harness, uniquePrefix, waitFor } from '@pgbackup/testkit';
+import { harness, uniquePrefix, useCleanups, waitFor } from '@pgbackup/testkit';
 import type { Job, Queue } from 'bullmq';
 import { startWorkerService, type WorkerService, type WorkerServiceOptions } from '../service.js';
 
@@ -84,5 +84,26 @@ export async function workerFixture(env: Record<string, string>): Promise<Worker
       connection.disconnect();
       await fs.rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * For files whose tests each make their own worker: a `workerFixture` cleaned up after the test,
+ * and `onCleanup` for the rest (servers, receivers, files). After each test everything runs in
+ * reverse order (useCleanups), so a fixture goes before the servers it was given. Call at the top
+ * of the test file.
+ */
+export function useWorkerFixtures(): {
+  workerFixture: typeof workerFixture;
+  onCleanup: (cleanup: () => unknown) => void;
+} {
+  const onCleanup = useCleanups();
+  return {
+    async workerFixture(env) {
+      const fixture = await workerFixture(env);
+      onCleanup(() => fixture.cleanup());
+      return fixture;
+    },
+    onCleanup,
   };
 }
