@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isBackupId, targetNamePattern } from '../ids.js';
+import { processIsAlive } from '../process/alive.js';
 import { MANIFEST_SUFFIX, PARTIAL_SUFFIX, partialOwner } from './layout.js';
 import { sweepTmpArea } from './tmp-area.js';
 
@@ -22,15 +23,6 @@ export interface SweepOptions {
 
 export interface SweepResult {
   removed: string[];
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { processIsAlive } from '../process/alive.js';
 import { ensurePrivateDirectory } from './durable-fs.js';
 
 /**
@@ -38,15 +39,6 @@ export async function tmpDownloadPath(
 function ownerOf(name: string): { host: string; pid: number } | undefined {
   const match = /^[a-z]+\.([A-Za-z0-9_-]+)\.(\d+)\.[0-9a-f]{8}\.download$/.exec(name);
   return match ? { host: match[1]!, pid: Number(match[2]) } : undefined;
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
