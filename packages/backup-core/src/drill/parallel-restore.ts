@@ -9,7 +9,7 @@ import {
 } from '../postgres/connection.js';
 import { createScratchDatabase } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
-import { startChild } from '../process/child.js';
+import { finishedOrTerminated, startChild } from '../process/child.js';
 import { seekableArchive } from '../restore/seekable-archive.js';
 import type { CatalogEntry } from '../storage/catalog.js';
 import {
@@ -87,13 +87,7 @@ export async function parallelScratchRestore(
             'RESTORE_FAILED',
         },
       );
-      const onAbort = () => child.terminate(500);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        await child.finished;
-      } finally {
-        options.signal?.removeEventListener('abort', onAbort);
-      }
+      await finishedOrTerminated(child, options.signal);
       options.signal?.throwIfAborted();
       const differences = compareRowCounts(manifest, await scratch.countRows(manifest.tables));
       if (differences.length > 0) {

@@ -101,3 +101,21 @@ export function startChild(
     },
   };
 }
+
+/**
+ * Waits for `child` as `finished` does, terminating it (SIGTERM, then SIGKILL after half a
+ * second) if `signal` aborts meanwhile: how a restore, a drill and a globals replay wait for
+ * pg_restore or psql.
+ */
+export async function finishedOrTerminated(
+  child: RunningChild,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const onAbort = () => child.terminate(500);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await child.finished;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}

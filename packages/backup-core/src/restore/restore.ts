@@ -15,7 +15,7 @@ import {
 import { checkRestoreDatabaseName } from '../postgres/database-name.js';
 import { createScratchDatabase, quoteIdent } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
-import { startChild } from '../process/child.js';
+import { finishedOrTerminated, startChild } from '../process/child.js';
 import { type CatalogEntry, findBackup } from '../storage/catalog.js';
 import { decodeBackup } from '../verify/decode.js';
 import { compareRowCounts } from '../verify/table-checks.js';
@@ -184,13 +184,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
             classify,
           },
         );
-        const onAbort = () => child.terminate(500);
-        options.signal?.addEventListener('abort', onAbort, { once: true });
-        try {
-          await child.finished;
-        } finally {
-          options.signal?.removeEventListener('abort', onAbort);
-        }
+        await finishedOrTerminated(child, options.signal);
         options.signal?.throwIfAborted();
       } finally {
         await archive.remove();

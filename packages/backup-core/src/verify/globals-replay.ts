@@ -5,7 +5,7 @@ import { type GlobalsStatement, unquoteIdent } from '../globals/globals-sql.js';
 import { connect, libpqEnvironment } from '../postgres/connection.js';
 import { startScratchCluster } from '../postgres/scratch-cluster.js';
 import { findPgTool } from '../postgres/tools.js';
-import { startChild } from '../process/child.js';
+import { finishedOrTerminated, startChild } from '../process/child.js';
 
 const ident = `("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
 const membershipPattern = new RegExp(`^GRANT ${ident} TO ${ident}`, 's');
@@ -72,13 +72,7 @@ export async function replayGlobalsInScratchCluster(
         failureCode: 'RESTORE_FAILED',
       },
     );
-    const onAbort = () => child.terminate(500);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await child.finished;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    await finishedOrTerminated(child, signal);
     await checkRolesExist(cluster.connection, statements, backupId);
     return notes;
   } finally {
