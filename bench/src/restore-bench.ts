@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findPgTool, restoreBackup, runDrill, runDump, verifyBackup } from '@pgbackup/backup-core';
-import pg from 'pg';
 import { PostgresServer } from '../../test/harness/postgres-server.js';
 import { trackDirectory } from '../../test/harness/reaper.js';
+import { runSql } from '../../test/harness/sql.js';
 import { plainEnv } from './baselines.js';
 import { createDataset, dropDatabase } from './dataset.js';
 import { connectionOf, numberFlag, probeLogger, serverVersion } from './probe-support.js';
@@ -24,16 +24,6 @@ import { ratio, summarize, timeWithSpread } from './stats.js';
  */
 
 const log = probeLogger('bench:restore');
-
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
@@ -94,7 +84,7 @@ async function main(): Promise<void> {
     for (let run = 1; run <= runs; run++) {
       const database = () => `bench_restored_${serial++}`;
       const plainInto = database();
-      await admin(adminUrl, `CREATE DATABASE ${plainInto} TEMPLATE template0`);
+      await runSql(adminUrl, `CREATE DATABASE ${plainInto} TEMPLATE template0`);
       record(
         'plain `pg_restore -d` (pg_dump -Fc archive, 1 job)',
         await timed(async () =>

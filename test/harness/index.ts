@@ -10,5 +10,6 @@ export type { HarnessContext } from './provided.js';
 export { SentinelTopology, type SentinelTopologyOptions } from './redis-sentinel.js';
 export { RedisServer, type RedisServerOptions } from './redis-server.js';
 export { S3Server, type S3ServerOptions } from './s3-server.js';
+export { runSql } from './sql.js';
 export type { TlsFiles } from './tls-certificates.js';
 export { exited, waitFor } from './wait.js';

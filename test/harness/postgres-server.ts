@@ -8,6 +8,7 @@ import { HarnessError } from './errors.js';
 import { freePort } from './free-port.js';
 import { trackDirectory } from './reaper.js';
 import { serverIdentity } from './run-as.js';
+import { runSql } from './sql.js';
 import { createTlsFiles, type TlsFiles } from './tls-certificates.js';
 import { logTail, TrackedChild } from './tracked-child.js';
 import { waitFor } from './wait.js';
@@ -70,19 +71,8 @@ export class PostgresServer {
    * Runs SQL on `database` as the superuser, through a short-lived connection. Several statements
    * may be given at once (no parameters then); the rows returned are the last statement's.
    */
-  async query<Row extends pg.QueryResultRow = pg.QueryResultRow>(
-    database: string,
-    sql: string,
-  ): Promise<Row[]> {
-    const client = new pg.Client({ connectionString: this.url(database) });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      const result: pg.QueryResult<Row> | Array<pg.QueryResult<Row>> = await client.query<Row>(sql);
-      return (Array.isArray(result) ? result.at(-1)! : result).rows;
-    } finally {
-      await client.end();
-    }
+  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(database: string, sql: string): Promise<Row[]> {
+    return runSql<Row>(this.url(database), sql);
   }
 
   get pid(): number | undefined {

@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { listBackups, verifyBackup } from '@pgbackup/backup-core';
 import { enqueueDump } from '@pgbackup/queue';
-import { PostgresServer, waitFor } from '@pgbackup/testkit';
-import pg from 'pg';
+import { PostgresServer, runSql, waitFor } from '@pgbackup/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { catalogProblems } from './support/backup-dir.js';
 import { createPrng, seedFromEnv } from './support/prng.js';
@@ -17,20 +16,10 @@ const TARGET = 'flaky';
 let server: PostgresServer;
 let stack: Stack | undefined;
 
-async function sql(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
   server = await PostgresServer.start();
-  await sql(server.url('postgres'), 'CREATE DATABASE app');
-  await sql(
+  await runSql(server.url('postgres'), 'CREATE DATABASE app');
+  await runSql(
     server.url('app'),
     `CREATE TABLE stream AS SELECT g AS id, md5(g::text) || md5((g * 3)::text) AS v FROM generate_series(1, 400000) g`,
   );

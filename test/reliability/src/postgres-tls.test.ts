@@ -20,7 +20,7 @@ import {
   type StatusDocument,
   type VerifyDocument,
 } from '@pgbackup/backupctl/testing';
-import { harness, PostgresServer, type TlsFiles } from '@pgbackup/testkit';
+import { harness, PostgresServer, runSql, type TlsFiles } from '@pgbackup/testkit';
 import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,16 +32,6 @@ let tls: TlsFiles;
 let cwd: string;
 let serverMajor: number;
 const fixtures: WorkerFixture[] = [];
-
-async function sql(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The role's URL with libpq-style query parameters, e.g. `sslmode=verify-full&sslrootcert=...`. */
 function url(host: string, params: Record<string, string>, database = 'shop'): string {
@@ -101,7 +91,7 @@ beforeAll(async () => {
     hba,
     `hostssl all tls_agent 127.0.0.1/32 trust\nhostnossl all tls_agent 127.0.0.1/32 reject\n${original}`,
   );
-  await sql(server.url('postgres'), 'SELECT pg_reload_conf()');
+  await runSql(server.url('postgres'), 'SELECT pg_reload_conf()');
   const admin = new pg.Client({ connectionString: server.url('postgres') });
   await admin.connect();
   serverMajor = Math.floor(
@@ -109,9 +99,9 @@ beforeAll(async () => {
   );
   await admin.end();
   // CREATEDB: the restore level of verification creates a scratch database; a restore, a staging one.
-  await sql(server.url('postgres'), 'CREATE ROLE tls_agent LOGIN CREATEDB');
-  await sql(server.url('postgres'), 'CREATE DATABASE shop OWNER tls_agent');
-  await sql(
+  await runSql(server.url('postgres'), 'CREATE ROLE tls_agent LOGIN CREATEDB');
+  await runSql(server.url('postgres'), 'CREATE DATABASE shop OWNER tls_agent');
+  await runSql(
     server.url('shop'),
     'CREATE TABLE orders AS SELECT g AS id, md5(g::text) AS note FROM generate_series(1, 5000) g; ALTER TABLE orders OWNER TO tls_agent',
   );

@@ -5,9 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { spawnCli } from '@pgbackup/backupctl/testing';
 import { enqueueDump } from '@pgbackup/queue';
-import { PostgresServer, waitFor } from '@pgbackup/testkit';
+import { PostgresServer, runSql, waitFor } from '@pgbackup/testkit';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPrng, seedFromEnv } from './support/prng.js';
 import { recordResults } from './support/results.js';
@@ -52,16 +51,6 @@ let stack: Stack | undefined;
 let hardStack: Stack | undefined;
 let redis: Redis;
 
-async function sql(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 function targetUrl(password: string): string {
   return `postgresql://backup_agent:${encodeURIComponent(password)}@127.0.0.1:${server.port}/shop`;
 }
@@ -76,19 +65,21 @@ beforeAll(async () => {
     hba,
     `host all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n${original}`,
   );
-  await sql(server.url('postgres'), 'SELECT pg_reload_conf()');
-  await sql(
+  await runSql(server.url('postgres'), 'SELECT pg_reload_conf()');
+  await runSql(
     server.url('postgres'),
     // CREATEDB: the restore level of verification restores into a scratch database it creates.
     `SET password_encryption = 'scram-sha-256'; CREATE ROLE backup_agent LOGIN CREATEDB PASSWORD '${rightPassword}'`,
   );
-  await sql(server.url('postgres'), 'CREATE DATABASE shop OWNER backup_agent');
-  await sql(
+  await runSql(server.url('postgres'), 'CREATE DATABASE shop OWNER backup_agent');
+  await runSql(
     targetUrl(rightPassword),
     `CREATE TABLE orders AS SELECT g AS id, md5(g::text) AS note FROM generate_series(1, 300000) g`,
   );
   // The server now checks passwords: the wrong one is refused.
-  await expect(sql(targetUrl(wrongPassword), 'SELECT 1')).rejects.toThrow(/password authentication failed/);
+  await expect(runSql(targetUrl(wrongPassword), 'SELECT 1')).rejects.toThrow(
+    /password authentication failed/,
+  );
 });
 
 afterAll(async () => {
@@ -263,15 +254,15 @@ it('no password or key material in logs (debug), run logs, errors, Redis, manife
 
 it('a password with / ? # @ : %, a space and unicode never shows in backupctl status, backups or dump --wait, nor in the worker, Redis, run logs or manifests, URL valid or not', async () => {
   // No quote in the alphabet, so the literal needs no escaping.
-  await sql(
+  await runSql(
     server.url('postgres'),
     `SET password_encryption = 'scram-sha-256'; CREATE ROLE hard_agent LOGIN PASSWORD '${hardPassword}'`,
   );
-  await sql(server.url('postgres'), 'CREATE DATABASE vault OWNER hard_agent');
+  await runSql(server.url('postgres'), 'CREATE DATABASE vault OWNER hard_agent');
   const at = `127.0.0.1:${server.port}/vault`;
   const encoded = `postgresql://hard_agent:${encodeURIComponent(hardPassword)}@${at}`;
   const raw = `postgresql://hard_agent:${hardPassword}@${at}`;
-  await sql(
+  await runSql(
     encoded,
     'CREATE TABLE notes AS SELECT g AS id, md5(g::text) AS note FROM generate_series(1, 5000) g',
   );
