@@ -53,19 +53,7 @@ export async function followDumpChain(
   target: string,
   options: FollowOptions,
 ): Promise<ChainResult> {
-  const result: ChainResult = {
-    ok: false,
-    target,
-    dumpJobId,
-    backupId: null,
-    dump: null,
-    verify: null,
-    copies: [],
-    copyFailures: [],
-    prune: null,
-    failure: null,
-    pruneFailure: null,
-  };
+  const result = unfollowedChain(target, dumpJobId, null);
   const dump = await followJob(queue, dumpJobId, options);
   if (dump.state === 'failed') {
     result.failure = failureOf(dumpJobId, 'dump', dump.job.failedReason);
@@ -96,10 +84,15 @@ export async function followGlobalsChain(
   backupId: string,
   options: FollowOptions,
 ): Promise<ChainResult> {
-  const result: ChainResult = {
+  return followFromVerify(queue, verifyJobId, unfollowedChain(target, discoverJobId, backupId), options);
+}
+
+/** A chain's result before any of its jobs is followed: not ok, nothing known past `backupId`. */
+function unfollowedChain(target: string, dumpJobId: string, backupId: string | null): ChainResult {
+  return {
     ok: false,
     target,
-    dumpJobId: discoverJobId,
+    dumpJobId,
     backupId,
     dump: null,
     verify: null,
@@ -109,7 +102,6 @@ export async function followGlobalsChain(
     failure: null,
     pruneFailure: null,
   };
-  return followFromVerify(queue, verifyJobId, result, options);
 }
 
 async function followFromVerify(
