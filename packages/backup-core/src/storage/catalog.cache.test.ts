@@ -1,11 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { newBackupId } from '../ids.js';
-import type { Manifest } from '../manifest.js';
-import { deleteBackup, listBackups, readManifest, recordVerification, writeManifest } from './catalog.js';
+import { syntheticBackup } from '../test-support/offsite.js';
+import { deleteBackup, listBackups, readManifest, recordVerification } from './catalog.js';
 
 // listBackups keeps each target directory's listing while the directory is unchanged (its
 // modification time and its names). These tests make the cache hold a listing (directories dated
@@ -24,35 +22,7 @@ const targets = ['app', 'shop'];
 const past = new Date(Date.now() - 3_600_000);
 
 async function backup(target: string, createdAt: Date): Promise<string> {
-  const id = newBackupId(target, createdAt);
-  const bytes = randomBytes(64);
-  await fs.mkdir(path.join(dir, target), { recursive: true });
-  await fs.writeFile(path.join(dir, target, `${id}.dump`), bytes);
-  const at = createdAt.toISOString();
-  const manifest: Manifest = {
-    formatVersion: 1,
-    id,
-    target,
-    database: target,
-    createdAt: at,
-    completedAt: at,
-    durationMs: 1,
-    file: `${id}.dump`,
-    format: 'custom',
-    compression: 'none',
-    encryption: null,
-    sizeBytes: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    pgDumpVersion: '15',
-    serverVersion: '15',
-    tableCount: 0,
-    tables: [],
-    status: 'complete',
-    verifications: [],
-    hostname: 'test',
-  };
-  await writeManifest(dir, manifest);
-  return id;
+  return (await syntheticBackup(dir, 64, target, createdAt)).manifest.id;
 }
 
 /** Dates every target directory an hour back: a settled catalog, whose listing the cache keeps. */

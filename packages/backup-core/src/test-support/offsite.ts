@@ -37,8 +37,8 @@ export async function syntheticBackup(
   backupDir: string,
   sizeBytes: number,
   target = 'app',
+  created = new Date(),
 ): Promise<CatalogEntry> {
-  const created = new Date();
   const id = newBackupId(target, created);
   const file = backupFileName(id, 'none', false);
   const dir = targetDirectory(backupDir, target);
