@@ -1,31 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { naiveLocalDate } from '../test-support/naive-calendar.js';
 import { civilFromDays } from './calendar.js';
 import { localDayCalculator } from './local-day.js';
 
-const naiveFormatters = new Map<string, Intl.DateTimeFormat>();
-
-// Cached only because building one costs 0.1 ms; each instant still gets its own formatToParts call.
-function naiveFormatter(timeZone: string): Intl.DateTimeFormat {
-  let formatter = naiveFormatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
-    naiveFormatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
 /** The local date the slow, obvious way: one formatter call per instant. */
 function naiveDate(epochMs: number, timeZone: string): string {
-  const parts = naiveFormatter(timeZone)
-    .formatToParts(epochMs)
-    .reduce<Record<string, string>>((all, part) => Object.assign(all, { [part.type]: part.value }), {});
-  return `${parts.year}-${parts.month}-${parts.day}`;
+  const { year, month, day } = naiveLocalDate(epochMs, timeZone);
+  return `${year}-${month}-${day}`;
 }
 
 function cachedDate(days: number): string {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isVerified, type Manifest } from '../manifest.js';
+import { naiveLocalDate } from '../test-support/naive-calendar.js';
 import { type PrunePlan, type PruneReason, planPrune } from './plan.js';
 import type { RetentionPolicy } from './policy.js';
 import { makeManifest, testStates } from './test-manifests.js';
@@ -144,32 +145,12 @@ function referencePlan(manifests: readonly Manifest[], policy: RetentionPolicy, 
   });
 }
 
-const naiveFormatters = new Map<string, Intl.DateTimeFormat>();
-
-// Cached only because building one costs 0.1 ms; each instant still gets its own formatToParts call.
-function naiveFormatter(timeZone: string): Intl.DateTimeFormat {
-  let formatter = naiveFormatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
-    naiveFormatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
 function naiveLabel(
   kind: 'daily' | 'weekly' | 'monthly' | 'yearly',
   epochMs: number,
   timeZone: string,
 ): string {
-  const parts = naiveFormatter(timeZone)
-    .formatToParts(epochMs)
-    .reduce<Record<string, string>>((all, part) => Object.assign(all, { [part.type]: part.value }), {});
-  const [year, month, day] = [parts.year ?? '', parts.month ?? '', parts.day ?? ''];
+  const { year, month, day } = naiveLocalDate(epochMs, timeZone);
   if (kind === 'daily') return `${year}-${month}-${day}`;
   if (kind === 'monthly') return `${year}-${month}`;
   if (kind === 'yearly') return year;
