@@ -1,6 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect } from '@pgbackup/backup-core';
 import { createTestDatabase, freePort, type TestDatabase } from '@pgbackup/testkit';
 import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import type { SchedulesDocument } from './commands/schedules.js';
 import type { StatusDocument } from './commands/status.js';
 import type { VerifyDocument } from './commands/verify.js';
 import { buildProgram } from './program.js';
+import { rowCount } from './test-support/row-count.js';
 import { jsonOf, runCli } from './test-support/run-cli.js';
 
 // One fixture for the file: a target `app`, a worker running in-process, and the CLI as a
@@ -37,16 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fixture?.cleanup();
 });
-
-async function rowCount(database: string): Promise<number> {
-  const client = await connect({ ...fixture.config.targets[0]!.connection, database });
-  try {
-    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM t');
-    return Number(rows[0]!.n);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Every file of the target's directory with its content: "unchanged" means equal snapshots. */
 async function snapshot(): Promise<Record<string, string>> {
@@ -294,7 +284,7 @@ describe('restore', () => {
       result: { backupId: backupIds[0], database, serverTarget: 'app', replacedExisting: false },
       failure: null,
     });
-    expect(await rowCount(database)).toBe(2000);
+    expect(await rowCount(fixture, database)).toBe(2000);
   });
 
   it('refuses a URL with a password, and a server that no target is on (exit 2)', async () => {
@@ -337,7 +327,7 @@ describe('restore', () => {
       state: 'completed',
       result: { backupId: backupIds[1], database, serverTarget: 'app' },
     });
-    expect(await rowCount(database)).toBe(2000);
+    expect(await rowCount(fixture, database)).toBe(2000);
   });
 });
 

@@ -1,4 +1,3 @@
-import { connect } from '@pgbackup/backup-core';
 import { jobNames } from '@pgbackup/queue';
 import {
   type ConnectionRecorder,
@@ -11,6 +10,7 @@ import { type WorkerFixture, workerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DumpDocument } from './commands/dump.js';
 import type { RestoreDocument } from './commands/restore.js';
+import { rowCount } from './test-support/row-count.js';
 import { jsonOf, runCli } from './test-support/run-cli.js';
 
 // A restore database name reaches the engine three ways: backupctl restore --direct, backupctl
@@ -50,16 +50,6 @@ function hostileNames(): string[] {
     'back\\slash',
     'ünïcödé',
   ];
-}
-
-async function rowCount(database: string): Promise<number> {
-  const client = await connect({ ...fixture.config.targets[0]!.connection, database });
-  try {
-    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM t');
-    return Number(rows[0]!.n);
-  } finally {
-    await client.end();
-  }
 }
 
 async function restoreJobs(): Promise<number> {
@@ -146,7 +136,7 @@ describe("replacing a configured target's own database needs --confirm <target>"
     expect(wrong.stdout).toMatch(
       /FAILED\s+restore .*RESTORE_CONFIRM_REQUIRED: .*--confirm "ap" does not name it/,
     );
-    expect(await rowCount(db.name)).toBe(300);
+    expect(await rowCount(fixture, db.name)).toBe(300);
   });
 
   it('is replaced with --confirm app --force, through the queue', async () => {
@@ -167,6 +157,6 @@ describe("replacing a configured target's own database needs --confirm <target>"
       state: 'completed',
       result: { database: db.name, replacedExisting: true, safetyBackupId: expect.any(String) },
     });
-    expect(await rowCount(db.name)).toBe(300);
+    expect(await rowCount(fixture, db.name)).toBe(300);
   });
 });
