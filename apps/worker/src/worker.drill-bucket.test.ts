@@ -3,39 +3,33 @@ import path from 'node:path';
 import { listBackups } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { copyJobId, enqueueDrill, enqueueDump, parseJobResult } from '@pgbackup/queue';
-import { createTestDatabase, PostgresServer, S3Server } from '@pgbackup/testkit';
+import { PostgresServer } from '@pgbackup/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
+import { type OffsiteFixture, offsiteFixture } from './test-support/offsite-fixture.js';
 
 // Local retention 0: the chain leaves the backup in the bucket only, and the drill job takes it
 // from there (downloaded into the tmp area, removed afterwards), records the drill in the
 // manifest object, and the drill staleness check reads it there.
-let s3: S3Server;
 let drillServer: PostgresServer;
-let fixture: WorkerFixture | undefined;
+let offsite: OffsiteFixture | undefined;
 let store: RemoteStore | undefined;
 
 beforeAll(async () => {
-  s3 = await S3Server.start({ buckets: ['backups'] });
   drillServer = await PostgresServer.start();
 }, 120_000);
 afterAll(async () => {
   store?.close();
-  await fixture?.cleanup();
+  await offsite?.cleanup();
   await drillServer?.destroy();
-  await s3?.destroy();
 });
 
 it('retention 0: a drill job drills the backup kept only in the bucket and records it in its manifest object', async () => {
-  const db = await createTestDatabase('drill_bucket_only');
-  await db.query('CREATE TABLE t AS SELECT g, md5(g::text) AS v FROM generate_series(1, 2000) g');
-  fixture = await workerFixture({
-    DATABASE_URL: db.url,
-    BACKUP_TARGET_NAME: 'shop',
-    BACKUP_RETENTION: '0',
-    BACKUP_DRILL_DATABASE_URL: drillServer.url('postgres'),
-    ...s3.destinationEnv(),
-  });
+  offsite = await offsiteFixture(
+    'drill_bucket_only',
+    { BACKUP_RETENTION: '0', BACKUP_DRILL_DATABASE_URL: drillServer.url('postgres') },
+    'CREATE TABLE t AS SELECT g, md5(g::text) AS v FROM generate_series(1, 2000) g',
+  );
+  const { fixture } = offsite;
   const service = await fixture.start();
   const dump = await enqueueDump(fixture.queue, { target: 'shop', origin: 'manual' });
   expect(await fixture.finished(dump, 120_000)).toBe('completed');
