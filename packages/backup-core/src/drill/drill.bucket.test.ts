@@ -12,13 +12,8 @@ import { RemoteStore } from '../offsite/remote-store.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { findBackup, listBackups } from '../storage/catalog.js';
 import { tmpAreaOf } from '../storage/tmp-area.js';
-import {
-  connectionOf,
-  createTestDatabase,
-  dumpTarget,
-  type Workspace,
-  workspace,
-} from '../test-support/fixtures.js';
+import { drillSourceDatabase } from '../test-support/drill-source.js';
+import { connectionOf, dumpTarget, type Workspace, workspace } from '../test-support/fixtures.js';
 import { destinationOn } from '../test-support/offsite.js';
 import { withClient } from '../test-support/sample-database.js';
 import { flipBit } from '../test-support/tamper.js';
@@ -40,13 +35,7 @@ beforeAll(async () => {
   s3 = await S3Server.start({ buckets: ['backups'] });
   drillServer = await PostgresServer.start();
   drillConnection = connectionOf(drillServer.url('postgres'));
-  source = await createTestDatabase('drill_bucket_src');
-  await source.query(`
-    CREATE TABLE public.accounts (id int PRIMARY KEY, note text NOT NULL);
-    INSERT INTO public.accounts SELECT g, md5(g::text) FROM generate_series(1, 2000) g;
-    CREATE TABLE public.audit (at timestamptz NOT NULL, what text);
-    INSERT INTO public.audit SELECT now(), repeat('x', g % 30) FROM generate_series(1, 300) g;
-  `);
+  source = await drillSourceDatabase('drill_bucket_src');
 }, 120_000);
 
 afterAll(async () => {

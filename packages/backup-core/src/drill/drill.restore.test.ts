@@ -1,12 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createTestDatabase, freePort, PostgresServer, type TestDatabase } from '@pgbackup/testkit';
+import { freePort, PostgresServer, type TestDatabase } from '@pgbackup/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDump } from '../dump/dump.js';
 import { isBackupError } from '../errors.js';
 import { isVerified } from '../manifest.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { findBackup } from '../storage/catalog.js';
+import { drillSourceDatabase } from '../test-support/drill-source.js';
 import { connectionOf, dumpTarget, type Workspace, workspace } from '../test-support/fixtures.js';
 import { withClient } from '../test-support/sample-database.js';
 import { editManifest, flipBit } from '../test-support/tamper.js';
@@ -23,13 +24,7 @@ const workspaces: Workspace[] = [];
 beforeAll(async () => {
   drillServer = await PostgresServer.start();
   drillConnection = connectionOf(drillServer.url('postgres'));
-  source = await createTestDatabase('drill_src');
-  await source.query(`
-    CREATE TABLE public.accounts (id int PRIMARY KEY, note text NOT NULL);
-    INSERT INTO public.accounts SELECT g, md5(g::text) FROM generate_series(1, 2000) g;
-    CREATE TABLE public.audit (at timestamptz NOT NULL, what text);
-    INSERT INTO public.audit SELECT now(), repeat('x', g % 30) FROM generate_series(1, 300) g;
-  `);
+  source = await drillSourceDatabase('drill_src');
 }, 120_000);
 
 afterAll(async () => {
