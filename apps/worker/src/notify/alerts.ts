@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type BackupConfig,
-  type Logger,
-  readCatalog,
-  type TargetConfig,
-  targetHealth,
-} from '@pgbackup/backup-core';
+import { type BackupConfig, type Logger, type TargetConfig, targetHealth } from '@pgbackup/backup-core';
 import { failureCodeOf, markWatched, watchedSince } from '@pgbackup/queue';
 import type { Redis } from 'ioredis';
 import type { Notification, Webhook } from './webhook.js';
+import { wholeCatalog } from './whole-catalog.js';
 
 /**
  * How long a worker holds the right to deliver a stale alert: the whole retry schedule (about
@@ -148,22 +143,9 @@ export class Alerts {
   /** Checks every target against the health rule (targetHealth): alerts once per stale spell. */
   async checkStaleness(now = new Date()): Promise<string[]> {
     const stale: string[] = [];
-    // The catalog status and the dashboard judge (readCatalog): with retention 0 the buckets'.
-    const catalog = await readCatalog({
-      backupDir: this.config.backupDir,
-      targets: this.targets.all,
-      destinations: this.config.destinations,
-    });
-    const unlisted = catalog.destinations.filter((listing) => !listing.ok);
-    if (unlisted.length > 0) {
-      // Judged without a bucket's backups, a target kept only there would look stale: no alert
-      // on half a catalog (the failing copies and `status` say that the bucket is away).
-      this.logger.warn(
-        { destinations: unlisted.map((listing) => listing.destination) },
-        'stale check skipped: a destination of the catalog could not be listed',
-      );
-      return stale;
-    }
+    // The catalog status and the dashboard judge: with retention 0 the buckets', and only whole.
+    const catalog = await wholeCatalog(this.config, this.targets.all, this.logger, 'stale check');
+    if (!catalog) return stale;
     const listing = { entries: catalog.backups };
     const prefix = this.config.redis.prefix;
     await markWatched(

@@ -3,12 +3,12 @@ import {
   defaultMaxAgeMs,
   drillStatus,
   type Logger,
-  readCatalog,
   type TargetConfig,
 } from '@pgbackup/backup-core';
 import { failureCodeOf, watchedSince } from '@pgbackup/queue';
 import type { Redis } from 'ioredis';
 import type { Webhook } from './webhook.js';
+import { wholeCatalog } from './whole-catalog.js';
 
 /**
  * The drill alerts, apart from the backup alerts (alerts.ts): a failed or late drill says the
@@ -66,22 +66,10 @@ export class DrillAlerts {
   async checkStaleness(now = new Date()): Promise<string[]> {
     const drilled = this.targets.all.filter((target) => target.drill.server !== undefined);
     if (drilled.length === 0) return [];
-    // The catalog the metrics and the dashboard read (readCatalog): with retention 0 the buckets',
-    // whose manifest objects hold the drills of backups kept only there.
-    const catalog = await readCatalog({
-      backupDir: this.config.backupDir,
-      targets: this.targets.all,
-      destinations: this.config.destinations,
-    });
-    const unlisted = catalog.destinations.filter((listing) => !listing.ok);
-    if (unlisted.length > 0) {
-      // Without a bucket's manifests, a target drilled from it would look undrilled.
-      this.logger.warn(
-        { destinations: unlisted.map((listing) => listing.destination) },
-        'drill staleness check skipped: a destination of the catalog could not be listed',
-      );
-      return [];
-    }
+    // The catalog the metrics and the dashboard read: with retention 0 the buckets', whose
+    // manifest objects hold the drills of backups kept only there; and only whole.
+    const catalog = await wholeCatalog(this.config, this.targets.all, this.logger, 'drill staleness check');
+    if (!catalog) return [];
     const listing = { entries: catalog.backups };
     const watched = await watchedSince(this.redis, this.config.redis.prefix);
     const stale: string[] = [];
