@@ -2,10 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { listBackups } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
-import { copyJobId, enqueueDrill, enqueueDump, parseJobResult } from '@pgbackup/queue';
+import { enqueueDrill, parseJobResult } from '@pgbackup/queue';
 import { PostgresServer } from '@pgbackup/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type OffsiteFixture, offsiteFixture } from './test-support/offsite-fixture.js';
+import { dumpCopiedAndPruned, type OffsiteFixture, offsiteFixture } from './test-support/offsite-fixture.js';
 
 // Local retention 0: the chain leaves the backup in the bucket only, and the drill job takes it
 // from there (downloaded into the tmp area, removed afterwards), records the drill in the
@@ -31,13 +31,7 @@ it('retention 0: a drill job drills the backup kept only in the bucket and recor
   );
   const { fixture } = offsite;
   const service = await fixture.start();
-  const dump = await enqueueDump(fixture.queue, { target: 'shop', origin: 'manual' });
-  expect(await fixture.finished(dump, 120_000)).toBe('completed');
-  const { backupId } = parseJobResult('dump', dump.id, (await fixture.queue.getJob(dump.id!))?.returnvalue);
-  const copyId = copyJobId(backupId, 's3');
-  expect(await fixture.finished(copyId, 120_000)).toBe('completed');
-  const copied = parseJobResult('copy', copyId, (await fixture.queue.getJob(copyId))?.returnvalue);
-  expect(await fixture.finished(copied.pruneJobId!, 120_000)).toBe('completed');
+  const { backupId } = await dumpCopiedAndPruned(fixture);
   const backupDir = fixture.config.backupDir;
   expect((await listBackups(backupDir, { target: 'shop' })).entries).toEqual([]);
   // Watched for a month without a drill: stale (HSETNX elsewhere keeps the first time; set it here).

@@ -2,10 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { findBackup, listBackups } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
-import { copyJobId, enqueueCopy, enqueueDump, enqueuePrune, parseJobResult } from '@pgbackup/queue';
+import { enqueueCopy, enqueuePrune, parseJobResult } from '@pgbackup/queue';
 import { useCleanups } from '@pgbackup/testkit';
 import { expect, it } from 'vitest';
-import { offsiteFixture } from './test-support/offsite-fixture.js';
+import { dumpCopiedAndPruned, offsiteFixture } from './test-support/offsite-fixture.js';
 import { writeVerifiedBackup } from './test-support/verified-backup.js';
 import type { WorkerFixture } from './test-support/worker-fixture.js';
 
@@ -29,20 +29,8 @@ it('retention 0: dump -> verify -> copy -> prune leaves the backup in the bucket
   const fixture = await s3Fixture({ BACKUP_RETENTION: '0' });
   expect(fixture.config.targets[0]?.retention.untilCopied).toBe(true);
   await fixture.start();
-  const dump = await enqueueDump(fixture.queue, { target: 'shop', origin: 'manual' });
-  expect(await fixture.finished(dump, 120_000)).toBe('completed');
-  const { backupId } = parseJobResult('dump', dump.id, (await fixture.queue.getJob(dump.id!))?.returnvalue);
-  const copyId = copyJobId(backupId, 's3');
-  expect(await fixture.finished(copyId, 120_000)).toBe('completed');
-  const copied = parseJobResult('copy', copyId, (await fixture.queue.getJob(copyId))?.returnvalue);
-  expect(copied.pruneJobId).toBeDefined();
-  const pruneState = await fixture.finished(copied.pruneJobId!, 120_000);
-  expect(pruneState, (await fixture.queue.getJob(copied.pruneJobId!))?.failedReason).toBe('completed');
-  const pruned = parseJobResult(
-    'prune',
-    copied.pruneJobId,
-    (await fixture.queue.getJob(copied.pruneJobId!))?.returnvalue,
-  );
+  const { backupId, pruneJobId } = await dumpCopiedAndPruned(fixture);
+  const pruned = parseJobResult('prune', pruneJobId, (await fixture.queue.getJob(pruneJobId))?.returnvalue);
   expect(pruned.deleted).toEqual([backupId]);
   expect(pruned.decisions[0]?.reasons).toEqual(['copied to s3 (retention 0: kept only until copied)']);
   // Gone from the disk (manifest and file), whole in the bucket, which keeps its own policy.

@@ -1,6 +1,6 @@
 /** What other packages' tests use of the worker: a configured worker in-process, and process helpers. */
 export { backupInBucketOnly } from './bucket-only-backup.js';
-export { type OffsiteFixture, offsiteFixture } from './offsite-fixture.js';
+export { dumpCopiedAndPruned, type OffsiteFixture, offsiteFixture } from './offsite-fixture.js';
 export { type ServerTargetFixture, serverTargetFixture } from './server-target-fixture.js';
 export { type VerifiedBackupOptions, writeVerifiedBackup } from './verified-backup.js';
 export { type WebhookReceiver, webhookReceiver } from './webhook-receiver.js';

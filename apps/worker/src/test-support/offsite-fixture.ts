@@ -1,4 +1,6 @@
+import { copyJobId, enqueueDump, parseJobResult } from '@pgbackup/queue';
 import { createTestDatabase, S3Server, type TestDatabase } from '@pgbackup/testkit';
+import { expect } from 'vitest';
 import { type WorkerFixture, workerFixture } from './worker-fixture.js';
 
 export interface OffsiteFixture {
@@ -42,4 +44,24 @@ export async function offsiteFixture(
     await s3.destroy();
     throw error;
   }
+}
+
+/**
+ * A dump of `shop` on the fixture's started worker, followed to the end of its chain: the dump,
+ * the copy to `s3` its verification enqueued, and the prune the confirmed copy enqueued, each
+ * completed. Returns the backup's id and the prune job's.
+ */
+export async function dumpCopiedAndPruned(
+  fixture: WorkerFixture,
+): Promise<{ backupId: string; pruneJobId: string }> {
+  const dump = await enqueueDump(fixture.queue, { target: 'shop', origin: 'manual' });
+  expect(await fixture.finished(dump, 120_000)).toBe('completed');
+  const { backupId } = parseJobResult('dump', dump.id, (await fixture.queue.getJob(dump.id!))?.returnvalue);
+  const copyId = copyJobId(backupId, 's3');
+  expect(await fixture.finished(copyId, 120_000)).toBe('completed');
+  const { pruneJobId } = parseJobResult('copy', copyId, (await fixture.queue.getJob(copyId))?.returnvalue);
+  expect(pruneJobId).toBeDefined();
+  const pruneState = await fixture.finished(pruneJobId!, 120_000);
+  expect(pruneState, (await fixture.queue.getJob(pruneJobId!))?.failedReason).toBe('completed');
+  return { backupId, pruneJobId: pruneJobId! };
 }
