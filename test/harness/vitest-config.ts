@@ -24,6 +24,10 @@ export function sharedTestConfig(): ViteUserConfig {
           replacement: path.join(repoRoot, 'packages/backup-core/src/offsite/index.ts'),
         },
         {
+          find: /^@pgbackup\/backup-core\/catalog$/,
+          replacement: path.join(repoRoot, 'packages/backup-core/src/catalog-entry.ts'),
+        },
+        {
           find: /^@pgbackup\/backup-core\/verify-levels$/,
           replacement: path.join(repoRoot, 'packages/backup-core/src/verify/levels.ts'),
         },
