@@ -17,11 +17,12 @@ import {
   type PropertyCheckResult,
 } from '../verify/database-property-check.js';
 import { compareRowCounts } from '../verify/table-checks.js';
-import { classifyScratchServerError, verifyBackup } from '../verify/verify.js';
+import { classifyScratchServerError } from '../verify/verify.js';
 
 /**
  * The drill's restore with `pg_restore --jobs`, as a real restore of a large backup runs it
- * (restoreBackup): checksum first, the archive decoded to a seekable temporary file, restored in
+ * (restoreBackup): the archive decoded to a seekable temporary file, its checksum checked in the
+ * same pass (before anything is restored; no pass of its own), restored in
  * parallel into a scratch database with --exit-on-error, row counts compared, the scratch
  * database and the temporary file removed whatever happens. Throws the codes verifyBackup's
  * restore level would (a defect of the backup, or an environment failure).
@@ -41,17 +42,8 @@ export async function parallelScratchRestore(
 ): Promise<PropertyCheckResult> {
   const { manifest } = entry;
   const signal = options.signal ? { signal: options.signal } : {};
-  await verifyBackup({
-    backupDir: options.backupDir,
-    id: manifest.id,
-    // The file may be a download from a bucket, not in the backup directory's catalog.
-    entry,
-    level: 'checksum',
-    keyring: options.keyring,
-    record: false,
-    ...signal,
-  });
   const pgRestore = await findPgTool('pg_restore', Number.parseInt(manifest.pgDumpVersion, 10));
+  // Checks the checksum in the same pass as it decodes, before anything is restored.
   const archive = await seekableArchive(entry, {
     keyring: options.keyring,
     ...(options.tempDir ? { tempDir: options.tempDir } : {}),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OperatorKey } from '../crypto/index.js';
 import { runDump } from '../dump/dump.js';
-import { BackupError, isBackupError } from '../errors.js';
+import { BackupError, isBackupError, provesBackupDefect } from '../errors.js';
 import { targetNamePattern } from '../ids.js';
 import { type Logger, silentLogger } from '../logger.js';
 import {
@@ -16,10 +16,10 @@ import { checkRestoreDatabaseName } from '../postgres/database-name.js';
 import { createScratchDatabase, quoteIdent } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
 import { finishedOrTerminated, startChild } from '../process/child.js';
-import { type CatalogEntry, findBackup } from '../storage/catalog.js';
+import { type CatalogEntry, findBackup, recordVerification } from '../storage/catalog.js';
 import { decodeBackup } from '../verify/decode.js';
 import { compareRowCounts } from '../verify/table-checks.js';
-import { verifyBackup } from '../verify/verify.js';
+import { judgeIntegrity, verifyBackup } from '../verify/verify.js';
 import { applyDatabaseProperties, readDatabaseProperties } from './database-properties.js';
 import { describeContents, inspectDatabase } from './inspect.js';
 import { checkConfirmation, type ProtectedDatabase } from './protected.js';
@@ -85,9 +85,11 @@ export interface RestoreResult {
 
 /**
  * Restores a backup into a database without ever leaving that database half-restored: the
- * backup's checksum is checked first (a corrupt backup is refused), the archive is restored into
- * a staging database with --exit-on-error and its row counts compared with the manifest, and only
- * then is the staging database renamed into place. A database that holds anything is replaced only
+ * archive is restored into a staging database with --exit-on-error, the backup's checksum checked
+ * (in the same pass that decodes it; in a pass of its own first when a database is to be replaced,
+ * so a corrupt backup is refused before any safety dump), its row counts compared with the
+ * manifest, and only then is the staging database renamed into place; a failure of any of these
+ * drops the staging database. A database that holds anything is replaced only
  * with `force`, and only after a safety dump of it has been written and read back in full; a
  * configured target's own database also needs `confirm`.
  * Needs nothing but the backup file, its manifest and the server: no Redis, no queue.
@@ -103,21 +105,15 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const server = withDatabase(options.to, options.maintenanceDatabase ?? 'postgres');
 
   phase('checking');
-  await verifyBackup({
-    backupDir: options.backupDir,
-    id: options.id,
-    level: 'checksum',
-    keyring,
-    ...(options.source ? { entry: options.source } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  }).catch((error: unknown) => {
-    // A restore that cannot read the backup (no key, say) says why in the cause's own words.
-    throw isBackupError(error, 'VERIFY_INCONCLUSIVE') && isBackupError(error.cause) ? error.cause : error;
-  });
-
   const existing = await inspectDatabase(server, options.to.database);
-  if (existing.exists) checkConfirmation(options.protectedDatabases ?? [], options.to, options.confirm);
   const holds = describeContents(existing.contents);
+  // A database about to be replaced costs a safety dump: the checksum is checked in a pass of its
+  // own first, so that a corrupt backup never gets that far. Otherwise it is checked in the pass
+  // that restores (one read of the backup, not two), before the restored database is compared,
+  // renamed into place or reported good; a mismatch drops the staging database.
+  const checkedFirst = holds !== undefined;
+  if (checkedFirst) await checkChecksum(options, keyring);
+  if (existing.exists) checkConfirmation(options.protectedDatabases ?? [], options.to, options.confirm);
   if (holds && !options.force) {
     throw new BackupError(
       'RESTORE_TARGET_NOT_EMPTY',
@@ -167,11 +163,14 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     if (options.noOwner) args.push('--no-owner', '--no-privileges');
     const classify = (stderr: string) => classifyPostgresError(stderr) ?? 'RESTORE_FAILED';
     if (parallelRestorePays(entry.manifest, jobs, options.parallelMinBytes)) {
-      const archive = await seekableArchive(entry, {
-        keyring,
-        ...(options.tempDir ? { tempDir: options.tempDir } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      const decoding = Date.now();
+      const archive = await checkedInPass(options, entry, decoding, checkedFirst, () =>
+        seekableArchive(entry, {
+          keyring,
+          ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      );
       try {
         const child = startChild(
           'pg_restore',
@@ -190,6 +189,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         await archive.remove();
       }
     } else {
+      const decoding = Date.now();
       const outcome = await decodeBackup(entry, {
         keyring,
         consumer: {
@@ -203,7 +203,9 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         },
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      if (outcome.decodeError) throw outcome.decodeError;
+      options.signal?.throwIfAborted();
+      // The checksum first: a changed file explains whatever pg_restore or the decoder said.
+      await checkedInPass(options, entry, decoding, checkedFirst, () => judgeIntegrity(entry, outcome));
       if (outcome.consumerError) throw outcome.consumerError;
     }
 
@@ -241,6 +243,62 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     replacedExisting: existing.exists,
     jobs: parallelRestorePays(entry.manifest, jobs, options.parallelMinBytes) ? jobs : 1,
   };
+}
+
+/** The checksum level of verifyBackup, in a pass of its own (recorded in the manifest, as always). */
+async function checkChecksum(options: RestoreOptions, keyring: readonly OperatorKey[]): Promise<void> {
+  await verifyBackup({
+    backupDir: options.backupDir,
+    id: options.id,
+    level: 'checksum',
+    keyring,
+    ...(options.source ? { entry: options.source } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  }).catch((error: unknown) => {
+    // A restore that cannot read the backup (no key, say) says why in the cause's own words.
+    throw isBackupError(error, 'VERIFY_INCONCLUSIVE') && isBackupError(error.cause) ? error.cause : error;
+  });
+}
+
+/**
+ * Runs the pass that reads the backup and checks its checksum on the way (unless `checkedFirst`),
+ * and records the outcome as a checksum verification, as the separate pass would have: passed, or
+ * failed when it proves the backup bad (a changed file, a stream that does not decode). A backup
+ * fetched from a destination (`source`) is not recorded here, as before.
+ */
+async function checkedInPass<T>(
+  options: RestoreOptions,
+  entry: CatalogEntry,
+  started: number,
+  checkedFirst: boolean,
+  pass: () => Promise<T>,
+): Promise<T> {
+  if (checkedFirst) return pass();
+  let result: T;
+  try {
+    result = await pass();
+  } catch (error) {
+    if (!options.signal?.aborted && provesBackupDefect(error) && options.source === undefined) {
+      await recordVerification(options.backupDir, entry.manifest.id, {
+        level: 'checksum',
+        ok: false,
+        at: new Date().toISOString(),
+        durationMs: Date.now() - started,
+        errorCode: (error as BackupError).code,
+        message: (error as Error).message.slice(0, 2000),
+      }).catch(() => undefined);
+    }
+    throw error;
+  }
+  if (options.source === undefined) {
+    await recordVerification(options.backupDir, entry.manifest.id, {
+      level: 'checksum',
+      ok: true,
+      at: new Date().toISOString(),
+      durationMs: Date.now() - started,
+    });
+  }
+  return result;
 }
 
 /** Target name under which the safety dump of a database is stored. */
