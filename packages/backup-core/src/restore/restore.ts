@@ -15,13 +15,13 @@ import {
 import { checkRestoreDatabaseName } from '../postgres/database-name.js';
 import { createScratchDatabase, quoteIdent } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
-import { finishedOrTerminated, startChild } from '../process/child.js';
 import { type CatalogEntry, findBackup, recordVerification } from '../storage/catalog.js';
 import { decodeBackup } from '../verify/decode.js';
 import { compareRowCounts } from '../verify/table-checks.js';
 import { judgeIntegrity, verifyBackup } from '../verify/verify.js';
 import { applyDatabaseProperties, readDatabaseProperties } from './database-properties.js';
 import { describeContents, inspectDatabase } from './inspect.js';
+import { restoreInParallelCounting } from './parallel-pg-restore.js';
 import { checkConfirmation, type ProtectedDatabase } from './protected.js';
 import { parallelRestorePays, seekableArchive } from './seekable-archive.js';
 
@@ -162,6 +162,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const args = ['--exit-on-error', ...into.args];
     if (options.noOwner) args.push('--no-owner', '--no-privileges');
     const classify = (stderr: string) => classifyPostgresError(stderr) ?? 'RESTORE_FAILED';
+    // A parallel restore counts each table's rows as soon as its data is in (see restoreInParallelCounting).
+    let counted: Map<string, number | undefined> | undefined;
     if (parallelRestorePays(entry.manifest, jobs, options.parallelMinBytes)) {
       const decoding = Date.now();
       const archive = await checkedInPass(options, entry, decoding, checkedFirst, () =>
@@ -172,19 +174,18 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         }),
       );
       try {
-        const child = startChild(
-          'pg_restore',
-          pgRestore.path,
-          [...args, '--jobs', String(jobs), archive.path],
-          {
-            env: into.env,
-            stdio: ['ignore', 'ignore', 'pipe'],
-            failureCode: 'RESTORE_FAILED',
-            classify,
-          },
-        );
-        await finishedOrTerminated(child, options.signal);
-        options.signal?.throwIfAborted();
+        counted = await restoreInParallelCounting({
+          name: 'pg_restore',
+          program: pgRestore.path,
+          args,
+          env: into.env,
+          jobs,
+          archive: archive.path,
+          classify,
+          database: staging,
+          tables: entry.manifest.tables,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
       } finally {
         await archive.remove();
       }
@@ -210,7 +211,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     }
 
     phase('comparing');
-    const differences = compareRowCounts(entry.manifest, await staging.countRows(entry.manifest.tables));
+    const differences = compareRowCounts(
+      entry.manifest,
+      counted ?? (await staging.countRows(entry.manifest.tables)),
+    );
     if (differences.length > 0) {
       throw new BackupError(
         'ROW_COUNT_MISMATCH',
