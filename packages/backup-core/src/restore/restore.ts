@@ -18,7 +18,7 @@ import { findPgTool } from '../postgres/tools.js';
 import { type CatalogEntry, findBackup, recordVerification } from '../storage/catalog.js';
 import { decodeBackup } from '../verify/decode.js';
 import { compareRowCounts } from '../verify/table-checks.js';
-import { judgeIntegrity, verifyBackup } from '../verify/verify.js';
+import { checkBackupFile, judgeIntegrity, verifyBackup } from '../verify/verify.js';
 import { applyDatabaseProperties, readDatabaseProperties } from './database-properties.js';
 import { describeContents, inspectDatabase } from './inspect.js';
 import { restoreInParallelCounting } from './parallel-pg-restore.js';
@@ -113,6 +113,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   // renamed into place or reported good; a mismatch drops the staging database.
   const checkedFirst = holds !== undefined;
   if (checkedFirst) await checkChecksum(options, keyring);
+  // What shows without reading the file (missing, empty, truncated) is told before anything is created.
+  else await recordingDefects(options, entry, Date.now(), () => checkBackupFile(entry));
   if (existing.exists) checkConfirmation(options.protectedDatabases ?? [], options.to, options.confirm);
   if (holds && !options.force) {
     throw new BackupError(
@@ -206,7 +208,19 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       });
       options.signal?.throwIfAborted();
       // The checksum first: a changed file explains whatever pg_restore or the decoder said.
-      await checkedInPass(options, entry, decoding, checkedFirst, () => judgeIntegrity(entry, outcome));
+      await checkedInPass(options, entry, decoding, checkedFirst, async () => {
+        await judgeIntegrity(entry, outcome);
+        // pg_restore may fail on garbage a corrupt compressed stream decoded to, and stop reading
+        // before the decompressor reached the frame checksum that would have told: test the
+        // stream to its end before blaming the archive (as verifyBackup does).
+        if (outcome.consumerError && !outcome.readToEnd) {
+          const stream = await decodeBackup(entry, {
+            keyring,
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+          if (stream.decodeError) throw stream.decodeError;
+        }
+      });
       if (outcome.consumerError) throw outcome.consumerError;
     }
 
@@ -278,9 +292,27 @@ async function checkedInPass<T>(
   pass: () => Promise<T>,
 ): Promise<T> {
   if (checkedFirst) return pass();
-  let result: T;
+  const result = await recordingDefects(options, entry, started, pass);
+  if (options.source === undefined) {
+    await recordVerification(options.backupDir, entry.manifest.id, {
+      level: 'checksum',
+      ok: true,
+      at: new Date().toISOString(),
+      durationMs: Date.now() - started,
+    });
+  }
+  return result;
+}
+
+/** Runs `pass`; a failure that proves the backup bad is recorded as a failed checksum verification. */
+async function recordingDefects<T>(
+  options: RestoreOptions,
+  entry: CatalogEntry,
+  started: number,
+  pass: () => Promise<T>,
+): Promise<T> {
   try {
-    result = await pass();
+    return await pass();
   } catch (error) {
     if (!options.signal?.aborted && provesBackupDefect(error) && options.source === undefined) {
       await recordVerification(options.backupDir, entry.manifest.id, {
@@ -294,15 +326,6 @@ async function checkedInPass<T>(
     }
     throw error;
   }
-  if (options.source === undefined) {
-    await recordVerification(options.backupDir, entry.manifest.id, {
-      level: 'checksum',
-      ok: true,
-      at: new Date().toISOString(),
-      durationMs: Date.now() - started,
-    });
-  }
-  return result;
 }
 
 /** Target name under which the safety dump of a database is stored. */
