@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { findPgTool, runDump, verifyBackup } from '@pgbackup/backup-core';
+import { findPgTool, restoreBackup, runDump, verifyBackup } from '@pgbackup/backup-core';
 import pg from 'pg';
 import { plainEnv } from '../dist/bench/src/baselines.js';
 import { createDataset, dropDatabase } from '../dist/bench/src/dataset.js';
@@ -186,6 +186,17 @@ try {
     await step('row counts of that restore', () => counts(into));
     await dropDatabase(adminUrl, into);
     rmSync(decoded, { force: true });
+    into = `restored_${serial++}`;
+    await step(`restoreBackup --jobs ${jobs} (the whole service restore, this commit)`, () =>
+      restoreBackup({
+        backupDir,
+        logDir: path.join(workDir, 'logs'),
+        id: manifest.id,
+        to: { host: url.hostname, port: Number(url.port), user: 'postgres', database: into },
+        jobs,
+      }),
+    );
+    await dropDatabase(adminUrl, into);
   }
   console.log(
     `Restore phases, ${(dataset.sizeBytes / 1048576).toFixed(0)} MB database (backup ${(manifest.sizeBytes / 1048576).toFixed(0)} MB zstd), ${runs} run(s), ${os.availableParallelism()} cores, load average ${os
