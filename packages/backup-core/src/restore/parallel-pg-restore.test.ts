@@ -117,6 +117,7 @@ describe('restoreInParallelCounting', () => {
       }).catch((e: unknown) => e as { code?: string; message: string });
       expect(error).toMatchObject({ code: 'RESTORE_FAILED' });
       expect((error as Error).message).toMatch(/already exists/);
+      expect((error as Error).message).toMatch(/from TOC entry \d+; .*TABLE moves/);
       expect((error as Error).message).not.toMatch(/pg_restore: (connecting|creating|processing)/);
       expect(calls).toEqual([]);
     } finally {

@@ -7,8 +7,9 @@ import { tableKey } from '../verify/table-checks.js';
 // pg_restore --verbose in parallel mode names each data item it has finished by the table's name
 // alone (no schema), once its COPY has committed: nothing later in a restore changes its rows.
 const finishedDataLine = /^pg_restore: finished item \d+ TABLE DATA (.+)$/;
-// Information lines of --verbose; errors, warnings and their details stay in the stderr tail.
-const informationLine = /^pg_restore: (?!error:|warning:|detail:|hint:)/;
+// Information lines of --verbose; errors, warnings, their details and the TOC entry they arose
+// in stay in the stderr tail.
+const informationLine = /^pg_restore: (?!error:|warning:|detail:|hint:|while PROCESSING TOC|from TOC entry)/;
 
 export interface ParallelRestoreOptions {
   /** Name of the pg_restore child in errors. */
