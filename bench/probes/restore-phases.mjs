@@ -156,7 +156,7 @@ try {
       run(pgRestore.path, restoreArgs(into, ['--jobs', String(jobs), plainFile]), plainEnv()),
     );
     await dropDatabase(adminUrl, into);
-    await step('checksum pass of its own (restoreBackup before 22aaa23; now hashed while decoding)', () =>
+    await step('checksum pass of its own (restoreBackup before aeef0d1; now hashed while decoding)', () =>
       verifyBackup({ backupDir, id: manifest.id, level: 'checksum', record: false }),
     );
     await step('decode to a temporary file (zstd -dc > file)', () =>
