@@ -33,8 +33,11 @@ export interface ParallelRestoreOptions {
  * Runs `pg_restore --jobs N` on a seekable archive and counts each table's rows as soon as
  * pg_restore reports that table's data loaded, while it goes on with the other tables and the
  * index builds: the counts then fill time when one job is idle rather than all coming after the
- * restore (about a second at 800 MB). A table whose name is not unique among `tables` (the same
- * name in two schemas), or whose line was not seen, is counted after pg_restore has exited.
+ * restore (0.55 s at 800 MB, docs/benchmarks-restore.md). A table whose name is not unique among
+ * `tables` (the same name in two schemas), or whose line was not seen, is counted after pg_restore
+ * has exited. The job that loaded a table usually goes on with its primary key (ALTER TABLE ... ADD
+ * CONSTRAINT, ACCESS EXCLUSIVE): the count (ACCESS SHARE, in a transaction of its own, holding
+ * nothing else) and that build then wait for each other in turn, never in a cycle.
  * Resolves with every table's count (keyed by tableKey); pg_restore's failure, or a count's,
  * rejects, and never before the counting connections are closed.
  */
