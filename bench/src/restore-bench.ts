@@ -10,7 +10,8 @@ import { runSql } from '../../test/harness/sql.js';
 import { plainEnv } from './baselines.js';
 import { createDataset, dropDatabase } from './dataset.js';
 import { connectionOf, numberFlag, probeLogger, serverVersion } from './probe-support.js';
-import { ratio, summarize, timeWithSpread } from './stats.js';
+import { cpuTimes, treeCpuMs } from './proc.js';
+import { ratio, seconds, summarize, timeWithSpread } from './stats.js';
 
 /**
  * Restore side by side, on one generated database (dataset.ts, the same rows as `pnpm bench`):
@@ -74,10 +75,29 @@ async function main(): Promise<void> {
     log(`backup ${manifest.id}: ${(manifest.sizeBytes / 1024 / 1024).toFixed(0)} MB (zstd)`);
 
     const server = connectionOf(adminUrl);
+    const postmasterPid = postgres.pid!;
     const times: Record<string, number[]> = {};
+    // CPU time of this process and the children it reaped (pg_restore, zstd), and of PostgreSQL's
+    // process tree, around each variant: on a busy machine these move less than wall times.
+    const cpu: Record<string, { client: number[]; server: number[] }> = {};
+    let before = { client: 0, server: 0 };
+    const cpuNow = () => {
+      const self = process.cpuUsage();
+      return {
+        client: cpuTimes('self').childrenMs + (self.user + self.system) / 1000,
+        server: treeCpuMs(postmasterPid),
+      };
+    };
+    const startCpu = () => {
+      before = cpuNow();
+    };
     const record = (label: string, ms: number) => {
+      const after = cpuNow();
       times[label] ??= [];
       times[label].push(ms);
+      cpu[label] ??= { client: [], server: [] };
+      cpu[label].client.push(after.client - before.client);
+      cpu[label].server.push(after.server - before.server);
       log(`${label}: ${(ms / 1000).toFixed(1)} s`);
     };
     let serial = 0;
@@ -85,6 +105,7 @@ async function main(): Promise<void> {
       const database = () => `bench_restored_${serial++}`;
       const plainInto = database();
       await runSql(adminUrl, `CREATE DATABASE ${plainInto} TEMPLATE template0`);
+      startCpu();
       record(
         'plain `pg_restore -d` (pg_dump -Fc archive, 1 job)',
         await timed(async () =>
@@ -94,6 +115,7 @@ async function main(): Promise<void> {
       await dropDatabase(adminUrl, plainInto);
       for (const n of [1, jobs]) {
         const into = database();
+        startCpu();
         record(
           `service restore (restoreBackup, ${n === 1 ? 'streamed, 1 job' : `--jobs ${n}`})`,
           await timed(() =>
@@ -101,18 +123,27 @@ async function main(): Promise<void> {
           ),
         );
         await dropDatabase(adminUrl, into);
+        startCpu();
         const drill = await runDrill({ backupDir, target: 'bench', server, jobs: n });
         record(`drill (runDrill, ${n === 1 ? 'streamed, 1 job' : `--jobs ${n}`})`, drill.drill.restoreMs);
       }
     }
     const reference = summarize(times['plain `pg_restore -d` (pg_dump -Fc archive, 1 job)']!)!.median;
+    const load = os
+      .loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' ');
     console.log(
-      `Restore of ${(dataset.sizeBytes / 1024 / 1024).toFixed(0)} MB (backup ${(manifest.sizeBytes / 1024 / 1024).toFixed(0)} MB zstd), ${runs} run(s), ${os.availableParallelism()} cores, median (min-max):\n`,
+      `Restore of ${(dataset.sizeBytes / 1024 / 1024).toFixed(0)} MB (backup ${(manifest.sizeBytes / 1024 / 1024).toFixed(0)} MB zstd), ${runs} run(s), ${os.availableParallelism()} cores, load average ${load} (1, 5, 15 min) at the end, median (min-max):\n`,
     );
-    console.log('| restore | wall | vs plain |\n|---|---|---|');
+    console.log('| restore | wall | vs plain | client CPU | server CPU |\n|---|---|---|---|---|');
     for (const [label, values] of Object.entries(times)) {
       const summary = summarize(values);
-      console.log(`| ${label} | ${timeWithSpread(summary)} | ${ratio(summary?.median, reference)} |`);
+      const client = summarize(cpu[label]!.client)?.median ?? 0;
+      const serverCpu = summarize(cpu[label]!.server)?.median ?? 0;
+      console.log(
+        `| ${label} | ${timeWithSpread(summary)} | ${ratio(summary?.median, reference)} | ${seconds(client)} | ${seconds(serverCpu)} |`,
+      );
     }
   } finally {
     await postgres.destroy().catch(() => undefined);

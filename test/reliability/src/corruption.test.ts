@@ -184,7 +184,9 @@ describe.each(variants)('$label', (variant) => {
       const state = verificationState((await findBackup(stack.config.backupDir, id)).manifest);
       expect(state).toMatchObject({ state: 'failed', errorCode: code });
 
-      // Restore refuses it before touching the server: no staging or target database appears.
+      // Restore refuses it, and the target database never appears: what shows without reading the
+      // file is refused before anything is created; a damage found in the pass that restores (the
+      // checksum is checked there) drops the staging database.
       const database = `${source.name}_restored_${serial}`;
       const keyring = verifier.services[0]!.context.keyring;
       let refused: unknown;

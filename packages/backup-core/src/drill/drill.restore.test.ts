@@ -191,6 +191,27 @@ describe('runDrill', () => {
     expect(await drillDatabasesLeft()).toEqual([]);
   });
 
+  it('fails a parallel drill of a corrupt backup in the pass that decodes it, records it, and cleans up', async () => {
+    const { ws, id } = await verifiedBackup();
+    // The checksum is checked while the archive is decoded to the temporary file (no pass of its own).
+    await flipBit((await findBackup(ws.backupDir, id)).filePath);
+    const tempDir = await fs.mkdtemp(path.join(ws.root, 'tmp-'));
+    const error = await runDrill({
+      backupDir: ws.backupDir,
+      target: 'app',
+      server: drillConnection,
+      jobs: 2,
+      parallelMinBytes: 0,
+      tempDir,
+    }).catch((e: unknown) => e);
+    expect(isBackupError(error, 'CHECKSUM_MISMATCH')).toBe(true);
+    const { manifest } = await findBackup(ws.backupDir, id);
+    expect(manifest.drills?.at(-1)).toMatchObject({ ok: false, errorCode: 'CHECKSUM_MISMATCH', jobs: 2 });
+    expect(isVerified(manifest)).toBe(false);
+    expect(await fs.readdir(tempDir)).toEqual([]);
+    expect(await drillDatabasesLeft()).toEqual([]);
+  });
+
   it('fails with BACKUP_NOT_FOUND when the target has no verified backup', async () => {
     const ws = await workspace();
     workspaces.push(ws);

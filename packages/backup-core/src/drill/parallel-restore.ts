@@ -9,7 +9,7 @@ import {
 } from '../postgres/connection.js';
 import { createScratchDatabase } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
-import { finishedOrTerminated, startChild } from '../process/child.js';
+import { restoreInParallelCounting } from '../restore/parallel-pg-restore.js';
 import { seekableArchive } from '../restore/seekable-archive.js';
 import type { CatalogEntry } from '../storage/catalog.js';
 import {
@@ -17,12 +17,14 @@ import {
   type PropertyCheckResult,
 } from '../verify/database-property-check.js';
 import { compareRowCounts } from '../verify/table-checks.js';
-import { classifyScratchServerError, verifyBackup } from '../verify/verify.js';
+import { classifyScratchServerError } from '../verify/verify.js';
 
 /**
  * The drill's restore with `pg_restore --jobs`, as a real restore of a large backup runs it
- * (restoreBackup): checksum first, the archive decoded to a seekable temporary file, restored in
- * parallel into a scratch database with --exit-on-error, row counts compared, the scratch
+ * (restoreBackup): the archive decoded to a seekable temporary file, its checksum checked in the
+ * same pass (before anything is restored; no pass of its own), restored in
+ * parallel into a scratch database with --exit-on-error, row counts compared (each table counted
+ * as soon as its data is in, while the restore goes on), the scratch
  * database and the temporary file removed whatever happens. Throws the codes verifyBackup's
  * restore level would (a defect of the backup, or an environment failure).
  */
@@ -41,17 +43,8 @@ export async function parallelScratchRestore(
 ): Promise<PropertyCheckResult> {
   const { manifest } = entry;
   const signal = options.signal ? { signal: options.signal } : {};
-  await verifyBackup({
-    backupDir: options.backupDir,
-    id: manifest.id,
-    // The file may be a download from a bucket, not in the backup directory's catalog.
-    entry,
-    level: 'checksum',
-    keyring: options.keyring,
-    record: false,
-    ...signal,
-  });
   const pgRestore = await findPgTool('pg_restore', Number.parseInt(manifest.pgDumpVersion, 10));
+  // Checks the checksum in the same pass as it decodes, before anything is restored.
   const archive = await seekableArchive(entry, {
     keyring: options.keyring,
     ...(options.tempDir ? { tempDir: options.tempDir } : {}),
@@ -64,32 +57,28 @@ export async function parallelScratchRestore(
     );
     try {
       const into = pgRestoreInto(withDatabase(options.server, scratch.name));
-      const child = startChild(
-        'pg_restore (into a scratch database)',
-        pgRestore.path,
-        [
+      const counted = await restoreInParallelCounting({
+        name: 'pg_restore (into a scratch database)',
+        program: pgRestore.path,
+        args: [
           '--exit-on-error',
           ...(options.withOwners ? [] : ['--no-owner', '--no-privileges']),
           // The drill server has none of the source's tablespace directories.
           '--no-tablespaces',
-          '--jobs',
-          String(options.jobs),
           ...into.args,
-          archive.path,
         ],
-        {
-          env: into.env,
-          stdio: ['ignore', 'ignore', 'pipe'],
-          failureCode: 'RESTORE_FAILED',
-          classify: (stderr) =>
-            classifyPostgresError(stderr) ??
-            classifyScratchServerError(stderr, options.withOwners ?? false) ??
-            'RESTORE_FAILED',
-        },
-      );
-      await finishedOrTerminated(child, options.signal);
-      options.signal?.throwIfAborted();
-      const differences = compareRowCounts(manifest, await scratch.countRows(manifest.tables));
+        env: into.env,
+        jobs: options.jobs,
+        archive: archive.path,
+        classify: (stderr) =>
+          classifyPostgresError(stderr) ??
+          classifyScratchServerError(stderr, options.withOwners ?? false) ??
+          'RESTORE_FAILED',
+        database: scratch,
+        tables: manifest.tables,
+        ...signal,
+      });
+      const differences = compareRowCounts(manifest, counted);
       if (differences.length > 0) {
         throw new BackupError(
           'ROW_COUNT_MISMATCH',

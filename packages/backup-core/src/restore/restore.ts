@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OperatorKey } from '../crypto/index.js';
 import { runDump } from '../dump/dump.js';
-import { BackupError, isBackupError } from '../errors.js';
+import { BackupError, isBackupError, provesBackupDefect } from '../errors.js';
 import { targetNamePattern } from '../ids.js';
 import { type Logger, silentLogger } from '../logger.js';
 import {
@@ -15,13 +15,13 @@ import {
 import { checkRestoreDatabaseName } from '../postgres/database-name.js';
 import { createScratchDatabase, quoteIdent } from '../postgres/scratch.js';
 import { findPgTool } from '../postgres/tools.js';
-import { finishedOrTerminated, startChild } from '../process/child.js';
-import { type CatalogEntry, findBackup } from '../storage/catalog.js';
+import { type CatalogEntry, findBackup, recordVerification } from '../storage/catalog.js';
 import { decodeBackup } from '../verify/decode.js';
 import { compareRowCounts } from '../verify/table-checks.js';
-import { verifyBackup } from '../verify/verify.js';
+import { checkBackupFile, judgeIntegrity, verifyBackup } from '../verify/verify.js';
 import { applyDatabaseProperties, readDatabaseProperties } from './database-properties.js';
 import { describeContents, inspectDatabase } from './inspect.js';
+import { restoreInParallelCounting } from './parallel-pg-restore.js';
 import { checkConfirmation, type ProtectedDatabase } from './protected.js';
 import { parallelRestorePays, seekableArchive } from './seekable-archive.js';
 
@@ -85,9 +85,11 @@ export interface RestoreResult {
 
 /**
  * Restores a backup into a database without ever leaving that database half-restored: the
- * backup's checksum is checked first (a corrupt backup is refused), the archive is restored into
- * a staging database with --exit-on-error and its row counts compared with the manifest, and only
- * then is the staging database renamed into place. A database that holds anything is replaced only
+ * archive is restored into a staging database with --exit-on-error, the backup's checksum checked
+ * (in the same pass that decodes it; in a pass of its own first when a database is to be replaced,
+ * so a corrupt backup is refused before any safety dump), its row counts compared with the
+ * manifest, and only then is the staging database renamed into place; a failure of any of these
+ * drops the staging database. A database that holds anything is replaced only
  * with `force`, and only after a safety dump of it has been written and read back in full; a
  * configured target's own database also needs `confirm`.
  * Needs nothing but the backup file, its manifest and the server: no Redis, no queue.
@@ -103,21 +105,17 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const server = withDatabase(options.to, options.maintenanceDatabase ?? 'postgres');
 
   phase('checking');
-  await verifyBackup({
-    backupDir: options.backupDir,
-    id: options.id,
-    level: 'checksum',
-    keyring,
-    ...(options.source ? { entry: options.source } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  }).catch((error: unknown) => {
-    // A restore that cannot read the backup (no key, say) says why in the cause's own words.
-    throw isBackupError(error, 'VERIFY_INCONCLUSIVE') && isBackupError(error.cause) ? error.cause : error;
-  });
-
   const existing = await inspectDatabase(server, options.to.database);
-  if (existing.exists) checkConfirmation(options.protectedDatabases ?? [], options.to, options.confirm);
   const holds = describeContents(existing.contents);
+  // A database about to be replaced costs a safety dump: the checksum is checked in a pass of its
+  // own first, so that a corrupt backup never gets that far. Otherwise it is checked in the pass
+  // that restores (one read of the backup, not two), before the restored database is compared,
+  // renamed into place or reported good; a mismatch drops the staging database.
+  const checkedFirst = holds !== undefined;
+  if (checkedFirst) await checkChecksum(options, keyring);
+  // What shows without reading the file (missing, empty, truncated) is told before anything is created.
+  else await recordingDefects(options, entry, Date.now(), () => checkBackupFile(entry));
+  if (existing.exists) checkConfirmation(options.protectedDatabases ?? [], options.to, options.confirm);
   if (holds && !options.force) {
     throw new BackupError(
       'RESTORE_TARGET_NOT_EMPTY',
@@ -166,30 +164,35 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const args = ['--exit-on-error', ...into.args];
     if (options.noOwner) args.push('--no-owner', '--no-privileges');
     const classify = (stderr: string) => classifyPostgresError(stderr) ?? 'RESTORE_FAILED';
+    // A parallel restore counts each table's rows as soon as its data is in (see restoreInParallelCounting).
+    let counted: Map<string, number | undefined> | undefined;
     if (parallelRestorePays(entry.manifest, jobs, options.parallelMinBytes)) {
-      const archive = await seekableArchive(entry, {
-        keyring,
-        ...(options.tempDir ? { tempDir: options.tempDir } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      const decoding = Date.now();
+      const archive = await checkedInPass(options, entry, decoding, checkedFirst, () =>
+        seekableArchive(entry, {
+          keyring,
+          ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      );
       try {
-        const child = startChild(
-          'pg_restore',
-          pgRestore.path,
-          [...args, '--jobs', String(jobs), archive.path],
-          {
-            env: into.env,
-            stdio: ['ignore', 'ignore', 'pipe'],
-            failureCode: 'RESTORE_FAILED',
-            classify,
-          },
-        );
-        await finishedOrTerminated(child, options.signal);
-        options.signal?.throwIfAborted();
+        counted = await restoreInParallelCounting({
+          name: 'pg_restore',
+          program: pgRestore.path,
+          args,
+          env: into.env,
+          jobs,
+          archive: archive.path,
+          classify,
+          database: staging,
+          tables: entry.manifest.tables,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
       } finally {
         await archive.remove();
       }
     } else {
+      const decoding = Date.now();
       const outcome = await decodeBackup(entry, {
         keyring,
         consumer: {
@@ -203,12 +206,29 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         },
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      if (outcome.decodeError) throw outcome.decodeError;
+      options.signal?.throwIfAborted();
+      // The checksum first: a changed file explains whatever pg_restore or the decoder said.
+      await checkedInPass(options, entry, decoding, checkedFirst, async () => {
+        await judgeIntegrity(entry, outcome);
+        // pg_restore may fail on garbage a corrupt compressed stream decoded to, and stop reading
+        // before the decompressor reached the frame checksum that would have told: test the
+        // stream to its end before blaming the archive (as verifyBackup does).
+        if (outcome.consumerError && !outcome.readToEnd) {
+          const stream = await decodeBackup(entry, {
+            keyring,
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+          if (stream.decodeError) throw stream.decodeError;
+        }
+      });
       if (outcome.consumerError) throw outcome.consumerError;
     }
 
     phase('comparing');
-    const differences = compareRowCounts(entry.manifest, await staging.countRows(entry.manifest.tables));
+    const differences = compareRowCounts(
+      entry.manifest,
+      counted ?? (await staging.countRows(entry.manifest.tables)),
+    );
     if (differences.length > 0) {
       throw new BackupError(
         'ROW_COUNT_MISMATCH',
@@ -241,6 +261,71 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     replacedExisting: existing.exists,
     jobs: parallelRestorePays(entry.manifest, jobs, options.parallelMinBytes) ? jobs : 1,
   };
+}
+
+/** The checksum level of verifyBackup, in a pass of its own (recorded in the manifest, as always). */
+async function checkChecksum(options: RestoreOptions, keyring: readonly OperatorKey[]): Promise<void> {
+  await verifyBackup({
+    backupDir: options.backupDir,
+    id: options.id,
+    level: 'checksum',
+    keyring,
+    ...(options.source ? { entry: options.source } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  }).catch((error: unknown) => {
+    // A restore that cannot read the backup (no key, say) says why in the cause's own words.
+    throw isBackupError(error, 'VERIFY_INCONCLUSIVE') && isBackupError(error.cause) ? error.cause : error;
+  });
+}
+
+/**
+ * Runs the pass that reads the backup and checks its checksum on the way (unless `checkedFirst`),
+ * and records the outcome as a checksum verification, as the separate pass would have: passed, or
+ * failed when it proves the backup bad (a changed file, a stream that does not decode). A backup
+ * fetched from a destination (`source`) is not recorded here, as before.
+ */
+async function checkedInPass<T>(
+  options: RestoreOptions,
+  entry: CatalogEntry,
+  started: number,
+  checkedFirst: boolean,
+  pass: () => Promise<T>,
+): Promise<T> {
+  if (checkedFirst) return pass();
+  const result = await recordingDefects(options, entry, started, pass);
+  if (options.source === undefined) {
+    await recordVerification(options.backupDir, entry.manifest.id, {
+      level: 'checksum',
+      ok: true,
+      at: new Date().toISOString(),
+      durationMs: Date.now() - started,
+    });
+  }
+  return result;
+}
+
+/** Runs `pass`; a failure that proves the backup bad is recorded as a failed checksum verification. */
+async function recordingDefects<T>(
+  options: RestoreOptions,
+  entry: CatalogEntry,
+  started: number,
+  pass: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await pass();
+  } catch (error) {
+    if (!options.signal?.aborted && provesBackupDefect(error) && options.source === undefined) {
+      await recordVerification(options.backupDir, entry.manifest.id, {
+        level: 'checksum',
+        ok: false,
+        at: new Date().toISOString(),
+        durationMs: Date.now() - started,
+        errorCode: (error as BackupError).code,
+        message: (error as Error).message.slice(0, 2000),
+      }).catch(() => undefined);
+    }
+    throw error;
+  }
 }
 
 /** Target name under which the safety dump of a database is stored. */

@@ -2,9 +2,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { OperatorKey } from '../crypto/index.js';
+import { BackupError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import type { CatalogEntry } from '../storage/catalog.js';
 import { decodeBackup } from '../verify/decode.js';
+import { sha256OfFile } from '../verify/sha256-file.js';
+import { checkBackupFile, judgeIntegrity } from '../verify/verify.js';
 
 /**
  * Below this much table data a parallel restore does not pay for writing the decoded archive to
@@ -34,15 +37,28 @@ export interface SeekableArchive {
 /**
  * pg_restore --jobs needs a file it can seek in, not a pipe. An unencrypted, uncompressed backup
  * is one as it is; any other is decrypted and decompressed into a temporary file (0600, in the
- * system's temporary directory, TMPDIR), removed afterwards. The checksum is the caller's to check
- * first: this decodes, it does not judge.
+ * system's temporary directory, TMPDIR), removed afterwards (also when this throws).
+ *
+ * The backup's checksum is checked in the same pass (the raw bytes are hashed as the decompressor
+ * reads them), before anything is restored from the archive: a backup whose bytes changed throws
+ * CHECKSUM_MISMATCH (SIZE_MISMATCH, BACKUP_FILE_MISSING... when that shows without reading it), a
+ * stream that does not decode its own code. The file used as it is gets hashed on its own.
+ * A separate checksum pass first cost a whole read and hash of the backup (issue 16).
  */
 export async function seekableArchive(
   entry: CatalogEntry,
   options: { keyring: readonly OperatorKey[]; signal?: AbortSignal; tempDir?: string },
 ): Promise<SeekableArchive> {
   const { manifest } = entry;
+  await checkBackupFile(entry);
   if (manifest.compression === 'none' && manifest.encryption === null) {
+    const sha256 = await sha256OfFile(entry.filePath);
+    if (sha256 !== manifest.sha256) {
+      throw new BackupError(
+        'CHECKSUM_MISMATCH',
+        `the SHA-256 of backup ${manifest.id} is ${sha256}, its manifest says ${manifest.sha256}: the file changed after it was written`,
+      );
+    }
     return { path: entry.filePath, remove: async () => undefined };
   }
   const dir = await fs.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'pgbackup-restore-'));
@@ -63,7 +79,8 @@ export async function seekableArchive(
       },
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    if (outcome.decodeError) throw outcome.decodeError;
+    // The checksum first: a changed file explains whatever else went wrong in decoding it.
+    await judgeIntegrity(entry, outcome);
     if (outcome.consumerError) throw outcome.consumerError;
   } catch (error) {
     await remove();

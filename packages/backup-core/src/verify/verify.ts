@@ -140,30 +140,7 @@ async function runChecks(
   const level = levelRank(options.level);
 
   options.onPhase?.('checksum');
-  const stat = await fs.stat(entry.filePath).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw new BackupError('BACKUP_FILE_UNREADABLE', `could not read ${entry.filePath}: ${error.message}`, {
-      cause: error,
-    });
-  });
-  if (!stat) {
-    throw new BackupError(
-      'BACKUP_FILE_MISSING',
-      `the file of backup ${manifest.id} is missing: ${entry.filePath}`,
-    );
-  }
-  if (stat.size === 0) {
-    throw new BackupError(
-      'BACKUP_FILE_EMPTY',
-      `the file of backup ${manifest.id} is empty (0 bytes, expected ${manifest.sizeBytes})`,
-    );
-  }
-  if (stat.size !== manifest.sizeBytes) {
-    throw new BackupError(
-      'SIZE_MISMATCH',
-      `the file of backup ${manifest.id} has ${stat.size} bytes, its manifest says ${manifest.sizeBytes} (truncated or appended to)`,
-    );
-  }
+  await checkBackupFile(entry);
 
   if (manifest.format === 'globals') {
     options.onPhase?.(level >= levelRank('list') ? 'read' : 'checksum');
@@ -352,6 +329,38 @@ export async function judgeIntegrity(entry: CatalogEntry, outcome: DecodeOutcome
     throw new BackupError(
       'ARCHIVE_UNREADABLE',
       `pg_restore stopped reading backup ${manifest.id} before its end`,
+    );
+  }
+}
+
+/**
+ * What can be told of the backup file without reading it: there, not empty, and of the size its
+ * manifest records (a truncated or appended-to file is named as such, not as a checksum mismatch).
+ */
+export async function checkBackupFile(entry: CatalogEntry): Promise<void> {
+  const { manifest } = entry;
+  const stat = await fs.stat(entry.filePath).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new BackupError('BACKUP_FILE_UNREADABLE', `could not read ${entry.filePath}: ${error.message}`, {
+      cause: error,
+    });
+  });
+  if (!stat) {
+    throw new BackupError(
+      'BACKUP_FILE_MISSING',
+      `the file of backup ${manifest.id} is missing: ${entry.filePath}`,
+    );
+  }
+  if (stat.size === 0) {
+    throw new BackupError(
+      'BACKUP_FILE_EMPTY',
+      `the file of backup ${manifest.id} is empty (0 bytes, expected ${manifest.sizeBytes})`,
+    );
+  }
+  if (stat.size !== manifest.sizeBytes) {
+    throw new BackupError(
+      'SIZE_MISMATCH',
+      `the file of backup ${manifest.id} has ${stat.size} bytes, its manifest says ${manifest.sizeBytes} (truncated or appended to)`,
     );
   }
 }
