@@ -13,11 +13,22 @@ import type {
 import { jobNames, QUEUE_NAME } from './names.js';
 import { defaultJobOptions, restoreJobOptions } from './retry-policy.js';
 
+/**
+ * How many entries BullMQ's events stream keeps (its default is 10,000). Nothing of the service
+ * reads the stream's history: backupctl follows a job by polling it, Bull Board reads the jobs. At
+ * 10,000 entries (a completed event carries the job's return value) it held 3.7 MB at 500
+ * targets, more than every job record together (docs/reliability.md, Redis per target); 1,000
+ * still covers a QueueEvents reader (the bench's) that falls a few hundred events behind.
+ */
+export const EVENTS_MAX_LEN = 1_000;
+
 export function createBackupQueue(config: BackupConfig, connection: Redis): Queue {
   return new Queue(QUEUE_NAME, {
     connection,
     prefix: config.redis.prefix,
     defaultJobOptions: defaultJobOptions(config),
+    // Written into the queue's meta hash, which the scripts that add events read.
+    streams: { events: { maxLen: EVENTS_MAX_LEN } },
   });
 }
 

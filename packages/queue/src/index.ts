@@ -69,6 +69,7 @@ export {
   targetOfDrillSchedulerId,
   targetOfSchedulerId,
 } from './names.js';
+export { type KeyKindUsage, redisMemoryByKind } from './redis-memory.js';
 export { replicaAckTimeoutMs, replicasConfirming } from './replica-ack.js';
 export {
   defaultJobOptions,

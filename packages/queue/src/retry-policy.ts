@@ -8,12 +8,24 @@ import { InvalidJobDataError } from './job-kinds.js';
  * failures are not worth another attempt (UnrecoverableError), and when a failure is final.
  */
 
-/** Every job: exponential backoff with jitter, history kept for the dashboard. */
+/**
+ * Completed jobs kept for Bull Board and `backupctl jobs`: the newest this many, none older than 30
+ * days. The count is per queue, so it is what sets Redis's size at fleet scale: a completed job
+ * costs about 2 to 5 KB with its log (a prune's return value lists a decision per backup kept),
+ * and a scheduled run of a target leaves three (dump, verify, prune). At 5,000, 500 targets carried
+ * about 30 KB each once the bound was reached; at 1,000, the goal of 10 KB per target holds
+ * (docs/reliability.md, Redis per target) and a small fleet still keeps 30 days (10 targets run 30
+ * jobs a day). What a completed job recorded lives on: the backup's manifest and its run log.
+ */
+export const COMPLETED_JOBS_KEPT = 1_000;
+
+/** Every job: exponential backoff with jitter, recent history kept for the dashboard. */
 export function defaultJobOptions(config: BackupConfig): JobsOptions {
   return {
     attempts: config.worker.attempts,
     backoff: { type: 'exponential', delay: config.worker.backoffMs, jitter: 0.5 },
-    removeOnComplete: { age: 30 * 86_400, count: 5_000 },
+    removeOnComplete: { age: 30 * 86_400, count: COMPLETED_JOBS_KEPT },
+    // Failed jobs are kept by age alone: each must stay visible, and retriable, until dealt with.
     removeOnFail: { age: 90 * 86_400 },
   };
 }

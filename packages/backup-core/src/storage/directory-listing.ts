@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CatalogEntry, CatalogListing } from './catalog.js';
 import { MANIFEST_SUFFIX } from './layout.js';
 
-/** Manifests read at once: one by one, 10,000 take twice as long (docs/benchmarks.md). */
+/** Manifests read at once by findLatestVerified: one by one, 10,000 take twice as long (docs/benchmarks.md). */
 export const READ_CONCURRENCY = 16;
 
 /**
@@ -51,7 +51,7 @@ async function modifiedNs(dir: string): Promise<bigint | undefined> {
 /** One target directory's manifests (unordered), from the cache when the directory is unchanged. */
 export async function listTargetDirectory(
   dir: string,
-  readEntry: (manifestPath: string) => Promise<CatalogEntry>,
+  readEntry: (manifestPath: string) => CatalogEntry,
 ): Promise<CatalogListing> {
   // The time first, then the names: a change between the two makes the time newer than the one
   // the listing is kept under, so the next call reads again.
@@ -65,15 +65,18 @@ export async function listTargetDirectory(
     return cached.listing;
   }
   const listing: CatalogListing = { entries: [], problems: [] };
-  const manifestPaths = manifestNames.map((name) => path.join(dir, name));
-  // A few reads at a time: one by one, 10,000 manifests take twice as long (docs/benchmarks.md).
-  for (let start = 0; start < manifestPaths.length; start += READ_CONCURRENCY) {
-    const batch = manifestPaths.slice(start, start + READ_CONCURRENCY);
-    const results = await Promise.allSettled(batch.map((manifestPath) => readEntry(manifestPath)));
-    results.forEach((result, index) => {
-      if (result.status === 'fulfilled') listing.entries.push(deepFreeze(result.value));
-      else listing.problems.push({ path: batch[index]!, message: (result.reason as Error).message });
-    });
+  // Read blocking, the directory's manifests in one go: tens of small files take about a
+  // millisecond, and the listing awaits the next directory's stat and names before reading it, so
+  // the event loop is never held longer than one directory. Through the thread pool (16 reads at
+  // a time) a cold listing of 15,000 manifests cost about 4 times the CPU, most of the cold
+  // `backupctl status` at 500 targets (docs/benchmarks-catalog.md).
+  for (const name of manifestNames) {
+    const manifestPath = path.join(dir, name);
+    try {
+      listing.entries.push(deepFreeze(readEntry(manifestPath)));
+    } catch (error) {
+      listing.problems.push({ path: manifestPath, message: (error as Error).message });
+    }
   }
   const nowNs = BigInt(Date.now()) * 1_000_000n;
   if (mtimeNs !== undefined && nowNs - mtimeNs > SETTLED_NS) cache.set(dir, { mtimeNs, names, listing });
