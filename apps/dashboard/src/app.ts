@@ -1,4 +1,10 @@
-import { type BackupConfig, type Logger, silentLogger, targetNamePattern } from '@pgbackup/backup-core';
+import {
+  type BackupConfig,
+  type Logger,
+  silentLogger,
+  type TargetConfig,
+  targetNamePattern,
+} from '@pgbackup/backup-core';
 import type { Queue } from 'bullmq';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
@@ -43,6 +49,12 @@ export interface DashboardDeps {
    * Default: unknown, so a target without a verified backup counts as stale at once.
    */
   watchedSince?: () => Promise<Map<string, Date>>;
+  /**
+   * Every target as status and the worker's alerts see them: the configured ones, each server
+   * target's globals and the databases it discovered (withDiscoveredTargets). Without it, or with
+   * Redis away, the configured targets alone, and a discovered database shows as unmonitored.
+   */
+  knownTargets?: () => Promise<TargetConfig[]>;
   /** Signs the forms' tokens. Default: a random secret per process. */
   csrf?: CsrfTokens;
   /**
@@ -71,6 +83,11 @@ export function createDashboardApp(deps: DashboardDeps): Express {
     deps.watchedSince
       ? await withTimeout(deps.watchedSince(), 3_000, 'Redis').catch(() => undefined)
       : undefined;
+
+  const targets = async (): Promise<TargetConfig[]> =>
+    deps.knownTargets
+      ? await withTimeout(deps.knownTargets(), 3_000, 'Redis').catch(() => deps.config.targets)
+      : deps.config.targets;
 
   const app = express();
   app.disable('x-powered-by');
@@ -103,7 +120,7 @@ export function createDashboardApp(deps: DashboardDeps): Express {
       paths,
       principal: principalOf(res),
       now: at,
-      statuses: targetStatuses(deps.config.targets, all.backups, at, await watched()),
+      statuses: targetStatuses(await targets(), all.backups, at, await watched()),
       catalog: target
         ? { ...all, backups: all.backups.filter((backup) => backup.manifest.target === target) }
         : all,
@@ -119,6 +136,7 @@ export function createDashboardApp(deps: DashboardDeps): Express {
       logger,
       now,
       watchedSince: await watched(),
+      targets: await targets(),
     });
     res.set('Cache-Control', 'no-store').type(contentType).send(body);
   }) satisfies AsyncHandler);
@@ -131,6 +149,7 @@ export function createDashboardApp(deps: DashboardDeps): Express {
       csrf: deps.csrf ?? new CsrfTokens(),
       now,
       watched,
+      targets,
       actions: deps.actions,
     }),
   );

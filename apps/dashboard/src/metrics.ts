@@ -1,4 +1,4 @@
-import type { BackupConfig, Logger } from '@pgbackup/backup-core';
+import type { BackupConfig, Logger, TargetConfig } from '@pgbackup/backup-core';
 import { failureCodeOf, jobStates } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import { Gauge, Registry } from 'prom-client';
@@ -19,6 +19,8 @@ export interface MetricsSources {
   now: () => Date;
   /** Since when workers have watched each target (new targets' grace); undefined: unknown. */
   watchedSince?: Map<string, Date> | undefined;
+  /** Every known target, discovered databases included (DashboardDeps.knownTargets). Default: config.targets. */
+  targets?: TargetConfig[];
   /** Longest wait for Redis per scrape (Prometheus gives up after 10 s by default). Default 3 s. */
   redisTimeoutMs?: number;
   /**
@@ -101,7 +103,7 @@ export async function collectMetrics(
   );
   const stale = gauge(
     'pgbackup_stale',
-    '1 when a configured target has no verified backup younger than its maximum age (BACKUP_MAX_AGE).',
+    '1 when a target (configured, or a database a server target discovered) has no verified backup younger than its maximum age (BACKUP_MAX_AGE).',
     ['target'],
   );
   const maxAge = gauge('pgbackup_max_age_seconds', 'Maximum age allowed for the newest verified backup.', [
@@ -138,8 +140,9 @@ export async function collectMetrics(
   for (const { destination, code } of unlisted)
     sources.logger.warn({ destination, code }, 'metrics: could not list a destination of the catalog');
   const entries = catalog.backups;
-  addCopyMetrics(registry, sources.config.targets, entries, now);
-  for (const status of targetStatuses(sources.config.targets, entries, now, sources.watchedSince)) {
+  const targets = sources.targets ?? sources.config.targets;
+  addCopyMetrics(registry, targets, entries, now);
+  for (const status of targetStatuses(targets, entries, now, sources.watchedSince)) {
     const target = status.target;
     if (status.lastComplete) lastSuccess.set({ target }, seconds(status.lastComplete.completedAt));
     if (status.lastVerified) lastVerified.set({ target }, seconds(status.lastVerified.createdAt));

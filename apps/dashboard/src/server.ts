@@ -1,7 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@pgbackup/backup-core';
-import { createBackupQueue, createRedisConnection, replicasConfirming, watchedSince } from '@pgbackup/queue';
+import {
+  createBackupQueue,
+  createRedisConnection,
+  replicasConfirming,
+  watchedSince,
+  withDiscoveredTargets,
+} from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CsrfTokens, redisSecret } from './actions/csrf.js';
@@ -74,6 +80,7 @@ export async function startDashboard(
     csrf: new CsrfTokens(redisSecret(redis, config.redis.prefix)),
     logger,
     watchedSince: () => watchedSince(redis, config.redis.prefix),
+    knownTargets: () => withDiscoveredTargets(redis, config),
     ...(actionsQueue && actionsRedis
       ? { actions: { queue: actionsQueue, replicasConfirming: () => replicasConfirming(actionsRedis) } }
       : {}),

@@ -1,4 +1,4 @@
-import { type BackupConfig, targetNamePattern } from '@pgbackup/backup-core';
+import { type BackupConfig, type TargetConfig, targetNamePattern } from '@pgbackup/backup-core';
 import { enqueueDrill, enqueueDump, enqueueVerify, targetOfJob } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import express, { type Request, type Response, type Router } from 'express';
@@ -22,6 +22,8 @@ export interface TargetRoutesDeps {
   csrf: CsrfTokens;
   now: () => Date;
   watched: () => Promise<Map<string, Date> | undefined>;
+  /** The configured targets and the databases server targets discovered (DashboardDeps.knownTargets). */
+  targets: () => Promise<TargetConfig[]>;
   /** Behind Sentinel: where the actions enqueue, and the replica check after each (DashboardDeps). */
   actions?: ReplicatedActions | undefined;
 }
@@ -69,7 +71,7 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
     }
     const at = deps.now();
     const all = await dashboardCatalog(deps.config);
-    const status = targetStatuses(deps.config.targets, all.backups, at, await deps.watched()).find(
+    const status = targetStatuses(await deps.targets(), all.backups, at, await deps.watched()).find(
       (candidate) => candidate.target === name,
     );
     if (!status) {
@@ -130,7 +132,7 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
         plain(res, 404, `no action ${action}; expected one of ${Object.keys(targetActions).join(', ')}`);
         return;
       }
-      const target = deps.config.targets.find((candidate) => candidate.name === name);
+      const target = (await deps.targets()).find((candidate) => candidate.name === name);
       if (!target) {
         plain(res, 404, `no target named ${name} is configured`);
         return;
