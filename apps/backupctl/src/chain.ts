@@ -1,3 +1,4 @@
+import { type Manifest, verificationState } from '@pgbackup/backup-core/catalog';
 import {
   type CopyJobResult,
   type DumpJobResult,
@@ -7,7 +8,8 @@ import {
   type VerifyJobResult,
 } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
-import { type FollowOptions, followJob } from './follow.js';
+import { CliError } from './exit-codes.js';
+import { type FollowOptions, type FollowOutcome, followJob } from './follow.js';
 import { humanBytes, humanDuration } from './output.js';
 
 /** A job that failed for good: `reason` is the worker's `CODE: message`. */
@@ -35,6 +37,11 @@ export interface ChainResult {
   prune: PruneJobResult | null;
   failure: JobFailure | null;
   pruneFailure: JobFailure | null;
+  /**
+   * Set when the queue no longer held a finished job of the chain and its outcome was read from
+   * the backup's manifest instead (FollowOptions.record): what the manifest says.
+   */
+  fromManifest?: { sizeBytes: number; level: string };
 }
 
 export function failureOf(jobId: string, name: string, reason: string | undefined): JobFailure {
@@ -54,7 +61,14 @@ export async function followDumpChain(
   options: FollowOptions,
 ): Promise<ChainResult> {
   const result = unfollowedChain(target, dumpJobId, null);
-  const dump = await followJob(queue, dumpJobId, options);
+  let dump: FollowOutcome;
+  try {
+    dump = await followJob(queue, dumpJobId, options);
+  } catch (error) {
+    return concludeFromManifest(error, result, dumpJobId, options, async () =>
+      options.record?.manifestOfDumpJob(target, dumpJobId),
+    );
+  }
   if (dump.state === 'failed') {
     result.failure = failureOf(dumpJobId, 'dump', dump.job.failedReason);
     return result;
@@ -111,7 +125,15 @@ async function followFromVerify(
   options: FollowOptions,
 ): Promise<ChainResult> {
   const { target } = result;
-  const verify = await followJob(queue, verifyJobId, options);
+  let verify: FollowOutcome;
+  try {
+    verify = await followJob(queue, verifyJobId, options);
+  } catch (error) {
+    const backupId = result.backupId;
+    return concludeFromManifest(error, result, verifyJobId, options, async () =>
+      backupId ? options.record?.manifestOf(backupId) : undefined,
+    );
+  }
   if (verify.state === 'failed') {
     result.failure = failureOf(verifyJobId, 'verify', verify.job.failedReason);
     return result;
@@ -121,7 +143,10 @@ async function followFromVerify(
   options.progress.note(`verify ${target}: backup ${result.backupId} verified (${result.verify.level})`);
   let pruneJobId = result.verify.pruneJobId;
   for (const copyJobId of result.verify.copyJobIds ?? []) {
-    const copy = await followJob(queue, copyJobId, options);
+    const copy = await followJob(queue, copyJobId, options).catch((error: unknown) =>
+      gone(error, copyJobId, options),
+    );
+    if (!copy) continue;
     if (copy.state === 'failed') {
       result.copyFailures.push(failureOf(copyJobId, 'copy', copy.job.failedReason));
       continue;
@@ -135,12 +160,54 @@ async function followFromVerify(
     pruneJobId ??= copied.pruneJobId;
   }
   if (pruneJobId) {
-    const prune = await followJob(queue, pruneJobId, options);
+    const prune = await followJob(queue, pruneJobId, options).catch((error: unknown) =>
+      gone(error, pruneJobId, options),
+    );
+    if (!prune) return result;
     if (prune.state === 'failed')
       result.pruneFailure = failureOf(pruneJobId, 'prune', prune.job.failedReason);
     else result.prune = parseJobResult('prune', prune.job.id, prune.job.returnvalue);
   }
   return result;
+}
+
+function isJobGone(error: unknown): boolean {
+  return error instanceof CliError && error.code === 'JOB_NOT_FOUND';
+}
+
+/**
+ * A job of the chain that the queue no longer holds, when its backup's manifest shows the chain
+ * got through: failed jobs are kept 90 days, completed ones only the newest 1,000, so a job gone
+ * while being followed had completed, and the manifest says what it did. Anything else (no
+ * manifest, a backup not verified) stays JOB_NOT_FOUND: no outcome is made up.
+ */
+async function concludeFromManifest(
+  error: unknown,
+  result: ChainResult,
+  jobId: string,
+  options: FollowOptions,
+  read: () => Promise<Manifest | undefined>,
+): Promise<ChainResult> {
+  if (!isJobGone(error)) throw error;
+  const manifest = await read();
+  const state = manifest ? verificationState(manifest) : undefined;
+  if (!manifest || state?.state !== 'verified') throw error;
+  result.ok = true;
+  result.backupId = manifest.id;
+  result.fromManifest = { sizeBytes: manifest.sizeBytes, level: state.level };
+  options.progress.note(
+    `${result.target}: job ${jobId} is no longer in the queue (it keeps the newest 1,000 completed jobs); backup ${manifest.id} is verified (${state.level}) by its manifest`,
+  );
+  return result;
+}
+
+/** A copy or prune job gone from the queue had completed (failed jobs are kept): noted, not a failure. */
+function gone(error: unknown, jobId: string, options: FollowOptions): undefined {
+  if (!isJobGone(error)) throw error;
+  options.progress.note(
+    `job ${jobId} completed and is no longer in the queue (it keeps the newest 1,000 completed jobs): its result is not known here`,
+  );
+  return undefined;
 }
 
 /** One line of stdout per target. */
@@ -160,5 +227,8 @@ export function describeChain(result: ChainResult): string {
     : result.pruneFailure
       ? `; prune FAILED: ${result.pruneFailure.reason}`
       : '';
-  return `${result.copyFailures.length > 0 ? 'COPY FAILED' : 'OK'}  ${result.backupId}  ${result.target}  ${humanBytes(result.dump?.sizeBytes ?? 0)}  verified (${result.verify?.level})${copies}${prune}`;
+  const size = result.dump?.sizeBytes ?? result.fromManifest?.sizeBytes ?? 0;
+  const level = result.verify?.level ?? result.fromManifest?.level;
+  const recorded = result.fromManifest ? ' (from its manifest)' : '';
+  return `${result.copyFailures.length > 0 ? 'COPY FAILED' : 'OK'}  ${result.backupId}  ${result.target}  ${humanBytes(size)}  verified (${level})${recorded}${copies}${prune}`;
 }

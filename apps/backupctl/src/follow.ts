@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Manifest } from '@pgbackup/backup-core/catalog';
 import { failureCodeOf, targetOfJob } from '@pgbackup/queue';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -13,6 +14,19 @@ export interface FollowOptions {
   intervalMs?: number;
   /** The queue's connection: with it, a job waiting to retry says when its next attempt runs. */
   redis?: Redis;
+  /**
+   * The catalog, for a chain whose finished job the queue no longer holds (chain.ts): it keeps the
+   * newest 1,000 completed jobs, and a slow chain followed after many others may find its first
+   * jobs gone. The manifests are the record of what was backed up.
+   */
+  record?: ChainRecord;
+}
+
+export interface ChainRecord {
+  /** The manifest of the backup a dump job wrote (manifests record their job's id), if any. */
+  manifestOfDumpJob(target: string, jobId: string): Promise<Manifest | undefined>;
+  /** The manifest of a backup, if it is in the catalog. */
+  manifestOf(backupId: string): Promise<Manifest | undefined>;
 }
 
 export interface FollowOutcome {

@@ -15,6 +15,7 @@ import {
   followGlobalsChain,
   type JobFailure,
 } from '../chain.js';
+import { localChainRecord } from '../chain-record.js';
 import type { CliContext } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 import { type FollowOptions, followJob, interruptSignal } from '../follow.js';
@@ -92,7 +93,12 @@ export async function dumpCommand(ctx: CliContext, options: DumpOptions): Promis
   const progress = createProgress(process.stderr);
   const results: ChainResult[] = [];
   const servers: ServerRun[] = [];
-  const follow = { progress, signal: interrupt.signal, redis: await ctx.redis() };
+  const follow = {
+    progress,
+    signal: interrupt.signal,
+    redis: await ctx.redis(),
+    record: localChainRecord(ctx.config().backupDir),
+  };
   const report = (result: ChainResult) => {
     results.push(result);
     ctx.out.text(describeChain(result));

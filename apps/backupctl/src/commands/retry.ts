@@ -1,6 +1,7 @@
 import { targetOfJob } from '@pgbackup/queue';
 import type { Job } from 'bullmq';
 import { type ChainResult, describeChain, failureOf, followDumpChain, type JobFailure } from '../chain.js';
+import { localChainRecord } from '../chain-record.js';
 import type { CliContext } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 import { followJob, interruptSignal } from '../follow.js';
@@ -124,7 +125,12 @@ export async function retryCommand(ctx: CliContext, ids: string[], options: Retr
   const results: RetryResult[] = [];
   try {
     for (const entry of retried) {
-      const follow = { progress, signal: interrupt.signal, redis: await ctx.redis() };
+      const follow = {
+        progress,
+        signal: interrupt.signal,
+        redis: await ctx.redis(),
+        record: localChainRecord(ctx.config().backupDir),
+      };
       if (entry.name === 'dump' && entry.target) {
         const chain: ChainResult = await followDumpChain(queue, entry.id, entry.target, follow);
         ctx.out.text(describeChain(chain));
