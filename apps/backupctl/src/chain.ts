@@ -8,8 +8,7 @@ import {
   type VerifyJobResult,
 } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
-import { CliError } from './exit-codes.js';
-import { type FollowOptions, type FollowOutcome, followJob } from './follow.js';
+import { type FollowOptions, type FollowOutcome, followJob, isJobGone } from './follow.js';
 import { humanBytes, humanDuration } from './output.js';
 
 /** A job that failed for good: `reason` is the worker's `CODE: message`. */
@@ -169,10 +168,6 @@ async function followFromVerify(
     else result.prune = parseJobResult('prune', prune.job.id, prune.job.returnvalue);
   }
   return result;
-}
-
-function isJobGone(error: unknown): boolean {
-  return error instanceof CliError && error.code === 'JOB_NOT_FOUND';
 }
 
 /**

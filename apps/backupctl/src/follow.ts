@@ -29,6 +29,14 @@ export interface ChainRecord {
   manifestOf(backupId: string): Promise<Manifest | undefined>;
 }
 
+/**
+ * The followed job was removed from the queue. Failed jobs are kept 90 days and completed ones
+ * only the newest 1,000 (packages/queue retry-policy.ts), so such a job had almost always completed.
+ */
+export function isJobGone(error: unknown): boolean {
+  return error instanceof CliError && error.code === 'JOB_NOT_FOUND';
+}
+
 export interface FollowOutcome {
   state: 'completed' | 'failed';
   job: Job;

@@ -3,7 +3,7 @@ import { enqueuePrune, type PruneJobResult, parseJobResult } from '@pgbackup/que
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
-import { followJob, interruptSignal } from '../follow.js';
+import { followJob, interruptSignal, isJobGone } from '../follow.js';
 import { humanAge, shortTime, table } from '../output.js';
 import { createProgress } from '../progress.js';
 import { selectTargets } from '../resolve.js';
@@ -87,7 +87,14 @@ export async function pruneCommand(ctx: CliContext, options: PruneOptions): Prom
         progress,
         signal: interrupt.signal,
         redis: await ctx.redis(),
+      }).catch((error: unknown) => {
+        if (!isJobGone(error)) throw error;
+        ctx.out.text(
+          `${job.target}: prune job ${job.id} completed, and the queue no longer holds its result (it keeps the newest 1,000 completed jobs): \`backupctl backups --target ${job.target}\` shows what is kept`,
+        );
+        return undefined;
       });
+      if (!outcome) continue;
       if (outcome.state === 'failed') {
         const failure = failureOf(job.id, 'prune', outcome.job.failedReason);
         failures.push(failure);
