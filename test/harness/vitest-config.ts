@@ -47,7 +47,7 @@ export function sharedTestConfig(): ViteUserConfig {
     },
     test: {
       globalSetup: [path.join(harnessDir, 'global-setup.ts')],
-      include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'harness/**/*.test.ts', 'deploy/**/*.test.ts'],
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'harness/**/*.test.ts'],
       testTimeout: 120_000,
       hookTimeout: 120_000,
       pool: 'forks',

@@ -4,14 +4,13 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// A package of its own (@pgbackup/deploy-tests) so that it can depend on backup-core and the
+// dashboard: the testkit cannot (their tests depend on it, and turbo refuses a cycle).
+import { loadConfig } from '@pgbackup/backup-core';
+import { loadDashboardConfig } from '@pgbackup/dashboard';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { isNode, parseDocument, Scalar, visit } from 'yaml';
-// A relative import: the testkit cannot depend on backup-core (backup-core's tests depend on the
-// testkit, and turbo refuses a cycle). Vitest and tsc both read the TypeScript source.
-// The dashboard's own settings likewise, from its source.
-import { loadDashboardConfig } from '../../apps/dashboard/src/config/dashboard-section.js';
-import { loadConfig } from '../../packages/backup-core/src/index.js';
 
 /**
  * The deployment files (Dockerfile, compose files, .env.example, shell scripts), checked without
@@ -21,7 +20,7 @@ import { loadConfig } from '../../packages/backup-core/src/index.js';
  * runbook relies on.
  */
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const thisFile = path.relative(repoRoot, fileURLToPath(import.meta.url));
 const read = (file: string) => fs.readFileSync(path.join(repoRoot, file), 'utf8');
 
