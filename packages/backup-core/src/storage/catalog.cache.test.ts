@@ -19,15 +19,22 @@ afterEach(async () => {
 });
 
 const targets = ['app', 'shop'];
-const past = new Date(Date.now() - 3_600_000);
+// Each settle dates the directories a second later than the one before, still a day back: a real
+// directory's time never returns to a value it had, and the cache relies on that. Setting the same
+// past time again after a write would hide the write from any cache keyed by time, a situation no
+// file system produces (a reader that listed between a rename and the next settle kept the old
+// manifest under the same time, and a later listing returned it).
+const settledBase = Date.now() - 86_400_000;
+let settles = 0;
 
 async function backup(target: string, createdAt: Date): Promise<string> {
   return (await syntheticBackup(dir, 64, target, createdAt)).manifest.id;
 }
 
-/** Dates every target directory an hour back: a settled catalog, whose listing the cache keeps. */
-async function settle(): Promise<void> {
+/** Dates every target directory a day back: a settled catalog, whose listing the cache keeps. */
+async function settle(past = new Date(settledBase + ++settles * 1_000)): Promise<Date> {
   for (const target of targets) await fs.utimes(path.join(dir, target), past, past);
+  return past;
 }
 
 /** The catalog read manifest by manifest, without listBackups. */
@@ -86,10 +93,10 @@ it('is exact after every kind of change a worker makes to a settled catalog', as
 it('reads a directory again when its names change even though its time does not (a stale attribute cache)', async () => {
   await backup('app', new Date(Date.now() - 86_400_000));
   await fs.mkdir(path.join(dir, 'shop'));
-  await settle();
+  const settledAt = await settle();
   expect(await listed()).toHaveLength(1);
   await backup('app', new Date());
-  await settle(); // the time as it was: only the names tell
+  await settle(settledAt); // the time as it was: only the names tell
   expect(await listed()).toEqual(await truth());
   expect(await listed()).toHaveLength(2);
 });
