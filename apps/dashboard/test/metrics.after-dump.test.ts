@@ -1,4 +1,4 @@
-import { enqueueDump } from '@pgbackup/queue';
+import { enqueueDump, parseJobResult } from '@pgbackup/queue';
 import { createTestDatabase, useCleanups } from '@pgbackup/testkit';
 import { expect, it } from 'vitest';
 import { operator } from './support/config.js';
@@ -17,6 +17,10 @@ it('reports a real dump, once verified, in /metrics', async () => {
   const job = await enqueueDump(stack.queue, { target: 'app' });
   await stack.waitForJob(job.id!, 'completed');
   const manifest = await stack.waitForVerifiedBackup('app');
+  // The manifest records the verification before its job returns: wait for the job itself too,
+  // or the queue may still count it active.
+  const dumped = parseJobResult('dump', job.id, (await stack.queue.getJob(job.id!))?.returnvalue);
+  await stack.waitForJob(dumped.verifyJobId!, 'completed');
   expect(manifest.jobId).toBe(job.id);
 
   const response = await request(new URL('metrics', stack.dashboard.url).toString(), { as: operator });
