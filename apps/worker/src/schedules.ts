@@ -9,19 +9,26 @@ import {
 } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 
-/**
- * One job scheduler per target, upserted at every start: upserting the same id replaces it, so
- * restarts and several workers never duplicate a schedule. Schedulers of targets that left the
- * configuration are removed.
- */
-export async function syncSchedules(queue: Queue, config: BackupConfig, logger: Logger): Promise<void> {
-  const wanted = new Set(config.targets.map((target) => target.name));
+/** One job scheduler the configuration asks for: its id and what upserting it takes. */
+export interface WantedSchedule {
+  id: string;
+  target: string;
+  kind: 'dump' | 'drill';
+  repeat: { pattern: string; tz: string };
+  template: { name: string; data: Record<string, string>; opts: ReturnType<typeof defaultJobOptions> };
+}
+
+/** Every scheduler the configuration asks for: a dump (or discovery) per target, a drill per drilled target. */
+export function wantedSchedules(config: BackupConfig): WantedSchedule[] {
+  const wanted: WantedSchedule[] = [];
   for (const target of config.targets) {
-    await queue.upsertJobScheduler(
-      dumpSchedulerId(target.name),
-      { pattern: target.schedule, tz: target.timeZone },
+    wanted.push({
+      id: dumpSchedulerId(target.name),
+      target: target.name,
+      kind: 'dump',
+      repeat: { pattern: target.schedule, tz: target.timeZone },
       // A server target's run is a discovery, which then enqueues a dump of each database.
-      target.discover
+      template: target.discover
         ? {
             name: jobNames.discover,
             data: { server: target.name, origin: 'schedule' },
@@ -32,31 +39,56 @@ export async function syncSchedules(queue: Queue, config: BackupConfig, logger: 
             data: { target: target.name, origin: 'schedule' },
             opts: defaultJobOptions(config),
           },
-    );
-    logger.info(
-      { target: target.name, schedule: target.schedule, timeZone: target.timeZone },
-      'schedule in place',
-    );
+    });
   }
   // Drills only for targets with a drill server; read in the target's time zone.
-  const drilled = new Set<string>();
   for (const target of config.targets) {
     if (!target.drill.server) continue;
-    drilled.add(target.name);
-    await queue.upsertJobScheduler(
-      drillSchedulerId(target.name),
-      { pattern: target.drill.schedule, tz: target.timeZone },
-      {
+    wanted.push({
+      id: drillSchedulerId(target.name),
+      target: target.name,
+      kind: 'drill',
+      repeat: { pattern: target.drill.schedule, tz: target.timeZone },
+      template: {
         name: jobNames.drill,
         data: { target: target.name, origin: 'schedule' },
         opts: defaultJobOptions(config),
       },
-    );
-    logger.info({ target: target.name, drillSchedule: target.drill.schedule }, 'drill schedule in place');
+    });
   }
+  return wanted;
+}
+
+/** Upserting the same id replaces the scheduler and its pending run: never a second one. */
+export async function upsertSchedule(queue: Queue, schedule: WantedSchedule): Promise<void> {
+  await queue.upsertJobScheduler(schedule.id, schedule.repeat, schedule.template);
+}
+
+/**
+ * One job scheduler per target, upserted at every start: upserting the same id replaces it, so
+ * restarts and several workers never duplicate a schedule. Schedulers of targets that left the
+ * configuration are removed.
+ */
+export async function syncSchedules(queue: Queue, config: BackupConfig, logger: Logger): Promise<void> {
+  const wanted = wantedSchedules(config);
+  for (const schedule of wanted) {
+    await upsertSchedule(queue, schedule);
+    if (schedule.kind === 'dump')
+      logger.info(
+        { target: schedule.target, schedule: schedule.repeat.pattern, timeZone: schedule.repeat.tz },
+        'schedule in place',
+      );
+    else
+      logger.info(
+        { target: schedule.target, drillSchedule: schedule.repeat.pattern },
+        'drill schedule in place',
+      );
+  }
+  const dumped = new Set(wanted.filter((s) => s.kind === 'dump').map((s) => s.target));
+  const drilled = new Set(wanted.filter((s) => s.kind === 'drill').map((s) => s.target));
   for (const scheduler of await queue.getJobSchedulers(0, -1, true)) {
     const target = targetOfSchedulerId(scheduler.key);
-    if (target !== undefined && !wanted.has(target)) {
+    if (target !== undefined && !dumped.has(target)) {
       await queue.removeJobScheduler(scheduler.key);
       logger.info({ target }, 'schedule removed: the target left the configuration');
     }

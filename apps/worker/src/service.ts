@@ -30,6 +30,7 @@ import { Alerts } from './notify/alerts.js';
 import { DrillAlerts } from './notify/drill-alerts.js';
 import { type RetrySchedule, Webhook } from './notify/webhook.js';
 import { checkRedisSettings } from './redis-checks.js';
+import { restoreLostSchedules } from './schedule-keeper.js';
 import { syncSchedules } from './schedules.js';
 
 export interface WorkerServiceOptions {
@@ -38,7 +39,7 @@ export interface WorkerServiceOptions {
   lockDurationMs?: number;
   /** Overrides BACKUP_STALLED_INTERVAL_MS (tests). */
   stalledIntervalMs?: number;
-  /** How often targets are checked for a missing verified backup. Default 60 s. */
+  /** How often targets are checked for a missing verified backup, and Redis for lost schedules. Default 60 s. */
   staleCheckIntervalMs?: number;
   /** How long a job waits before retrying a busy target lock. Default 5 s. */
   lockRetryMs?: number;
@@ -195,7 +196,27 @@ export async function startWorkerService(
 
   // In the background: an unreachable server must not hold up the worker's start.
   const discovering = discoverAtStart(context);
+  let keeping = false;
+  const keepSchedules = async () => {
+    // Redis may be away for minutes: one check at a time, not one more per minute of outage.
+    if (keeping) return;
+    keeping = true;
+    try {
+      for (const { schedule, lost } of await restoreLostSchedules(queue, config, logger)) {
+        void webhook.deliver({
+          event: 'schedule_restored',
+          target: schedule.target,
+          text: `The ${schedule.kind} schedule of ${schedule.target} was missing from Redis (${lost === 'scheduler' ? 'the whole scheduler' : 'its next run'}) and was put back. Redis lost data: a restart without persistence (use appendonly yes), a failover, or a removed key. Jobs waiting at the time are gone: check \`backupctl status\` and re-run what is missing.`,
+        });
+      }
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'schedule check failed');
+    } finally {
+      keeping = false;
+    }
+  };
   const staleTimer = setInterval(() => {
+    void keepSchedules();
     // Another worker's run may have discovered databases since: check them too.
     void targets
       .refresh()

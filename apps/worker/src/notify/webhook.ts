@@ -11,7 +11,8 @@ export interface Notification {
     | 'drill_rto_exceeded'
     | 'drill_stale'
     | 'discovered'
-    | 'vanished';
+    | 'vanished'
+    | 'schedule_restored';
   /** The server target of a discovered or vanished event (`target` is the database's own target). */
   server?: string;
   /** The real database name of a discovered or vanished event. */
