@@ -114,9 +114,20 @@ export function createDashboardApp(deps: DashboardDeps): Express {
       res.status(400).type('text/plain').send('target: expected a target name (letters, digits, _ . -)\n');
       return;
     }
+    const pageNumber = req.query.page === undefined ? 1 : Number(req.query.page);
+    if (!Number.isSafeInteger(pageNumber) || pageNumber < 1) {
+      res
+        .status(400)
+        .type('text/plain')
+        .send(
+          `page: expected a whole number from 1 (1 is the newest backups); got ${JSON.stringify(String(req.query.page)).slice(0, 40)}\n`,
+        );
+      return;
+    }
     const at = now();
     const all = await dashboardCatalog(deps.config);
     const page = renderBackupsPage({
+      page: pageNumber,
       paths,
       principal: principalOf(res),
       now: at,

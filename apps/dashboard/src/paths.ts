@@ -24,6 +24,13 @@ export class DashboardPaths {
     return `${this.backups}?target=${encodeURIComponent(target)}`;
   }
 
+  /** One page of the catalog table (1 is the newest), of one target or of all. */
+  backupsPage(target: string | undefined, page: number): string {
+    const base = target === undefined ? this.backups : this.backupsOf(target);
+    if (page === 1) return base;
+    return `${base}${target === undefined ? '?' : '&'}page=${page}`;
+  }
+
   /** The page of one target: its backups, copies, drills, failed jobs, charts and actions. */
   target(name: string): string {
     return `${this.prefix}/targets/${encodeURIComponent(name)}`;

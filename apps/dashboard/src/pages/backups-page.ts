@@ -24,7 +24,16 @@ export interface BackupsPageView {
   /** The catalog (readCatalog), its backups already filtered by `target` when one is given. */
   catalog: Catalog;
   target: string | undefined;
+  /** Which page of the catalog table, 1 (the newest) and up. */
+  page: number;
 }
+
+/**
+ * Rows of the catalog table per page. A fleet of 500 databases keeping 30 backups each has 15,000:
+ * one page of them all is 600 KB of HTML that no one reads past the first screens, and the
+ * summary above already answers "is every target backed up".
+ */
+export const CATALOG_PAGE_SIZE = 200;
 
 const healthClass = { ok: 'ok', stale: 'bad', missing: 'bad', failing: 'bad', unmonitored: 'warn' } as const;
 
@@ -112,8 +121,24 @@ function problems(view: BackupsPageView): SafeHtml | '' {
 </section>`;
 }
 
+/** "Showing 201–400 of 15,000" with links to the newer and older pages. */
+function pager(view: BackupsPageView, total: number, pages: number): SafeHtml | '' {
+  if (pages <= 1) return '';
+  const first = (view.page - 1) * CATALOG_PAGE_SIZE + 1;
+  const last = Math.min(view.page * CATALOG_PAGE_SIZE, total);
+  const link = (page: number, label: string, rel: string) =>
+    html`<a href="${view.paths.backupsPage(view.target, page)}" rel="${rel}">${label}</a>`;
+  return html`<p class="pager">
+  ${view.page > 1 ? html`${link(1, 'newest', 'first')} ${link(view.page - 1, '← newer', 'prev')}` : ''}
+  <span>${first > total ? 'none' : html`${first.toLocaleString('en-US')}–${last.toLocaleString('en-US')}`} of ${total.toLocaleString('en-US')} (page ${view.page} of ${pages})</span>
+  ${view.page < pages ? html`${link(view.page + 1, 'older →', 'next')} ${link(pages, 'oldest', 'last')}` : ''}
+</p>`;
+}
+
 export function renderBackupsPage(view: BackupsPageView): string {
-  const entries = view.catalog.backups;
+  const all = view.catalog.backups;
+  const pages = Math.max(1, Math.ceil(all.length / CATALOG_PAGE_SIZE));
+  const entries = all.slice((view.page - 1) * CATALOG_PAGE_SIZE, view.page * CATALOG_PAGE_SIZE);
   const incomplete = unlistedDestinations(view.catalog);
   const body = html`
 ${unlistedSection(incomplete)}
@@ -127,17 +152,22 @@ ${
   <tbody>${view.statuses.map((status) => summaryRow(status, view))}</tbody>
 </table>`
 }
-<h2>Catalog${view.target ? html` of <code>${view.target}</code>` : ''} <span class="muted">(${entries.length} backup${entries.length === 1 ? '' : 's'}, newest first)</span></h2>
+<h2>Catalog${view.target ? html` of <code>${view.target}</code>` : ''} <span class="muted">(${all.length} backup${all.length === 1 ? '' : 's'}, newest first)</span></h2>
 ${filters(view)}
+${pager(view, all.length, pages)}
 ${
-  entries.length === 0
-    ? incomplete.length > 0
-      ? html`<div class="empty">No backup found${view.target ? html` of <code>${view.target}</code>` : ''}, but the catalog is incomplete (see above).</div>`
-      : html`<div class="empty">No backup${view.target ? html` of <code>${view.target}</code>` : ''} ${view.catalog.source === 'union' ? 'on disk or in the destinations' : 'on disk'}.</div>`
-    : html`<table id="catalog">
+  entries.length === 0 && all.length > 0
+    ? // A page that pruning emptied since its link was made: not an error.
+      html`<div class="empty">Page ${view.page} is past the end: the catalog has ${pages} page${pages === 1 ? '' : 's'} now. <a href="${view.paths.backupsPage(view.target, 1)}">Newest backups</a>.</div>`
+    : entries.length === 0
+      ? incomplete.length > 0
+        ? html`<div class="empty">No backup found${view.target ? html` of <code>${view.target}</code>` : ''}, but the catalog is incomplete (see above).</div>`
+        : html`<div class="empty">No backup${view.target ? html` of <code>${view.target}</code>` : ''} ${view.catalog.source === 'union' ? 'on disk or in the destinations' : 'on disk'}.</div>`
+      : html`<table id="catalog">
   <thead><tr><th>Backup id</th><th>Target</th><th>Taken</th><th>Size</th><th>Compression</th><th>Encryption</th><th>Verification</th><th>Status</th><th>Job</th><th>Where</th></tr></thead>
   <tbody>${entries.map((entry) => catalogRow(entry, view))}</tbody>
-</table>`
+</table>
+${pager(view, all.length, pages)}`
 }
 <p class="muted">Generated ${utcTime(view.now)}. Failed and running jobs are in the <a href="${view.paths.board}">queue</a>.</p>
 `;

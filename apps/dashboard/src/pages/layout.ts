@@ -28,6 +28,7 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 .muted { color: var(--grey); }
 tr.stale td.age { color: var(--red); font-weight: 600; }
 .filters a { margin-right: 10px; }
+.pager a { margin: 0 6px; }
 .filters a[aria-current="true"] { font-weight: 700; text-decoration: none; color: #101828; }
 .problems { border: 1px solid var(--red); background: var(--red-bg); padding: 8px 16px; margin-top: 16px; }
 .problems h2 { color: var(--red); margin-top: 4px; }
