@@ -15,7 +15,7 @@ import {
   followGlobalsChain,
   type JobFailure,
 } from '../chain.js';
-import { localChainRecord } from '../chain-record.js';
+import { chainRecord } from '../chain-record.js';
 import type { CliContext } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 import { type FollowOptions, followJob, interruptSignal } from '../follow.js';
@@ -97,7 +97,7 @@ export async function dumpCommand(ctx: CliContext, options: DumpOptions): Promis
     progress,
     signal: interrupt.signal,
     redis: await ctx.redis(),
-    record: localChainRecord(ctx.config().backupDir),
+    record: chainRecord(ctx.config()),
   };
   const report = (result: ChainResult) => {
     results.push(result);

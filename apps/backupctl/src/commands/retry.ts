@@ -1,7 +1,7 @@
 import { targetOfJob } from '@pgbackup/queue';
 import type { Job } from 'bullmq';
 import { type ChainResult, describeChain, failureOf, followDumpChain, type JobFailure } from '../chain.js';
-import { localChainRecord } from '../chain-record.js';
+import { chainRecord } from '../chain-record.js';
 import type { CliContext } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 import { followJob, interruptSignal } from '../follow.js';
@@ -129,7 +129,7 @@ export async function retryCommand(ctx: CliContext, ids: string[], options: Retr
         progress,
         signal: interrupt.signal,
         redis: await ctx.redis(),
-        record: localChainRecord(ctx.config().backupDir),
+        record: chainRecord(ctx.config()),
       };
       if (entry.name === 'dump' && entry.target) {
         const chain: ChainResult = await followDumpChain(queue, entry.id, entry.target, follow);
