@@ -96,6 +96,7 @@ describe('the backups page in pages', () => {
     const { ids, html } = await idsOn('?page=9');
     expect(ids).toEqual([]);
     expect(html).toContain('Page 9 is past the end: the catalog has 3 pages now.');
+    expect(html).toContain('<a href="/backups?page=3" rel="prev">← newer</a>');
   });
 
   it('refuses a page that is not a whole number from 1, saying what was expected', async () => {

@@ -8,6 +8,7 @@ import {
   targetOfSchedulerId,
 } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 /** One job scheduler the configuration asks for: its id and what upserting it takes. */
 export interface WantedSchedule {
@@ -59,6 +60,19 @@ export function wantedSchedules(config: BackupConfig): WantedSchedule[] {
   return wanted;
 }
 
+function retiredKey(prefix: string): string {
+  return `${prefix}:schedules:retired`;
+}
+
+/**
+ * Scheduler ids a worker removed because their target left its configuration. The schedule
+ * keeper does not put these back: during a rolling deploy a worker still running the old
+ * configuration would otherwise restore a schedule the new one had just removed.
+ */
+export async function retiredSchedules(redis: Redis, prefix: string): Promise<Set<string>> {
+  return new Set(await redis.smembers(retiredKey(prefix)));
+}
+
 /** Upserting the same id replaces the scheduler and its pending run: never a second one. */
 export async function upsertSchedule(queue: Queue, schedule: WantedSchedule): Promise<void> {
   await queue.upsertJobScheduler(schedule.id, schedule.repeat, schedule.template);
@@ -69,9 +83,17 @@ export async function upsertSchedule(queue: Queue, schedule: WantedSchedule): Pr
  * restarts and several workers never duplicate a schedule. Schedulers of targets that left the
  * configuration are removed.
  */
-export async function syncSchedules(queue: Queue, config: BackupConfig, logger: Logger): Promise<void> {
+export async function syncSchedules(
+  queue: Queue,
+  redis: Redis,
+  config: BackupConfig,
+  logger: Logger,
+): Promise<void> {
   const wanted = wantedSchedules(config);
+  const retired = retiredKey(config.redis.prefix);
   for (const schedule of wanted) {
+    // A target back in the configuration is no longer retired.
+    await redis.srem(retired, schedule.id);
     await upsertSchedule(queue, schedule);
     if (schedule.kind === 'dump')
       logger.info(
@@ -89,11 +111,13 @@ export async function syncSchedules(queue: Queue, config: BackupConfig, logger: 
   for (const scheduler of await queue.getJobSchedulers(0, -1, true)) {
     const target = targetOfSchedulerId(scheduler.key);
     if (target !== undefined && !dumped.has(target)) {
+      await redis.sadd(retired, scheduler.key);
       await queue.removeJobScheduler(scheduler.key);
       logger.info({ target }, 'schedule removed: the target left the configuration');
     }
     const drillTarget = targetOfDrillSchedulerId(scheduler.key);
     if (drillTarget !== undefined && !drilled.has(drillTarget)) {
+      await redis.sadd(retired, scheduler.key);
       await queue.removeJobScheduler(scheduler.key);
       logger.info({ target: drillTarget }, 'drill schedule removed: no drill server for the target');
     }

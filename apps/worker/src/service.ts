@@ -131,7 +131,7 @@ export async function startWorkerService(
   // JSON log: about 200 lines for a 4-second Redis outage.
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue connection error'));
   await queue.setGlobalConcurrency(config.worker.concurrency);
-  await syncSchedules(queue, config, logger);
+  await syncSchedules(queue, redis, config, logger);
   // A new target's grace period (no verified backup yet) starts when a worker first watches it.
   await markWatched(
     redis,
@@ -202,11 +202,23 @@ export async function startWorkerService(
     if (keeping) return;
     keeping = true;
     try {
-      for (const { schedule, lost } of await restoreLostSchedules(queue, config, logger)) {
+      const restored = await restoreLostSchedules(queue, redis, config, logger);
+      if (restored.length > 0) {
+        // One message per check: a Redis that lost everything loses every target's schedules.
+        const targetsRestored = [...new Set(restored.map(({ schedule }) => schedule.target))];
+        const what = restored
+          .slice(0, 10)
+          .map(
+            ({ schedule, lost }) =>
+              `the ${schedule.kind} schedule of ${schedule.target} (${lost === 'scheduler' ? 'the whole scheduler' : 'its next run'})`,
+          )
+          .join(', ');
+        const more = restored.length > 10 ? ` and ${restored.length - 10} more` : '';
         void webhook.deliver({
           event: 'schedule_restored',
-          target: schedule.target,
-          text: `The ${schedule.kind} schedule of ${schedule.target} was missing from Redis (${lost === 'scheduler' ? 'the whole scheduler' : 'its next run'}) and was put back. Redis lost data: a restart without persistence (use appendonly yes), a failover, or a removed key. Jobs waiting at the time are gone: check \`backupctl status\` and re-run what is missing.`,
+          target: targetsRestored.length === 1 ? targetsRestored[0]! : '*',
+          targets: targetsRestored,
+          text: `Missing from Redis and put back: ${what}${more}. Redis lost data: a restart without persistence (use appendonly yes), a failover, or a removed key. Jobs waiting at the time are gone: check \`backupctl status\` and re-run what is missing.`,
         });
       }
     } catch (error) {

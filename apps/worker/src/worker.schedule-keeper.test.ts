@@ -33,6 +33,8 @@ it('after Redis restarts empty, the worker puts the schedule back, says so once,
     REDIS_URL: redis.url,
     BACKUP_WEBHOOK_URL: hook.url,
   });
+  // Two workers on one Redis: one of them puts the schedule back, once.
+  await fixture.start({ staleCheckIntervalMs: checkEveryMs });
   await fixture.start({ staleCheckIntervalMs: checkEveryMs });
   await waitFor(
     'a first scheduled backup',
@@ -67,13 +69,16 @@ it('after Redis restarts empty, the worker puts the schedule back, says so once,
   await new Promise((resolve) => setTimeout(resolve, checkEveryMs * 8));
   const events = restoredEvents(hook.received, 'app');
   expect(events).toHaveLength(1);
-  expect(events[0]!.text).toMatch(/dump schedule of app was missing from Redis \(the whole scheduler\)/);
+  expect(events[0]!.text).toMatch(
+    /^Missing from Redis and put back: the dump schedule of app \(the whole scheduler\)\./,
+  );
+  expect(events[0]!.targets).toEqual(['app']);
   expect((await fixture.queue.getJobSchedulers(0, -1, true)).map((s) => s.key)).toEqual([
     dumpSchedulerId('app'),
   ]);
 });
 
-it('a scheduler whose pending run is gone gets its run back, the same slot, for dumps and drills alike', async () => {
+it('a scheduler whose pending run is gone, or finished without a next one, gets a run back, for dumps and drills alike', async () => {
   const hook = await webhookReceiver();
   onCleanup(() => hook.close());
   const db = await createTestDatabase('keeper_run');
@@ -105,11 +110,74 @@ it('a scheduler whose pending run is gone gets its run back, the same slot, for 
     expect((await fixture.queue.getJobScheduler(id))?.next).toBe(scheduler!.next);
   }
   await waitFor('both told', async () => restoredEvents(hook.received, 'app').length >= 2, 10_000);
+
+  // Yesterday's run completed while the scheduler still names it and no later run exists: the
+  // worker that took it failed to ask BullMQ for the next one (Worker.nextJobFromJobData only
+  // emits that error). Made by hand: the pending run removed, yesterday's run completed, the
+  // scheduler pointed back at it.
+  const dumpScheduler = await fixture.queue.getJobScheduler(dumpSchedulerId('app'));
+  const tomorrow = dumpScheduler!.next!;
+  const yesterday = tomorrow - 86_400_000;
+  const runOf = (at: number) => `repeat:${dumpSchedulerId('app')}:${at}`;
+  const client = createRedisConnection(fixture.config.redis);
+  onCleanup(() => client.disconnect());
+  await client
+    .multi()
+    .del(fixture.queue.toKey(runOf(tomorrow)))
+    .zrem(fixture.queue.keys.delayed!, runOf(tomorrow))
+    .hset(fixture.queue.toKey(runOf(yesterday)), 'name', 'dump', 'data', '{}', 'timestamp', String(yesterday))
+    .zadd(fixture.queue.keys.completed!, Date.now(), runOf(yesterday))
+    .zadd(fixture.queue.keys.repeat!, yesterday, dumpSchedulerId('app'))
+    .exec();
+  expect(await fixture.queue.getJobState(runOf(yesterday))).toBe('completed');
+  await waitFor(
+    "the next run after yesterday's",
+    async () => (await fixture.queue.getJobState(runOf(tomorrow))) === 'delayed',
+    10_000,
+  );
+  expect((await fixture.queue.getJobScheduler(dumpSchedulerId('app')))?.next).toBe(tomorrow);
+
+  await waitFor('all three told', async () => restoredEvents(hook.received, 'app').length >= 3, 10_000);
   await new Promise((resolve) => setTimeout(resolve, checkEveryMs * 8));
   const texts = restoredEvents(hook.received, 'app').map((body) => String(body.text));
-  expect(texts).toHaveLength(2);
-  expect(texts[0]).toMatch(/^The dump schedule of app .* \(its next run\)/);
-  expect(texts[1]).toMatch(/^The drill schedule of app .* \(its next run\)/);
+  expect(texts).toHaveLength(3);
+  expect(texts[0]).toMatch(/^Missing from Redis and put back: the dump schedule of app \(its next run\)\./);
+  expect(texts[1]).toMatch(/^Missing from Redis and put back: the drill schedule of app \(its next run\)\./);
+  expect(texts[2]).toMatch(/^Missing from Redis and put back: the dump schedule of app \(its next run\)\./);
   const pending = await fixture.queue.getJobs(['delayed', 'waiting']);
   expect(pending.map((job) => job.name).sort()).toEqual(['drill', 'dump']);
+});
+
+it('a schedule removed because its target left the configuration stays removed, though a worker still runs the old one', async () => {
+  const hook = await webhookReceiver();
+  onCleanup(() => hook.close());
+  const alpha = await createTestDatabase('keeper_alpha');
+  const old = await workerFixture({
+    DATABASE_URL: alpha.url,
+    BACKUP_TARGET_NAME: 'alpha',
+    BACKUP_SCHEDULE: '0 3 * * *',
+    BACKUP_WEBHOOK_URL: hook.url,
+  });
+  await old.start({ staleCheckIntervalMs: checkEveryMs });
+
+  // The new configuration (a worker started with beta only, on the same queue) drops alpha.
+  const beta = await createTestDatabase('keeper_beta');
+  const next = await workerFixture({
+    DATABASE_URL: beta.url,
+    BACKUP_TARGET_NAME: 'beta',
+    BACKUP_SCHEDULE: '0 3 * * *',
+    BACKUP_QUEUE_PREFIX: old.env.BACKUP_QUEUE_PREFIX!,
+  });
+  await next.start({ staleCheckIntervalMs: checkEveryMs });
+  await new Promise((resolve) => setTimeout(resolve, checkEveryMs * 8));
+  expect((await old.queue.getJobSchedulers(0, -1, true)).map((s) => s.key)).toEqual([
+    dumpSchedulerId('beta'),
+  ]);
+  expect(hook.received.filter((body) => body.event === 'schedule_restored')).toEqual([]);
+
+  // A worker started with alpha again brings it back (and drops beta, as any start does).
+  await old.start({ staleCheckIntervalMs: checkEveryMs });
+  expect((await old.queue.getJobSchedulers(0, -1, true)).map((s) => s.key)).toEqual([
+    dumpSchedulerId('alpha'),
+  ]);
 });

@@ -129,7 +129,7 @@ function pager(view: BackupsPageView, total: number, pages: number): SafeHtml | 
   const link = (page: number, label: string, rel: string) =>
     html`<a href="${view.paths.backupsPage(view.target, page)}" rel="${rel}">${label}</a>`;
   return html`<p class="pager">
-  ${view.page > 1 ? html`${link(1, 'newest', 'first')} ${link(view.page - 1, '← newer', 'prev')}` : ''}
+  ${view.page > 1 ? html`${link(1, 'newest', 'first')} ${link(Math.min(view.page - 1, pages), '← newer', 'prev')}` : ''}
   <span>${first > total ? 'none' : html`${first.toLocaleString('en-US')}–${last.toLocaleString('en-US')}`} of ${total.toLocaleString('en-US')} (page ${view.page} of ${pages})</span>
   ${view.page < pages ? html`${link(view.page + 1, 'older →', 'next')} ${link(pages, 'oldest', 'last')}` : ''}
 </p>`;

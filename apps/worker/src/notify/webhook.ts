@@ -19,7 +19,10 @@ export interface Notification {
   database?: string;
   /** The destination of a copy_failed event. */
   destination?: string;
+  /** The target concerned; `*` for a schedule_restored event about several (listed in `targets`). */
   target: string;
+  /** Every target of a schedule_restored event. */
+  targets?: string[];
   text: string;
   code?: string;
   jobId?: string;
