@@ -3,7 +3,7 @@ import path from 'node:path';
 import { freePort, PostgresServer, type TestDatabase } from '@pgbackup/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDump } from '../dump/dump.js';
-import { isBackupError } from '../errors.js';
+import { type BackupErrorCode, isBackupError } from '../errors.js';
 import { isVerified } from '../manifest.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { findBackup } from '../storage/catalog.js';
@@ -166,6 +166,25 @@ describe('runDrill', () => {
     expect(await drillDatabasesLeft()).toEqual([]);
   });
 
+  /** A drill with 2 jobs from a temporary file that fails with `code`: recorded, nothing left behind. */
+  async function expectParallelDrillFailure(ws: Workspace, id: string, code: BackupErrorCode): Promise<void> {
+    const tempDir = await fs.mkdtemp(path.join(ws.root, 'tmp-'));
+    const error = await runDrill({
+      backupDir: ws.backupDir,
+      target: 'app',
+      server: drillConnection,
+      jobs: 2,
+      parallelMinBytes: 0,
+      tempDir,
+    }).catch((e: unknown) => e);
+    expect(isBackupError(error, code)).toBe(true);
+    const { manifest } = await findBackup(ws.backupDir, id);
+    expect(manifest.drills?.at(-1)).toMatchObject({ ok: false, errorCode: code, jobs: 2 });
+    expect(isVerified(manifest)).toBe(false);
+    expect(await fs.readdir(tempDir)).toEqual([]);
+    expect(await drillDatabasesLeft()).toEqual([]);
+  }
+
   it('fails a parallel drill whose restored rows differ from the manifest, records it, and cleans up', async () => {
     const { ws, id } = await verifiedBackup();
     await editManifest(ws.backupDir, id, (manifest) => ({
@@ -174,42 +193,14 @@ describe('runDrill', () => {
         table.name === 'accounts' ? { ...table, rows: table.rows + 1 } : table,
       ),
     }));
-    const tempDir = await fs.mkdtemp(path.join(ws.root, 'tmp-'));
-    const error = await runDrill({
-      backupDir: ws.backupDir,
-      target: 'app',
-      server: drillConnection,
-      jobs: 2,
-      parallelMinBytes: 0,
-      tempDir,
-    }).catch((e: unknown) => e);
-    expect(isBackupError(error, 'ROW_COUNT_MISMATCH')).toBe(true);
-    const { manifest } = await findBackup(ws.backupDir, id);
-    expect(manifest.drills?.at(-1)).toMatchObject({ ok: false, errorCode: 'ROW_COUNT_MISMATCH', jobs: 2 });
-    expect(isVerified(manifest)).toBe(false);
-    expect(await fs.readdir(tempDir)).toEqual([]);
-    expect(await drillDatabasesLeft()).toEqual([]);
+    await expectParallelDrillFailure(ws, id, 'ROW_COUNT_MISMATCH');
   });
 
   it('fails a parallel drill of a corrupt backup in the pass that decodes it, records it, and cleans up', async () => {
     const { ws, id } = await verifiedBackup();
     // The checksum is checked while the archive is decoded to the temporary file (no pass of its own).
     await flipBit((await findBackup(ws.backupDir, id)).filePath);
-    const tempDir = await fs.mkdtemp(path.join(ws.root, 'tmp-'));
-    const error = await runDrill({
-      backupDir: ws.backupDir,
-      target: 'app',
-      server: drillConnection,
-      jobs: 2,
-      parallelMinBytes: 0,
-      tempDir,
-    }).catch((e: unknown) => e);
-    expect(isBackupError(error, 'CHECKSUM_MISMATCH')).toBe(true);
-    const { manifest } = await findBackup(ws.backupDir, id);
-    expect(manifest.drills?.at(-1)).toMatchObject({ ok: false, errorCode: 'CHECKSUM_MISMATCH', jobs: 2 });
-    expect(isVerified(manifest)).toBe(false);
-    expect(await fs.readdir(tempDir)).toEqual([]);
-    expect(await drillDatabasesLeft()).toEqual([]);
+    await expectParallelDrillFailure(ws, id, 'CHECKSUM_MISMATCH');
   });
 
   it('fails with BACKUP_NOT_FOUND when the target has no verified backup', async () => {

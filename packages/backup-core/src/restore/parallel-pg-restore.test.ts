@@ -49,79 +49,83 @@ function observed(database: ScratchDatabase, calls: string[][]): ScratchDatabase
   };
 }
 
+/**
+ * An uncompressed backup of the source (the file itself is a seekable archive), a scratch
+ * database, and `restoreInParallelCounting` with 2 jobs into it, its countRows calls noted.
+ * `prepare` runs in the scratch database first; the scratch database is dropped afterwards.
+ */
+async function restoreCounting(
+  classify: () => 'RESTORE_FAILED' | undefined,
+  check: (
+    restoring: ReturnType<typeof restoreInParallelCounting>,
+    calls: string[][],
+    scratch: ScratchDatabase,
+  ) => Promise<void>,
+  prepare?: (scratchUrl: string) => Promise<unknown>,
+): Promise<void> {
+  const { manifest, filePath } = await runDump({
+    target: dumpTarget(source, 'none'),
+    backupDir: ws.backupDir,
+    logDir: ws.logDir,
+  });
+  const server = withDatabase(connectionOf(source.url), 'postgres');
+  const scratch = await createScratchDatabase(server, `pgbackup_restore_${randomBytes(5).toString('hex')}`);
+  try {
+    await prepare?.(urlOf(source.url, scratch.name));
+    const calls: string[][] = [];
+    const pgRestore = await findPgTool('pg_restore', Number.parseInt(manifest.pgDumpVersion, 10));
+    const into = pgRestoreInto(withDatabase(server, scratch.name));
+    const restoring = restoreInParallelCounting({
+      name: 'pg_restore',
+      program: pgRestore.path,
+      args: ['--exit-on-error', ...into.args],
+      env: into.env,
+      jobs: 2,
+      archive: filePath,
+      classify,
+      database: observed(scratch, calls),
+      tables: manifest.tables,
+    });
+    await check(restoring, calls, scratch);
+  } finally {
+    await scratch.drop();
+  }
+}
+
 describe('restoreInParallelCounting', () => {
   it('restores with --jobs 2 and counts each uniquely named table as its data comes in, the others after', async () => {
-    // Uncompressed and unencrypted: the backup file itself is a seekable archive.
-    const { manifest, filePath } = await runDump({
-      target: dumpTarget(source, 'none'),
-      backupDir: ws.backupDir,
-      logDir: ws.logDir,
-    });
-    const server = withDatabase(connectionOf(source.url), 'postgres');
-    const scratch = await createScratchDatabase(server, `pgbackup_restore_${randomBytes(5).toString('hex')}`);
-    try {
-      const calls: string[][] = [];
-      const pgRestore = await findPgTool('pg_restore', Number.parseInt(manifest.pgDumpVersion, 10));
-      const into = pgRestoreInto(withDatabase(server, scratch.name));
-      const counts = await restoreInParallelCounting({
-        name: 'pg_restore',
-        program: pgRestore.path,
-        args: ['--exit-on-error', ...into.args],
-        env: into.env,
-        jobs: 2,
-        archive: filePath,
-        classify: () => undefined,
-        database: observed(scratch, calls),
-        tables: manifest.tables,
-      });
-      expect(Object.fromEntries(counts)).toEqual({
-        'public.items': 1500,
-        'ledger.items': 700,
-        'public.moves': 2500,
-      });
-      // One table per call while pg_restore ran; the ambiguous `items` pair together at the end.
-      expect(calls.slice(0, 1)).toEqual([['public.moves']]);
-      expect(calls.at(-1)?.sort()).toEqual(['ledger.items', 'public.items']);
-      expect(await databaseDigest(urlOf(source.url, scratch.name))).toEqual(await databaseDigest(source.url));
-    } finally {
-      await scratch.drop();
-    }
+    await restoreCounting(
+      () => undefined,
+      async (restoring, calls, scratch) => {
+        const counts = await restoring;
+        expect(Object.fromEntries(counts)).toEqual({
+          'public.items': 1500,
+          'ledger.items': 700,
+          'public.moves': 2500,
+        });
+        // One table per call while pg_restore ran; the ambiguous `items` pair together at the end.
+        expect(calls.slice(0, 1)).toEqual([['public.moves']]);
+        expect(calls.at(-1)?.sort()).toEqual(['ledger.items', 'public.items']);
+        expect(await databaseDigest(urlOf(source.url, scratch.name))).toEqual(
+          await databaseDigest(source.url),
+        );
+      },
+    );
   });
 
   it('rejects with pg_restore’s error (in its own words, not the --verbose lines) and counts nothing after it', async () => {
-    const { manifest, filePath } = await runDump({
-      target: dumpTarget(source, 'none'),
-      backupDir: ws.backupDir,
-      logDir: ws.logDir,
-    });
-    const server = withDatabase(connectionOf(source.url), 'postgres');
-    const scratch = await createScratchDatabase(server, `pgbackup_restore_${randomBytes(5).toString('hex')}`);
-    try {
+    await restoreCounting(
+      () => 'RESTORE_FAILED',
+      async (restoring, calls) => {
+        const error = await restoring.catch((e: unknown) => e as { code?: string; message: string });
+        expect(error).toMatchObject({ code: 'RESTORE_FAILED' });
+        expect((error as Error).message).toMatch(/already exists/);
+        expect((error as Error).message).toMatch(/from TOC entry \d+; .*TABLE moves/);
+        expect((error as Error).message).not.toMatch(/pg_restore: (connecting|creating|processing)/);
+        expect(calls).toEqual([]);
+      },
       // A table already there: --exit-on-error stops at its CREATE TABLE.
-      await withClient(urlOf(source.url, scratch.name), (client) =>
-        client.query('CREATE TABLE public.moves (x int)'),
-      );
-      const calls: string[][] = [];
-      const pgRestore = await findPgTool('pg_restore', Number.parseInt(manifest.pgDumpVersion, 10));
-      const into = pgRestoreInto(withDatabase(server, scratch.name));
-      const error = await restoreInParallelCounting({
-        name: 'pg_restore',
-        program: pgRestore.path,
-        args: ['--exit-on-error', ...into.args],
-        env: into.env,
-        jobs: 2,
-        archive: filePath,
-        classify: () => 'RESTORE_FAILED',
-        database: observed(scratch, calls),
-        tables: manifest.tables,
-      }).catch((e: unknown) => e as { code?: string; message: string });
-      expect(error).toMatchObject({ code: 'RESTORE_FAILED' });
-      expect((error as Error).message).toMatch(/already exists/);
-      expect((error as Error).message).toMatch(/from TOC entry \d+; .*TABLE moves/);
-      expect((error as Error).message).not.toMatch(/pg_restore: (connecting|creating|processing)/);
-      expect(calls).toEqual([]);
-    } finally {
-      await scratch.drop();
-    }
+      (scratchUrl) => withClient(scratchUrl, (client) => client.query('CREATE TABLE public.moves (x int)')),
+    );
   });
 });
