@@ -212,7 +212,6 @@ async function restoreAndCheck(
 ): Promise<NonNullable<Drill['properties']>> {
   if (how.parallel) {
     const checked = await parallelScratchRestore(entry, {
-      backupDir: options.backupDir,
       server: options.server,
       jobs: how.jobs,
       keyring: options.keyring ?? [],

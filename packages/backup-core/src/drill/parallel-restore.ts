@@ -31,7 +31,6 @@ import { classifyScratchServerError } from '../verify/verify.js';
 export async function parallelScratchRestore(
   entry: CatalogEntry,
   options: {
-    backupDir: string;
     server: PgConnection;
     jobs: number;
     keyring: readonly OperatorKey[];

@@ -94,15 +94,12 @@ export function remoteDrillSource(store: RemoteStore, remote: RemoteEntry, backu
     async discard() {
       if (file !== undefined) await fs.rm(file, { force: true });
     },
-    async record(drill, verification) {
-      const { manifest } = await store.find(remote.manifest.id);
-      const updated: Manifest = {
+    record(drill, verification) {
+      return store.editManifest(remote.manifest.id, (manifest) => ({
         ...manifest,
         drills: [...(manifest.drills ?? []), drill],
         ...(verification ? { verifications: [...manifest.verifications, verification] } : {}),
-      };
-      await store.putManifest(updated);
-      return updated;
+      }));
     },
   };
 }

@@ -211,16 +211,24 @@ export class RemoteStore {
   }
 
   /**
-   * Appends a verification of the remote copy to the manifest object (re-read just before it is
-   * written). Two hosts verifying the same backup at the same moment may overwrite each other's
+   * Rewrites the manifest object with `edit` applied to it as it is now (re-read just before it is
+   * written). Two hosts recording on the same backup at the same moment may overwrite each other's
    * entry (S3 has no compare-and-swap that every provider offers); the newer one is kept, which
    * is the one that decides the backup's state.
    */
-  async recordVerification(id: string, verification: Verification): Promise<Manifest> {
+  async editManifest(id: string, edit: (manifest: Manifest) => Manifest): Promise<Manifest> {
     const { manifest } = await this.find(id);
-    const updated: Manifest = { ...manifest, verifications: [...manifest.verifications, verification] };
+    const updated = edit(manifest);
     await this.putManifest(updated);
     return updated;
+  }
+
+  /** Appends a verification of the remote copy to the manifest object (editManifest). */
+  async recordVerification(id: string, verification: Verification): Promise<Manifest> {
+    return this.editManifest(id, (manifest) => ({
+      ...manifest,
+      verifications: [...manifest.verifications, verification],
+    }));
   }
 
   /**

@@ -18,7 +18,7 @@ import { findPgTool } from '../postgres/tools.js';
 import { type CatalogEntry, findBackup, recordVerification } from '../storage/catalog.js';
 import { decodeBackup } from '../verify/decode.js';
 import { compareRowCounts } from '../verify/table-checks.js';
-import { checkBackupFile, judgeIntegrity, verifyBackup } from '../verify/verify.js';
+import { checkBackupFile, judgeConsumedIntegrity, verifyBackup } from '../verify/verify.js';
 import { applyDatabaseProperties, readDatabaseProperties } from './database-properties.js';
 import { describeContents, inspectDatabase } from './inspect.js';
 import { restoreInParallelCounting } from './parallel-pg-restore.js';
@@ -208,19 +208,12 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       });
       options.signal?.throwIfAborted();
       // The checksum first: a changed file explains whatever pg_restore or the decoder said.
-      await checkedInPass(options, entry, decoding, checkedFirst, async () => {
-        await judgeIntegrity(entry, outcome);
-        // pg_restore may fail on garbage a corrupt compressed stream decoded to, and stop reading
-        // before the decompressor reached the frame checksum that would have told: test the
-        // stream to its end before blaming the archive (as verifyBackup does).
-        if (outcome.consumerError && !outcome.readToEnd) {
-          const stream = await decodeBackup(entry, {
-            keyring,
-            ...(options.signal ? { signal: options.signal } : {}),
-          });
-          if (stream.decodeError) throw stream.decodeError;
-        }
-      });
+      await checkedInPass(options, entry, decoding, checkedFirst, () =>
+        judgeConsumedIntegrity(entry, outcome, {
+          keyring,
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      );
       if (outcome.consumerError) throw outcome.consumerError;
     }
 

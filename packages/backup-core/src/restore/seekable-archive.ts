@@ -2,12 +2,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { OperatorKey } from '../crypto/index.js';
-import { BackupError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import type { CatalogEntry } from '../storage/catalog.js';
 import { decodeBackup } from '../verify/decode.js';
 import { sha256OfFile } from '../verify/sha256-file.js';
-import { checkBackupFile, judgeIntegrity } from '../verify/verify.js';
+import { checkBackupFile, expectSha256, judgeIntegrity } from '../verify/verify.js';
 
 /**
  * Below this much table data a parallel restore does not pay for writing the decoded archive to
@@ -52,13 +51,7 @@ export async function seekableArchive(
   const { manifest } = entry;
   await checkBackupFile(entry);
   if (manifest.compression === 'none' && manifest.encryption === null) {
-    const sha256 = await sha256OfFile(entry.filePath);
-    if (sha256 !== manifest.sha256) {
-      throw new BackupError(
-        'CHECKSUM_MISMATCH',
-        `the SHA-256 of backup ${manifest.id} is ${sha256}, its manifest says ${manifest.sha256}: the file changed after it was written`,
-      );
-    }
+    expectSha256(entry, await sha256OfFile(entry.filePath));
     return { path: entry.filePath, remove: async () => undefined };
   }
   const dir = await fs.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'pgbackup-restore-'));

@@ -232,20 +232,11 @@ async function runChecks(
       ...(consumer ? { consumer } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    await judgeIntegrity(entry, outcome);
-    if (outcome.consumerError) {
-      // pg_restore may fail on garbage a corrupt compressed stream decoded to, and stop reading
-      // before the decompressor reached the frame checksum that would have told: test the stream
-      // to its end before blaming the archive.
-      if (!outcome.readToEnd) {
-        const stream = await decodeBackup(entry, {
-          keyring,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        if (stream.decodeError) throw stream.decodeError;
-      }
-      throw outcome.consumerError;
-    }
+    await judgeConsumedIntegrity(entry, outcome, {
+      keyring,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (outcome.consumerError) throw outcome.consumerError;
 
     if (level === levelRank('read') && dataLinesAreUnambiguous(manifest)) {
       const missing = tablesNotProcessed(manifest, processedTables);
@@ -308,6 +299,38 @@ async function runChecks(
   return notes;
 }
 
+/** Throws CHECKSUM_MISMATCH unless `sha256` is the one the backup's manifest records. */
+export function expectSha256(entry: CatalogEntry, sha256: string): void {
+  const { manifest } = entry;
+  if (sha256 !== manifest.sha256) {
+    throw new BackupError(
+      'CHECKSUM_MISMATCH',
+      `the SHA-256 of backup ${manifest.id} is ${sha256}, its manifest says ${manifest.sha256}: the file changed after it was written`,
+    );
+  }
+}
+
+/**
+ * judgeIntegrity for a pass with a consumer (pg_restore). pg_restore may fail on garbage a corrupt
+ * compressed stream decoded to, and stop reading before the decompressor reached the frame
+ * checksum that would have told: the stream is then tested to its end before the archive is
+ * blamed. The consumer's own error is left to the caller.
+ */
+export async function judgeConsumedIntegrity(
+  entry: CatalogEntry,
+  outcome: DecodeOutcome,
+  options: { keyring: readonly OperatorKey[]; signal?: AbortSignal },
+): Promise<void> {
+  await judgeIntegrity(entry, outcome);
+  if (outcome.consumerError && !outcome.readToEnd) {
+    const stream = await decodeBackup(entry, {
+      keyring: options.keyring,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (stream.decodeError) throw stream.decodeError;
+  }
+}
+
 /** Checksum first: a file that is not what was written explains every failure downstream. */
 export async function judgeIntegrity(entry: CatalogEntry, outcome: DecodeOutcome): Promise<void> {
   const { manifest } = entry;
@@ -318,12 +341,7 @@ export async function judgeIntegrity(entry: CatalogEntry, outcome: DecodeOutcome
     outcome.readToEnd && outcome.bytes === manifest.sizeBytes
       ? outcome.sha256
       : await sha256OfFile(entry.filePath);
-  if (sha256 !== manifest.sha256) {
-    throw new BackupError(
-      'CHECKSUM_MISMATCH',
-      `the SHA-256 of backup ${manifest.id} is ${sha256}, its manifest says ${manifest.sha256}: the file changed after it was written`,
-    );
-  }
+  expectSha256(entry, sha256);
   if (outcome.decodeError) throw outcome.decodeError;
   if (!outcome.readToEnd && !outcome.consumerError) {
     throw new BackupError(
