@@ -125,13 +125,14 @@ export function createDashboardApp(deps: DashboardDeps): Express {
       return;
     }
     const at = now();
-    const all = await dashboardCatalog(deps.config);
+    // Side by side: with Redis away, the two Redis reads each wait out their bound.
+    const [all, known, since] = await Promise.all([dashboardCatalog(deps.config), targets(), watched()]);
     const page = renderBackupsPage({
       page: pageNumber,
       paths,
       principal: principalOf(res),
       now: at,
-      statuses: targetStatuses(await targets(), all.backups, at, await watched()),
+      statuses: targetStatuses(known, all.backups, at, since),
       catalog: target
         ? { ...all, backups: all.backups.filter((backup) => backup.manifest.target === target) }
         : all,
@@ -141,13 +142,14 @@ export function createDashboardApp(deps: DashboardDeps): Express {
   }) satisfies AsyncHandler);
 
   routes.get('/metrics', (async (_req, res) => {
+    const [watchedSince, known] = await Promise.all([watched(), targets()]);
     const { contentType, body } = await collectMetrics({
       config: deps.config,
       queue: deps.queue,
       logger,
       now,
-      watchedSince: await watched(),
-      targets: await targets(),
+      watchedSince,
+      targets: known,
     });
     res.set('Cache-Control', 'no-store').type(contentType).send(body);
   }) satisfies AsyncHandler);

@@ -70,8 +70,12 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
       return;
     }
     const at = deps.now();
-    const all = await dashboardCatalog(deps.config);
-    const status = targetStatuses(await deps.targets(), all.backups, at, await deps.watched()).find(
+    const [all, known, since] = await Promise.all([
+      dashboardCatalog(deps.config),
+      deps.targets(),
+      deps.watched(),
+    ]);
+    const status = targetStatuses(known, all.backups, at, since).find(
       (candidate) => candidate.target === name,
     );
     if (!status) {

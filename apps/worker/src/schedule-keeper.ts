@@ -27,11 +27,15 @@ async function lostPart(queue: Queue, id: string): Promise<LostPart | undefined>
   // schedulers have no limit or end date, after which BullMQ would leave the same state.)
   const next = scheduler.next;
   if (next === undefined || next === null) return 'next run';
-  const state = await queue.getJobState(pendingRunId(id, next));
-  if (state !== 'unknown' && state !== 'completed' && state !== 'failed') return undefined;
+  if (!finishedOrGone(await queue.getJobState(pendingRunId(id, next)))) return undefined;
   // Between the two reads a worker may have taken that run and moved the scheduler on.
   const again = await queue.getJobScheduler(id);
   return again?.next === next ? 'next run' : undefined;
+}
+
+/** A pending run in any of these states means its scheduler has no run to come. */
+function finishedOrGone(state: string): boolean {
+  return state === 'unknown' || state === 'completed' || state === 'failed';
 }
 
 function keeperLockKey(prefix: string): string {
@@ -65,8 +69,20 @@ export async function restoreLostSchedules(
   const restored: RestoredSchedule[] = [];
   try {
     const retired = await retiredSchedules(redis, config.redis.prefix);
-    for (const schedule of wantedSchedules(config)) {
-      if (retired.has(schedule.id)) continue;
+    const kept = wantedSchedules(config).filter((schedule) => !retired.has(schedule.id));
+    // The common case, every schedule in place, in one listing and one state read each, sent
+    // together; only a schedule that looks lost is looked at again, one read after the other.
+    const present = new Map(
+      (await queue.getJobSchedulers(0, -1, true)).map((scheduler) => [scheduler.key, scheduler.next]),
+    );
+    const pendingStates = await Promise.all(
+      kept.map((schedule) => {
+        const next = present.get(schedule.id);
+        return typeof next === 'number' ? queue.getJobState(pendingRunId(schedule.id, next)) : 'unknown';
+      }),
+    );
+    const suspects = kept.filter((_, index) => finishedOrGone(pendingStates[index]!));
+    for (const schedule of suspects) {
       try {
         const lost = await lostPart(queue, schedule.id);
         if (lost === undefined) continue;

@@ -91,9 +91,9 @@ export async function syncSchedules(
 ): Promise<void> {
   const wanted = wantedSchedules(config);
   const retired = retiredKey(config.redis.prefix);
+  // A target back in the configuration is no longer retired (before its upsert, for the keeper).
+  if (wanted.length > 0) await redis.srem(retired, ...wanted.map((schedule) => schedule.id));
   for (const schedule of wanted) {
-    // A target back in the configuration is no longer retired.
-    await redis.srem(retired, schedule.id);
     await upsertSchedule(queue, schedule);
     if (schedule.kind === 'dump')
       logger.info(

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { QUEUE_NAME } from './names.js';
 
 /** What the keys of one kind cost: `MEMORY USAGE` summed over them. */
@@ -45,21 +45,22 @@ export async function redisMemoryByKind(redis: Redis, prefix: string): Promise<K
   for (const state of ['wait', 'active', 'paused'])
     for (const id of await redis.lrange(`${queuePrefix}${state}`, 0, -1)) jobIds.add(id);
 
-  const kinds = new Map<string, KeyKindUsage>();
+  // Sent together: one round trip for every key's size, one for every job's name.
+  const sizes = await answers(redis, keys, (pipeline, key) => pipeline.memory('USAGE', key, 'SAMPLES', 0));
   const jobNames = new Map<string, string>();
-  for (const key of keys) {
-    const bytes = Number((await redis.memory('USAGE', key, 'SAMPLES', 0)) ?? 0);
+  const ids = [...jobIds];
+  const names = await answers(redis, ids, (pipeline, id) => pipeline.hget(`${queuePrefix}${id}`, 'name'));
+  for (const [index, id] of ids.entries()) jobNames.set(id, (names[index] as string | null) ?? '?');
+
+  const kinds = new Map<string, KeyKindUsage>();
+  for (const [index, key] of keys.entries()) {
+    const bytes = Number(sizes[index] ?? 0);
     let kind: string;
     if (key.startsWith(queuePrefix)) {
       const rest = key.slice(queuePrefix.length);
       const id = rest.endsWith(':logs') ? rest.slice(0, -':logs'.length) : rest;
       if (jobIds.has(id)) {
-        let name = jobNames.get(id);
-        if (name === undefined) {
-          name = (await redis.hget(`${queuePrefix}${id}`, 'name')) ?? '?';
-          jobNames.set(id, name);
-        }
-        kind = `job ${rest === id ? 'hash' : 'log'}: ${name}`;
+        kind = `job ${rest === id ? 'hash' : 'log'}: ${jobNames.get(id)}`;
       } else {
         kind = `queue: ${rest.replace(/^(repeat|de):.*$/, '$1:<id>')}`;
       }
@@ -74,4 +75,19 @@ export async function redisMemoryByKind(redis: Redis, prefix: string): Promise<K
     kinds.set(kind, usage);
   }
   return [...kinds.values()].sort((a, b) => b.bytes - a.bytes);
+}
+
+/** Each item's command sent in one pipeline; the answers in order (a failed command throws). */
+async function answers<T>(
+  redis: Redis,
+  items: readonly T[],
+  add: (pipeline: ChainableCommander, item: T) => unknown,
+): Promise<unknown[]> {
+  if (items.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const item of items) add(pipeline, item);
+  return ((await pipeline.exec()) ?? []).map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
 }

@@ -17,7 +17,7 @@ import { InvalidJobDataError } from './job-kinds.js';
  * (docs/reliability.md, Redis per target) and a small fleet still keeps 30 days (10 targets run 30
  * jobs a day). What a completed job recorded lives on: the backup's manifest and its run log.
  */
-export const COMPLETED_JOBS_KEPT = 1_000;
+const COMPLETED_JOBS_KEPT = 1_000;
 
 /** Every job: exponential backoff with jitter, recent history kept for the dashboard. */
 export function defaultJobOptions(config: BackupConfig): JobsOptions {

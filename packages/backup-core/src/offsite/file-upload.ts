@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import {
   AbortMultipartUploadCommand,
@@ -280,21 +281,11 @@ async function withRetries<T>(
       const classified = failure(input, error, action);
       if (stop?.aborted || !classified.retryable || n >= ATTEMPTS) throw classified;
     }
-    await delay(RETRY_DELAY_MS * 4 ** (n - 1), stop);
+    // Resolves early when aborted: the next attempt then throws at once.
+    await sleep(RETRY_DELAY_MS * 4 ** (n - 1), undefined, stop ? { signal: stop } : {}).catch(
+      () => undefined,
+    );
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (the caller then sees it aborted). */
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 function failure(input: FileUploadInput, error: unknown, action: string): BackupError {

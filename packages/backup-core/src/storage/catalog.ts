@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { BackupError } from '../errors.js';
 import { parseBackupId, targetNamePattern } from '../ids.js';
 import { type Copy, type Drill, type Manifest, manifestSchema, type Verification } from '../manifest.js';
-import { directoryEntries, listTargetDirectory, READ_CONCURRENCY } from './directory-listing.js';
+import { directoryEntries, listTargetDirectory } from './directory-listing.js';
 import { fsyncDirectory, writeFileAtomic } from './durable-fs.js';
 import { MANIFEST_SUFFIX, manifestPathFor, targetDirectory } from './layout.js';
 
@@ -25,21 +25,24 @@ export interface CatalogListing {
 }
 
 /**
- * fs.readFile with a callback, not fs/promises': reading 15,000 small manifests took about half
- * the CPU time (Node 20's promise version goes through a FileHandle and more round trips to the
- * thread pool; docs/benchmarks-catalog.md).
+ * fs.readFile with a callback, not fs/promises' (findBackup, findLatestVerified; the listing reads
+ * blocking, readManifestSync): reading 15,000 small manifests through fs/promises took about
+ * twice the CPU time (a FileHandle and more round trips to the thread pool; docs/benchmarks-catalog.md).
  */
 const readText = promisify(readFile);
+
+/** Target directories listed at once (each read blocking in one go: directory-listing.ts). */
+const DIRECTORIES_LISTED_AT_ONCE = 16;
+
+/** Manifests read at once by findLatestVerified: one by one, 10,000 take twice as long (docs/benchmarks.md). */
+const MANIFESTS_READ_AT_ONCE = 16;
 
 export async function readManifest(manifestPath: string): Promise<Manifest> {
   let text: string;
   try {
     text = await readText(manifestPath, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new BackupError('BACKUP_NOT_FOUND', `no manifest at ${manifestPath}`);
-    }
-    throw error;
+    throw manifestReadFailure(manifestPath, error);
   }
   return parseManifest(text, manifestPath);
 }
@@ -50,12 +53,16 @@ export function readManifestSync(manifestPath: string): Manifest {
   try {
     text = readFileSync(manifestPath, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new BackupError('BACKUP_NOT_FOUND', `no manifest at ${manifestPath}`);
-    }
-    throw error;
+    throw manifestReadFailure(manifestPath, error);
   }
   return parseManifest(text, manifestPath);
+}
+
+/** A manifest that is gone is a backup that is not there; any other read error is the host's. */
+function manifestReadFailure(manifestPath: string, error: unknown): unknown {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT'
+    ? new BackupError('BACKUP_NOT_FOUND', `no manifest at ${manifestPath}`)
+    : error;
 }
 
 /**
@@ -146,7 +153,7 @@ export async function listBackups(
       problems.push(...listed.problems);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, targets.length) }, lister));
+  await Promise.all(Array.from({ length: Math.min(DIRECTORIES_LISTED_AT_ONCE, targets.length) }, lister));
   problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   entries.sort((a, b) =>
     a.manifest.createdAt === b.manifest.createdAt
@@ -174,8 +181,8 @@ export async function findLatestVerified(
     .sort()
     .reverse()
     .map((name) => path.join(dir, name));
-  for (let start = 0; start < manifestPaths.length; start += READ_CONCURRENCY) {
-    const batch = manifestPaths.slice(start, start + READ_CONCURRENCY);
+  for (let start = 0; start < manifestPaths.length; start += MANIFESTS_READ_AT_ONCE) {
+    const batch = manifestPaths.slice(start, start + MANIFESTS_READ_AT_ONCE);
     const results = await Promise.allSettled(batch.map((manifestPath) => readManifest(manifestPath)));
     const verified = results.flatMap((result, index) =>
       result.status === 'fulfilled' && isVerified(result.value)

@@ -3,9 +3,6 @@ import path from 'node:path';
 import type { CatalogEntry, CatalogListing } from './catalog.js';
 import { MANIFEST_SUFFIX } from './layout.js';
 
-/** Manifests read at once by findLatestVerified: one by one, 10,000 take twice as long (docs/benchmarks.md). */
-export const READ_CONCURRENCY = 16;
-
 /**
  * A directory's listing is reused only when its modification time is older than this: a file
  * changed within the same tick of the kernel's coarse clock as an earlier change leaves the time
