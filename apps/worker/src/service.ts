@@ -29,6 +29,7 @@ import { TargetLocks } from './locks/target-lock.js';
 import { Alerts } from './notify/alerts.js';
 import { DrillAlerts } from './notify/drill-alerts.js';
 import { type RetrySchedule, Webhook } from './notify/webhook.js';
+import { catalogOnce } from './notify/whole-catalog.js';
 import { checkRedisSettings } from './redis-checks.js';
 import { restoreLostSchedules } from './schedule-keeper.js';
 import { syncSchedules } from './schedules.js';
@@ -229,13 +230,16 @@ export async function startWorkerService(
   };
   const staleTimer = setInterval(() => {
     void keepSchedules();
-    // Another worker's run may have discovered databases since: check them too.
-    void targets
-      .refresh()
-      .then(() => alerts.checkStaleness())
+    // Another worker's run may have discovered databases since: check them too. Both checks
+    // judge the same catalog, read once (with retention 0 it lists every bucket).
+    const refreshed = targets.refresh();
+    const catalog = catalogOnce(config, () => targets.all, logger, 'stale and drill staleness checks');
+    void refreshed
+      .then(() => alerts.checkStaleness(new Date(), catalog))
       .catch((error) => logger.warn({ err: (error as Error).message }, 'stale check failed'));
-    void drillAlerts
-      .checkStaleness()
+    void refreshed
+      .catch(() => undefined)
+      .then(() => drillAlerts.checkStaleness(new Date(), catalog))
       .catch((error) => logger.warn({ err: (error as Error).message }, 'drill stale check failed'));
   }, options.staleCheckIntervalMs ?? 60_000);
   staleTimer.unref();

@@ -3,7 +3,7 @@ import { type BackupConfig, type Logger, type TargetConfig, targetHealth } from 
 import { failureCodeOf, markWatched, watchedSince } from '@pgbackup/queue';
 import type { Redis } from 'ioredis';
 import type { Notification, Webhook } from './webhook.js';
-import { wholeCatalog } from './whole-catalog.js';
+import { type CatalogReader, catalogOnce } from './whole-catalog.js';
 
 /**
  * How long a worker holds the right to deliver a stale alert: the whole retry schedule (about
@@ -141,10 +141,13 @@ export class Alerts {
   }
 
   /** Checks every target against the health rule (targetHealth): alerts once per stale spell. */
-  async checkStaleness(now = new Date()): Promise<string[]> {
+  async checkStaleness(
+    now = new Date(),
+    readCatalog: CatalogReader = catalogOnce(this.config, () => this.targets.all, this.logger, 'stale check'),
+  ): Promise<string[]> {
     const stale: string[] = [];
     // The catalog status and the dashboard judge: with retention 0 the buckets', and only whole.
-    const catalog = await wholeCatalog(this.config, this.targets.all, this.logger, 'stale check');
+    const catalog = await readCatalog();
     if (!catalog) return stale;
     const listing = { entries: catalog.backups };
     const prefix = this.config.redis.prefix;

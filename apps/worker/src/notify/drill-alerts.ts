@@ -8,7 +8,7 @@ import {
 import { failureCodeOf, watchedSince } from '@pgbackup/queue';
 import type { Redis } from 'ioredis';
 import type { Webhook } from './webhook.js';
-import { wholeCatalog } from './whole-catalog.js';
+import { type CatalogReader, catalogOnce } from './whole-catalog.js';
 
 /**
  * The drill alerts, apart from the backup alerts (alerts.ts): a failed or late drill says the
@@ -63,12 +63,20 @@ export class DrillAlerts {
    * Targets with a drill server whose last successful drill (or, without one, the moment a worker
    * first watched them) is older than two drill periods; alerts once per spell.
    */
-  async checkStaleness(now = new Date()): Promise<string[]> {
+  async checkStaleness(
+    now = new Date(),
+    readCatalog: CatalogReader = catalogOnce(
+      this.config,
+      () => this.targets.all,
+      this.logger,
+      'drill staleness check',
+    ),
+  ): Promise<string[]> {
     const drilled = this.targets.all.filter((target) => target.drill.server !== undefined);
     if (drilled.length === 0) return [];
     // The catalog the metrics and the dashboard read: with retention 0 the buckets', whose
     // manifest objects hold the drills of backups kept only there; and only whole.
-    const catalog = await wholeCatalog(this.config, this.targets.all, this.logger, 'drill staleness check');
+    const catalog = await readCatalog();
     if (!catalog) return [];
     const listing = { entries: catalog.backups };
     const watched = await watchedSince(this.redis, this.config.redis.prefix);

@@ -32,3 +32,20 @@ export async function wholeCatalog(
   );
   return undefined;
 }
+
+/** A whole catalog to read at most once, however many checks ask for it. */
+export type CatalogReader = () => Promise<Catalog | undefined>;
+
+/** wholeCatalog read once, on the first call: the checks of one tick share it. */
+export function catalogOnce(
+  config: BackupConfig,
+  targets: () => readonly TargetConfig[],
+  logger: Logger,
+  check: string,
+): CatalogReader {
+  let read: Promise<Catalog | undefined> | undefined;
+  return () => {
+    read ??= wholeCatalog(config, targets(), logger, check);
+    return read;
+  };
+}
