@@ -7,7 +7,7 @@ import { parseGlobals } from '../globals/globals-sql.js';
 import { connect, type PgConnection, postgresError } from '../postgres/connection.js';
 import { quoteIdent } from '../postgres/scratch.js';
 import type { CatalogEntry } from '../storage/catalog.js';
-import { decodeBackup } from '../verify/decode.js';
+import { readArchivePrefix } from './archive-pass.js';
 
 /** What the statement sets: each kind can be left out on its own (noOwner leaves owner and grants). */
 export type PropertyKind = 'owner' | 'setting' | 'comment' | 'privileges' | 'security-label';
@@ -41,24 +41,19 @@ export async function readDatabaseProperties(
   pgRestore: string,
   signal?: AbortSignal,
 ): Promise<DatabaseProperty[]> {
-  const run = async (args: string[]) => {
-    const outcome = await decodeBackup(entry, {
-      keyring,
-      consumer: {
+  const run = (args: string[]) =>
+    readArchivePrefix(
+      entry,
+      {
         name: `pg_restore ${args.join(' ').slice(0, 40)}`,
-        program: pgRestore,
+        pgRestore,
         args,
         env: { ...process.env },
         failureCode: 'ARCHIVE_UNREADABLE',
-        mayStopEarly: true,
         stdout: 'pipe',
       },
-      ...(signal ? { signal } : {}),
-    });
-    if (outcome.decodeError) throw outcome.decodeError;
-    if (outcome.consumerError) throw outcome.consumerError;
-    return outcome.output;
-  };
+      { keyring, ...(signal ? { signal } : {}) },
+    );
   // Without --create, --list leaves these entries out too.
   const list = (await run(['--create', '--list']))
     .split('\n')

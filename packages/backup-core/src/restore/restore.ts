@@ -21,9 +21,9 @@ import { compareRowCounts } from '../verify/table-checks.js';
 import { checkBackupFile, judgeConsumedIntegrity, verifyBackup } from '../verify/verify.js';
 import { applyDatabaseProperties, readDatabaseProperties } from './database-properties.js';
 import { describeContents, inspectDatabase } from './inspect.js';
-import { restoreInParallelCounting } from './parallel-pg-restore.js';
+import { restoreBackupInParallel } from './parallel-backup-restore.js';
 import { checkConfirmation, type ProtectedDatabase } from './protected.js';
-import { parallelRestorePays, seekableArchive } from './seekable-archive.js';
+import { parallelRestorePays } from './seekable-archive.js';
 
 export type RestorePhase = 'checking' | 'safety-dump' | 'restoring' | 'comparing' | 'swapping' | 'done';
 
@@ -164,33 +164,30 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const args = ['--exit-on-error', ...into.args];
     if (options.noOwner) args.push('--no-owner', '--no-privileges');
     const classify = (stderr: string) => classifyPostgresError(stderr) ?? 'RESTORE_FAILED';
-    // A parallel restore counts each table's rows as soon as its data is in (see restoreInParallelCounting).
+    // A parallel restore counts each table's rows as soon as its data is in (see restoreBackupInParallel).
     let counted: Map<string, number | undefined> | undefined;
     if (parallelRestorePays(entry.manifest, jobs, options.parallelMinBytes)) {
       const decoding = Date.now();
-      const archive = await checkedInPass(options, entry, decoding, checkedFirst, () =>
-        seekableArchive(entry, {
-          keyring,
-          ...(options.tempDir ? { tempDir: options.tempDir } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        }),
-      );
-      try {
-        counted = await restoreInParallelCounting({
-          name: 'pg_restore',
-          program: pgRestore.path,
-          args,
-          env: into.env,
-          jobs,
-          archive: archive.path,
-          classify,
-          database: staging,
-          tables: entry.manifest.tables,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-      } finally {
-        await archive.remove();
-      }
+      const restored = await restoreBackupInParallel({
+        entry,
+        keyring,
+        name: 'pg_restore',
+        pgRestore: pgRestore.path,
+        args,
+        env: into.env,
+        classify,
+        jobs,
+        database: staging,
+        ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        checkedPass: (pass) => checkedInPass(options, entry, decoding, checkedFirst, pass),
+      });
+      counted = restored.counts;
+      if (restored.streamed.length > 0)
+        logger.info(
+          { tables: restored.streamed.map((table) => `${table.schema}.${table.name}`) },
+          'loaded while the archive was decoded for the parallel restore',
+        );
     } else {
       const decoding = Date.now();
       const outcome = await decodeBackup(entry, {

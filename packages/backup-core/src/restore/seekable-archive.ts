@@ -49,8 +49,8 @@ export async function seekableArchive(
   options: { keyring: readonly OperatorKey[]; signal?: AbortSignal; tempDir?: string },
 ): Promise<SeekableArchive> {
   const { manifest } = entry;
-  await checkBackupFile(entry);
-  if (manifest.compression === 'none' && manifest.encryption === null) {
+  if (seekableAsStored(manifest)) {
+    await checkBackupFile(entry);
     expectSha256(entry, await sha256OfFile(entry.filePath));
     return { path: entry.filePath, remove: async () => undefined };
   }
@@ -58,26 +58,45 @@ export async function seekableArchive(
   const remove = () => fs.rm(dir, { recursive: true, force: true });
   const file = path.join(dir, `${manifest.id}.dump`);
   try {
-    await fs.writeFile(file, '', { mode: 0o600 });
-    const outcome = await decodeBackup(entry, {
-      keyring: options.keyring,
-      consumer: {
-        name: 'dd (the decoded archive, to a temporary file)',
-        program: 'dd',
-        args: [`of=${file}`, 'bs=1M', 'status=none'],
-        env: process.env,
-        failureCode: 'WRITE_FAILED',
-        classify: (stderr) => (/No space left/i.test(stderr) ? 'DISK_FULL' : undefined),
-        stdout: 'ignore',
-      },
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    // The checksum first: a changed file explains whatever else went wrong in decoding it.
-    await judgeIntegrity(entry, outcome);
-    if (outcome.consumerError) throw outcome.consumerError;
+    await decodeToFile(entry, file, options);
   } catch (error) {
     await remove();
     throw error;
   }
   return { path: file, remove };
+}
+
+/** Whether pg_restore can seek in the backup file as it is stored (uncompressed, unencrypted). */
+export function seekableAsStored(manifest: Manifest): boolean {
+  return manifest.compression === 'none' && manifest.encryption === null;
+}
+
+/**
+ * Decrypts and decompresses the backup into `file` (created 0600), checking its checksum in the
+ * same pass: throws CHECKSUM_MISMATCH (or what shows without reading it) for a changed backup,
+ * a decoding failure's own code, or the writer's (DISK_FULL) when the bytes were good.
+ */
+export async function decodeToFile(
+  entry: CatalogEntry,
+  file: string,
+  options: { keyring: readonly OperatorKey[]; signal?: AbortSignal },
+): Promise<void> {
+  await checkBackupFile(entry);
+  await fs.writeFile(file, '', { mode: 0o600 });
+  const outcome = await decodeBackup(entry, {
+    keyring: options.keyring,
+    consumer: {
+      name: 'dd (the decoded archive, to a temporary file)',
+      program: 'dd',
+      args: [`of=${file}`, 'bs=1M', 'status=none'],
+      env: process.env,
+      failureCode: 'WRITE_FAILED',
+      classify: (stderr) => (/No space left/i.test(stderr) ? 'DISK_FULL' : undefined),
+      stdout: 'ignore',
+    },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  // The checksum first: a changed file explains whatever else went wrong in decoding it.
+  await judgeIntegrity(entry, outcome);
+  if (outcome.consumerError) throw outcome.consumerError;
 }
