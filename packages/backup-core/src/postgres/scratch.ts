@@ -34,6 +34,9 @@ export async function createScratchDatabase(server: PgConnection, name: string):
       const client = await connect(withDatabase(server, name));
       const counts = new Map<string, number | undefined>();
       try {
+        // Counted beside the restore's other jobs: parallel workers and a JIT compilation (a large
+        // table's count is above jit_above_cost) would only take CPU from them, as in the dump's counts.
+        await client.query('SET max_parallel_workers_per_gather = 0; SET jit = off');
         for (const table of tables) {
           const exists = await client.query('SELECT to_regclass($1) AS oid', [
             `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`,
