@@ -17,7 +17,8 @@ import { ratio, seconds, summarize, timeWithSpread } from './stats.js';
  * Restore side by side, on one generated database (dataset.ts, the same rows as `pnpm bench`):
  * plain `pg_restore -d` of a `pg_dump -Fc` archive (one job, what a cron script's restore does)
  * against the service's restoreBackup and its drill, streamed (one job) and with
- * `pg_restore --jobs N` from the decoded archive (BACKUP_RESTORE_JOBS, default the cores).
+ * `pg_restore --jobs N` from the decoded archive (BACKUP_RESTORE_JOBS, default the cores), the
+ * latter also with the archive decoded in full before pg_restore starts (no overlap).
  * Each run restores into a new database, dropped afterwards; the variants are interleaved so
  * that a busy machine slows them alike. Prints a markdown table.
  *
@@ -127,6 +128,24 @@ async function main(): Promise<void> {
         const drill = await runDrill({ backupDir, target: 'bench', server, jobs: n });
         record(`drill (runDrill, ${n === 1 ? 'streamed, 1 job' : `--jobs ${n}`})`, drill.drill.restoreMs);
       }
+      // The same parallel restore, the archive decoded in full before pg_restore --jobs starts
+      // (as before the decode was overlapped): what the overlap gains, in the same runs.
+      const decodedFirst = database();
+      startCpu();
+      record(
+        `service restore (restoreBackup, --jobs ${jobs}, decoded in full first)`,
+        await timed(() =>
+          restoreBackup({
+            backupDir,
+            logDir,
+            id: manifest.id,
+            to: { ...server, database: decodedFirst },
+            jobs,
+            overlapDecode: false,
+          }),
+        ),
+      );
+      await dropDatabase(adminUrl, decodedFirst);
     }
     const reference = summarize(times['plain `pg_restore -d` (pg_dump -Fc archive, 1 job)']!)!.median;
     const load = os

@@ -29,6 +29,11 @@ export interface BackupParallelRestoreOptions {
   signal?: AbortSignal;
   /** Runs the pass that reads the whole backup and checks its checksum (restoreBackup records it). */
   checkedPass?: (pass: () => Promise<void>) => Promise<void>;
+  /**
+   * Restore while the archive is decoded (below). Default true; false decodes the whole archive
+   * first and then runs one `pg_restore --jobs`, as before: bench:restore measures both.
+   */
+  overlapDecode?: boolean;
 }
 
 export interface BackupParallelRestoreResult {
@@ -69,19 +74,27 @@ export async function restoreBackupInParallel(
     classify: options.classify,
     database: options.database,
   };
-  if (seekableAsStored(entry.manifest)) {
+  if (seekableAsStored(entry.manifest) || options.overlapDecode === false) {
     let archive: Awaited<ReturnType<typeof seekableArchive>> | undefined;
     await checkedPass(async () => {
-      archive = await seekableArchive(entry, { keyring: options.keyring, ...signal });
+      archive = await seekableArchive(entry, {
+        keyring: options.keyring,
+        ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+        ...signal,
+      });
     });
-    const counts = await restoreInParallelCounting({
-      ...restoring,
-      args: options.args,
-      archive: archive!.path,
-      tables: entry.manifest.tables,
-      ...signal,
-    });
-    return { counts, streamed: [] };
+    try {
+      const counts = await restoreInParallelCounting({
+        ...restoring,
+        args: options.args,
+        archive: archive!.path,
+        tables: entry.manifest.tables,
+        ...signal,
+      });
+      return { counts, streamed: [] };
+    } finally {
+      await archive!.remove();
+    }
   }
 
   const dir = await fs.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'pgbackup-restore-'));
