@@ -3,7 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findPgTool, restoreBackup, runDrill, runDump, verifyBackup } from '@pgbackup/backup-core';
+import {
+  findPgTool,
+  overlapDecodePays,
+  restoreBackup,
+  runDrill,
+  runDump,
+  verifyBackup,
+} from '@pgbackup/backup-core';
 import { PostgresServer } from '../../test/harness/postgres-server.js';
 import { trackDirectory } from '../../test/harness/reaper.js';
 import { runSql } from '../../test/harness/sql.js';
@@ -18,7 +25,8 @@ import { ratio, seconds, summarize, timeWithSpread } from './stats.js';
  * plain `pg_restore -d` of a `pg_dump -Fc` archive (one job, what a cron script's restore does)
  * against the service's restoreBackup and its drill, streamed (one job) and with
  * `pg_restore --jobs N` from the decoded archive (BACKUP_RESTORE_JOBS, default the cores), the
- * latter also with the archive decoded in full before pg_restore starts (no overlap).
+ * latter also the other way than this host's default: restored while the archive is decoded, or
+ * decoded in full first (overlapDecodePays).
  * Each run restores into a new database, dropped afterwards; the variants are interleaved so
  * that a busy machine slows them alike. Prints a markdown table.
  *
@@ -128,12 +136,12 @@ async function main(): Promise<void> {
         const drill = await runDrill({ backupDir, target: 'bench', server, jobs: n });
         record(`drill (runDrill, ${n === 1 ? 'streamed, 1 job' : `--jobs ${n}`})`, drill.drill.restoreMs);
       }
-      // The same parallel restore, the archive decoded in full before pg_restore --jobs starts
-      // (as before the decode was overlapped): what the overlap gains, in the same runs.
+      // The same parallel restore the other way than this host's default (overlapDecodePays):
+      // restored while the archive is decoded, or decoded in full before pg_restore --jobs starts.
       const decodedFirst = database();
       startCpu();
       record(
-        `service restore (restoreBackup, --jobs ${jobs}, decoded in full first)`,
+        `service restore (restoreBackup, --jobs ${jobs}, ${overlapDecodePays() ? 'decoded in full first' : 'restored while decoding'})`,
         await timed(() =>
           restoreBackup({
             backupDir,
@@ -141,7 +149,7 @@ async function main(): Promise<void> {
             id: manifest.id,
             to: { ...server, database: decodedFirst },
             jobs,
-            overlapDecode: false,
+            overlapDecode: !overlapDecodePays(),
           }),
         ),
       );

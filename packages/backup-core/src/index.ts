@@ -133,6 +133,7 @@ export {
   planPrune,
   type RetentionPolicy,
 } from './prune/index.js';
+export { overlapDecodePays } from './restore/parallel-backup-restore.js';
 export {
   checkConfirmation,
   type ProtectedDatabase,

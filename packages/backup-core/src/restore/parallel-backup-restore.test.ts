@@ -18,7 +18,7 @@ import {
 } from '../test-support/fixtures.js';
 import { databaseDigest, loadSampleDatabase, withClient } from '../test-support/sample-database.js';
 import { compareRowCounts } from '../verify/table-checks.js';
-import { restoreBackupInParallel } from './parallel-backup-restore.js';
+import { overlapDecodePays, restoreBackupInParallel } from './parallel-backup-restore.js';
 
 const key = operatorKeyFromBytes(Buffer.alloc(32, 9));
 let ws: Workspace;
@@ -101,6 +101,8 @@ async function restoreInto(
       jobs: 2,
       database: scratch,
       tempDir,
+      // On by default only with more than 2 cores (overlapDecodePays): asked for here.
+      overlapDecode: true,
     });
     await check(restoring, scratchUrl, manifest);
     expect(await fs.readdir(tempDir)).toEqual([]);
@@ -110,6 +112,11 @@ async function restoreInto(
 }
 
 describe('restoreBackupInParallel', () => {
+  it('restores while decoding by default only with cores to spare', () => {
+    expect(overlapDecodePays(2)).toBe(false);
+    expect(overlapDecodePays(3)).toBe(true);
+  });
+
   it.each([
     ['zstd', 'zstd', false],
     ['zstd, encrypted', 'zstd', true],

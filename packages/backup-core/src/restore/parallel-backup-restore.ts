@@ -30,10 +30,21 @@ export interface BackupParallelRestoreOptions {
   /** Runs the pass that reads the whole backup and checks its checksum (restoreBackup records it). */
   checkedPass?: (pass: () => Promise<void>) => Promise<void>;
   /**
-   * Restore while the archive is decoded (below). Default true; false decodes the whole archive
-   * first and then runs one `pg_restore --jobs`, as before: bench:restore measures both.
+   * Restore while the archive is decoded (below), or decode it in full first and then run one
+   * `pg_restore --jobs`. Default overlapDecodePays().
    */
   overlapDecode?: boolean;
+}
+
+/**
+ * Whether restoring while the archive is decoded pays on this host: only with cores to spare.
+ * On 2 cores the restore is bound by CPU (client and server together kept 1.75 of the 2 cores
+ * busy with the archive decoded first, 797 MB, docs/benchmarks-restore.md), so the overlap only
+ * added its own passes: 11.6 s against 11.4 s, 0.7 s more CPU. With more cores the decode (one
+ * core, about 1 s per 800 MB) is time the other cores would otherwise spend idle.
+ */
+export function overlapDecodePays(cores = os.availableParallelism()): boolean {
+  return cores > 2;
 }
 
 export interface BackupParallelRestoreResult {
@@ -74,7 +85,7 @@ export async function restoreBackupInParallel(
     classify: options.classify,
     database: options.database,
   };
-  if (seekableAsStored(entry.manifest) || options.overlapDecode === false) {
+  if (seekableAsStored(entry.manifest) || !(options.overlapDecode ?? overlapDecodePays())) {
     let archive: Awaited<ReturnType<typeof seekableArchive>> | undefined;
     await checkedPass(async () => {
       archive = await seekableArchive(entry, {

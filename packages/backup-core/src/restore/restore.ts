@@ -68,7 +68,7 @@ export interface RestoreOptions {
   parallelMinBytes?: number;
   /** Where the decoded archive of a parallel restore is written. Default the system's (TMPDIR). */
   tempDir?: string;
-  /** Restore while the archive is decoded (restoreBackupInParallel). Default true. */
+  /** Restore while the archive is decoded (restoreBackupInParallel). Default overlapDecodePays(). */
   overlapDecode?: boolean;
   signal?: AbortSignal;
   logger?: Logger;
@@ -183,7 +183,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         ...(options.tempDir ? { tempDir: options.tempDir } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         checkedPass: (pass) => checkedInPass(options, entry, decoding, checkedFirst, pass),
-        ...(options.overlapDecode === false ? { overlapDecode: false } : {}),
+        ...(options.overlapDecode === undefined ? {} : { overlapDecode: options.overlapDecode }),
       });
       counted = restored.counts;
       if (restored.streamed.length > 0)
