@@ -2,9 +2,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { OperatorKey } from '../crypto/index.js';
+import { decompressorFor } from '../dump/compression.js';
 import type { Manifest } from '../manifest.js';
 import type { CatalogEntry } from '../storage/catalog.js';
-import { decodeBackup } from '../verify/decode.js';
+import { type DecodeOutcome, decodeBackup } from '../verify/decode.js';
 import { sha256OfFile } from '../verify/sha256-file.js';
 import { checkBackupFile, expectSha256, judgeIntegrity } from '../verify/verify.js';
 
@@ -82,20 +83,31 @@ export async function decodeToFile(
   options: { keyring: readonly OperatorKey[]; signal?: AbortSignal },
 ): Promise<void> {
   await checkBackupFile(entry);
-  await fs.writeFile(file, '', { mode: 0o600 });
-  const outcome = await decodeBackup(entry, {
-    keyring: options.keyring,
-    consumer: {
-      name: 'dd (the decoded archive, to a temporary file)',
-      program: 'dd',
-      args: [`of=${file}`, 'bs=1M', 'status=none'],
-      env: process.env,
-      failureCode: 'WRITE_FAILED',
-      classify: (stderr) => (/No space left/i.test(stderr) ? 'DISK_FULL' : undefined),
-      stdout: 'ignore',
-    },
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const output = await fs.open(file, 'w', 0o600);
+  let outcome: DecodeOutcome;
+  try {
+    outcome = await decodeBackup(entry, {
+      keyring: options.keyring,
+      // The decompressor writes the file itself; an encrypted, uncompressed backup is decrypted by
+      // Node and written by dd (no decompressor to write it).
+      ...(decompressorFor(entry.manifest.compression)
+        ? { output: output.fd }
+        : {
+            consumer: {
+              name: 'dd (the decoded archive, to a temporary file)',
+              program: 'dd',
+              args: [`of=${file}`, 'bs=1M', 'status=none'],
+              env: process.env,
+              failureCode: 'WRITE_FAILED',
+              classify: (stderr: string) => (/No space left/i.test(stderr) ? 'DISK_FULL' : undefined),
+              stdout: 'ignore' as const,
+            },
+          }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } finally {
+    await output.close();
+  }
   // The checksum first: a changed file explains whatever else went wrong in decoding it.
   await judgeIntegrity(entry, outcome);
   if (outcome.consumerError) throw outcome.consumerError;

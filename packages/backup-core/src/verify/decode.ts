@@ -10,6 +10,18 @@ import { BackupError, type BackupErrorCode } from '../errors.js';
 import { type RunningChild, startChild } from '../process/child.js';
 import type { CatalogEntry } from '../storage/catalog.js';
 
+export interface DecodeOptions {
+  keyring: readonly OperatorKey[];
+  consumer?: ArchiveConsumer;
+  /**
+   * A file descriptor the decompressor writes the decoded archive to, instead of a consumer (no
+   * process and no pipe between). Only for a compressed backup. Its write failures are the
+   * writer's (DISK_FULL, WRITE_FAILED in `consumerError`), not a corrupt stream.
+   */
+  output?: number;
+  signal?: AbortSignal;
+}
+
 /** The program that consumes the decoded pg_dump archive (pg_restore in one of its modes). */
 export interface ArchiveConsumer {
   name: string;
@@ -62,10 +74,7 @@ function discard(): Writable {
  * Node to be scheduled, with a 64 KiB pipe between; this way the data path is the same as
  * `zstd -dc file | pg_restore` (issue 18).
  */
-export async function decodeBackup(
-  entry: CatalogEntry,
-  options: { keyring: readonly OperatorKey[]; consumer?: ArchiveConsumer; signal?: AbortSignal },
-): Promise<DecodeOutcome> {
+export async function decodeBackup(entry: CatalogEntry, options: DecodeOptions): Promise<DecodeOutcome> {
   const { manifest } = entry;
   if (manifest.encryption && options.keyring.length === 0) {
     throw new BackupError(
@@ -103,10 +112,17 @@ function judgeDecompressor(
   decompressed: PromiseSettledResult<void>,
   stoppedEarly: boolean,
   outcome: DecodeOutcome,
+  writesOutput: boolean,
 ): void {
   if (outcome.decodeError || decompressed.status !== 'rejected') return;
   const error = decompressed.reason as BackupError;
   const signal = error.details?.signal;
+  // Writing the output file itself, its failures are the disk's, not the backup's.
+  const writeFailure = writesOutput ? outputWriteFailure(error) : undefined;
+  if (writeFailure) {
+    outcome.consumerError = writeFailure;
+    return;
+  }
   // A decompressor killed by SIGPIPE only tells that the consumer stopped reading.
   if (
     signal === 'SIGPIPE' ||
@@ -118,6 +134,18 @@ function judgeDecompressor(
   outcome.decodeError = new BackupError(
     'COMPRESSED_STREAM_CORRUPT',
     `the ${manifest.compression} stream is corrupt: ${error.message}`,
+    { cause: error },
+  );
+}
+
+/** A decompressor's failure to write its output file (full, over the size limit, I/O error). */
+function outputWriteFailure(error: BackupError): BackupError | undefined {
+  const full =
+    error.details?.signal === 'SIGXFSZ' || /No space left|File too large|quota exceeded/i.test(error.message);
+  if (!full && !/write error|cannot write|Input\/output error/i.test(error.message)) return undefined;
+  return new BackupError(
+    full ? 'DISK_FULL' : 'WRITE_FAILED',
+    `could not write the decoded archive: ${error.message}`,
     { cause: error },
   );
 }
@@ -153,7 +181,7 @@ const HASH_READ_BYTES = 1024 * 1024;
 async function decodeFromFile(
   entry: CatalogEntry,
   decompress: { program: string; args: string[] },
-  options: { consumer?: ArchiveConsumer; signal?: AbortSignal },
+  options: DecodeOptions,
 ): Promise<DecodeOutcome> {
   const { manifest } = entry;
   options.signal?.throwIfAborted();
@@ -170,14 +198,14 @@ async function decodeFromFile(
   };
   options.signal?.addEventListener('abort', stopAll, { once: true });
   try {
-    const testOnly = options.consumer === undefined;
+    const testOnly = options.consumer === undefined && options.output === undefined;
     const decompressor = startChild(
       decompress.program,
       decompress.program,
       testOnly ? ['-t', '-q'] : decompress.args,
       {
         env: process.env,
-        stdio: [handle.fd, testOnly ? 'ignore' : 'pipe', 'pipe'],
+        stdio: [handle.fd, options.output ?? (testOnly ? 'ignore' : 'pipe'), 'pipe'],
         failureCode: 'COMPRESSED_STREAM_CORRUPT',
       },
     );
@@ -213,7 +241,7 @@ async function decodeFromFile(
     if (hashed.status === 'rejected') outcome.decodeError = readFailure(entry, hashed.reason);
     const consumerFailed = consumed.status === 'rejected' ? (consumed.reason as BackupError) : undefined;
     const stoppedEarly = options.consumer?.mayStopEarly === true && consumerFailed === undefined;
-    judgeDecompressor(manifest, decompressed, stoppedEarly, outcome);
+    judgeDecompressor(manifest, decompressed, stoppedEarly, outcome, options.output !== undefined);
     if (consumerFailed) outcome.consumerError = consumerFailed;
     return outcome;
   } finally {
@@ -237,7 +265,7 @@ const ENCRYPTED_READ_BYTES = 256 * 1024;
 async function decodeThroughNode(
   entry: CatalogEntry,
   decompress: { program: string; args: string[] } | undefined,
-  options: { keyring: readonly OperatorKey[]; consumer?: ArchiveConsumer; signal?: AbortSignal },
+  options: DecodeOptions,
 ): Promise<DecodeOutcome> {
   const { manifest } = entry;
   const children: RunningChild[] = [];
@@ -250,24 +278,26 @@ async function decodeThroughNode(
   };
 
   if (decompress) {
-    const testOnly = options.consumer === undefined;
+    const testOnly = options.consumer === undefined && options.output === undefined;
     decompressor = startChild(
       decompress.program,
       decompress.program,
       testOnly ? ['-t', '-q'] : decompress.args,
       {
         env: process.env,
-        stdio: ['pipe', testOnly ? 'ignore' : 'pipe', 'pipe'],
+        stdio: ['pipe', options.output ?? (testOnly ? 'ignore' : 'pipe'), 'pipe'],
         failureCode: 'COMPRESSED_STREAM_CORRUPT',
       },
     );
     children.push(decompressor);
-    if (!testOnly) {
+    if (options.consumer) {
       consumer = startConsumer(options.consumer!, decompressor.process.stdout!, collect);
       children.push(consumer);
       decompressor.process.stdout!.destroy();
     }
     sink = decompressor.process.stdin!;
+  } else if (options.output !== undefined) {
+    throw new TypeError('decodeBackup: an output descriptor needs a compressed backup');
   } else if (options.consumer) {
     consumer = startConsumer(options.consumer, 'pipe', collect);
     children.push(consumer);
@@ -322,7 +352,7 @@ async function decodeThroughNode(
       outcome.readToEnd = false;
     } else outcome.decodeError = readFailure(entry, streamError);
   }
-  judgeDecompressor(manifest, decompressed, stoppedEarly, outcome);
+  judgeDecompressor(manifest, decompressed, stoppedEarly, outcome, options.output !== undefined);
   if (consumerFailed) outcome.consumerError = consumerFailed;
   return outcome;
 }
