@@ -28,7 +28,8 @@ import { ratio, seconds, summarize, timeWithSpread } from './stats.js';
  * latter also the other way than this host's default: restored while the archive is decoded, or
  * decoded in full first (overlapDecodePays).
  * Each run restores into a new database, dropped afterwards; the variants are interleaved so
- * that a busy machine slows them alike. Prints a markdown table.
+ * that a busy machine slows them alike, in the opposite order every other run. Prints a markdown
+ * table.
  *
  *   pnpm --filter @pgbackup/bench run bench:restore -- [--size-mb 800] [--runs 3] [--jobs N]
  */
@@ -110,50 +111,62 @@ async function main(): Promise<void> {
       log(`${label}: ${(ms / 1000).toFixed(1)} s`);
     };
     let serial = 0;
-    for (let run = 1; run <= runs; run++) {
-      const database = () => `bench_restored_${serial++}`;
-      const plainInto = database();
-      await runSql(adminUrl, `CREATE DATABASE ${plainInto} TEMPLATE template0`);
+    const database = () => `bench_restored_${serial++}`;
+    const plain = async () => {
+      const into = database();
+      await runSql(adminUrl, `CREATE DATABASE ${into} TEMPLATE template0`);
       startCpu();
       record(
         'plain `pg_restore -d` (pg_dump -Fc archive, 1 job)',
         await timed(async () =>
-          execFileSync(pgRestore.path, ['-d', postgres.url(plainInto), plainFile], { env: plainEnv() }),
+          execFileSync(pgRestore.path, ['-d', postgres.url(into), plainFile], { env: plainEnv() }),
         ),
       );
-      await dropDatabase(adminUrl, plainInto);
-      for (const n of [1, jobs]) {
-        const into = database();
-        startCpu();
-        record(
-          `service restore (restoreBackup, ${n === 1 ? 'streamed, 1 job' : `--jobs ${n}`})`,
-          await timed(() =>
-            restoreBackup({ backupDir, logDir, id: manifest.id, to: { ...server, database: into }, jobs: n }),
-          ),
-        );
-        await dropDatabase(adminUrl, into);
-        startCpu();
-        const drill = await runDrill({ backupDir, target: 'bench', server, jobs: n });
-        record(`drill (runDrill, ${n === 1 ? 'streamed, 1 job' : `--jobs ${n}`})`, drill.drill.restoreMs);
-      }
-      // The same parallel restore the other way than this host's default (overlapDecodePays):
-      // restored while the archive is decoded, or decoded in full before pg_restore --jobs starts.
-      const decodedFirst = database();
+      await dropDatabase(adminUrl, into);
+    };
+    const service = (label: string, options: { jobs: number; overlapDecode?: boolean }) => async () => {
+      const into = database();
       startCpu();
       record(
-        `service restore (restoreBackup, --jobs ${jobs}, ${overlapDecodePays() ? 'decoded in full first' : 'restored while decoding'})`,
+        `service restore (restoreBackup, ${label})`,
         await timed(() =>
           restoreBackup({
             backupDir,
             logDir,
             id: manifest.id,
-            to: { ...server, database: decodedFirst },
-            jobs,
-            overlapDecode: !overlapDecodePays(),
+            to: { ...server, database: into },
+            ...options,
           }),
         ),
       );
-      await dropDatabase(adminUrl, decodedFirst);
+      await dropDatabase(adminUrl, into);
+    };
+    const drill = (label: string, n: number) => async () => {
+      startCpu();
+      const result = await runDrill({ backupDir, target: 'bench', server, jobs: n });
+      record(`drill (runDrill, ${label})`, result.drill.restoreMs);
+    };
+    const steps = [
+      plain,
+      service('streamed, 1 job', { jobs: 1 }),
+      drill('streamed, 1 job', 1),
+      service(`--jobs ${jobs}`, { jobs }),
+      drill(`--jobs ${jobs}`, jobs),
+      // The same parallel restore the other way than this host's default (overlapDecodePays):
+      // restored while the archive is decoded, or decoded in full before pg_restore --jobs starts.
+      service(
+        `--jobs ${jobs}, ${overlapDecodePays() ? 'decoded in full first' : 'restored while decoding'}`,
+        {
+          jobs,
+          overlapDecode: !overlapDecodePays(),
+        },
+      ),
+    ];
+    for (let run = 1; run <= runs; run++) {
+      // Every other run in the opposite order: what a restore leaves behind (autovacuum of its
+      // tables, dirty pages) slowed the next one by about 0.7 s, which would favour whichever
+      // variant always came second.
+      for (const step of run % 2 === 1 ? steps : [...steps].reverse()) await step();
     }
     const reference = summarize(times['plain `pg_restore -d` (pg_dump -Fc archive, 1 job)']!)!.median;
     const load = os
