@@ -30,6 +30,11 @@ export interface BackupParallelRestoreOptions {
   /** Runs the pass that reads the whole backup and checks its checksum (restoreBackup records it). */
   checkedPass?: (pass: () => Promise<void>) => Promise<void>;
   /**
+   * The checksum was checked in a pass of its own just before (a database about to be replaced):
+   * a backup pg_restore reads as it is stored is then not hashed again.
+   */
+  checksumChecked?: boolean;
+  /**
    * Restore while the archive is decoded (below), or decode it in full first and then run one
    * `pg_restore --jobs`. Default overlapDecodePays().
    */
@@ -91,6 +96,7 @@ export async function restoreBackupInParallel(
       archive = await seekableArchive(entry, {
         keyring: options.keyring,
         ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+        ...(options.checksumChecked ? { checksumChecked: true } : {}),
         ...signal,
       });
     });

@@ -183,6 +183,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         ...(options.tempDir ? { tempDir: options.tempDir } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         checkedPass: (pass) => checkedInPass(options, entry, decoding, checkedFirst, pass),
+        checksumChecked: checkedFirst,
         ...(options.overlapDecode === undefined ? {} : { overlapDecode: options.overlapDecode }),
       });
       counted = restored.counts;
