@@ -113,6 +113,8 @@ export async function finishedOrTerminated(
 ): Promise<void> {
   const onAbort = () => child.terminate(500);
   signal?.addEventListener('abort', onAbort, { once: true });
+  // An 'abort' that came before the listener never fires again.
+  if (signal?.aborted) onAbort();
   try {
     await child.finished;
   } finally {

@@ -143,6 +143,32 @@ describe('restoreBackupInParallel', () => {
     },
   );
 
+  it('fails with pg_restore’s own error when the streamed load of the first tables fails', async () => {
+    await restoreInto(
+      'zstd',
+      false,
+      async (restoring) => {
+        await expect(restoring).rejects.toMatchObject({
+          code: 'RESTORE_FAILED',
+          message: expect.stringMatching(/violates check constraint "no_rows"/),
+        });
+      },
+      // Once the schema creates public.animals (loaded from the stream), no row may go in.
+      (scratchUrl) =>
+        withClient(scratchUrl, (client) =>
+          client.query(`
+            CREATE FUNCTION public.block_animals() RETURNS event_trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands()
+                          WHERE command_tag = 'CREATE TABLE' AND object_identity = 'public.animals') THEN
+                ALTER TABLE public.animals ADD CONSTRAINT no_rows CHECK (false) NOT VALID;
+              END IF;
+            END $$;
+            CREATE EVENT TRIGGER block_animals ON ddl_command_end EXECUTE FUNCTION public.block_animals();`),
+        ),
+    );
+  });
+
   it('fails with pg_restore’s own error when a phase fails, stops the others and removes the file', async () => {
     await restoreInto(
       'zstd',

@@ -92,15 +92,15 @@ export async function restoreBackupInParallel(
   };
   if (seekableAsStored(entry.manifest) || !(options.overlapDecode ?? overlapDecodePays())) {
     let archive: Awaited<ReturnType<typeof seekableArchive>> | undefined;
-    await checkedPass(async () => {
-      archive = await seekableArchive(entry, {
-        keyring: options.keyring,
-        ...(options.tempDir ? { tempDir: options.tempDir } : {}),
-        ...(options.checksumChecked ? { checksumChecked: true } : {}),
-        ...signal,
-      });
-    });
     try {
+      await checkedPass(async () => {
+        archive = await seekableArchive(entry, {
+          keyring: options.keyring,
+          ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+          ...(options.checksumChecked ? { checksumChecked: true } : {}),
+          ...signal,
+        });
+      });
       const counts = await restoreInParallelCounting({
         ...restoring,
         args: options.args,
@@ -110,7 +110,8 @@ export async function restoreBackupInParallel(
       });
       return { counts, streamed: [] };
     } finally {
-      await archive!.remove();
+      // Also when recording the checksum failed after the file was decoded: never a plaintext copy left.
+      await archive?.remove();
     }
   }
 
@@ -162,6 +163,7 @@ export async function restoreBackupInParallel(
         if (lead.length === 0) return new Map<string, number | undefined>();
         const listFile = path.join(dir, 'streamed.list');
         await fs.writeFile(listFile, leadList, { mode: 0o600 });
+        othersSignal.throwIfAborted();
         await streamed(
           'streamed data',
           [...options.args, '--section=data', '--use-list', listFile],
@@ -175,6 +177,8 @@ export async function restoreBackupInParallel(
         const [{ rest, restList }] = await Promise.all([plan, preData, decoded]);
         const listFile = path.join(dir, 'rest.list');
         await fs.writeFile(listFile, restList, { mode: 0o600 });
+        // Another part failed (the streamed load, say) while the decode went on: start nothing more.
+        othersSignal.throwIfAborted();
         return restoreInParallelCounting({
           ...restoring,
           args: [...options.args, '--section=data', '--use-list', listFile],
@@ -184,7 +188,8 @@ export async function restoreBackupInParallel(
         });
       })(),
     );
-    const [decodedOutcome] = await Promise.allSettled([decoded, lead, rest]);
+    // Every part settled, so no child process outlives this function, whichever failed first.
+    const [decodedOutcome] = await Promise.allSettled([decoded, plan, preData, lead, rest]);
     // A changed file explains whatever else failed: its error first.
     if (decodedOutcome.status === 'rejected') throw decodedOutcome.reason;
     options.signal?.throwIfAborted();

@@ -142,7 +142,9 @@ function judgeDecompressor(
 function outputWriteFailure(error: BackupError): BackupError | undefined {
   const full =
     error.details?.signal === 'SIGXFSZ' || /No space left|File too large|quota exceeded/i.test(error.message);
-  if (!full && !/write error|cannot write|Input\/output error/i.test(error.message)) return undefined;
+  // zstd says "Write error : cannot write block : <reason>", gzip "stdout: <reason>".
+  if (!full && !/write error|cannot write|stdout: |Input\/output error/i.test(error.message))
+    return undefined;
   return new BackupError(
     full ? 'DISK_FULL' : 'WRITE_FAILED',
     `could not write the decoded archive: ${error.message}`,
@@ -198,6 +200,8 @@ async function decodeFromFile(
   };
   options.signal?.addEventListener('abort', stopAll, { once: true });
   try {
+    // Aborted while the file was being opened: the listener above came too late to hear it.
+    options.signal?.throwIfAborted();
     const testOnly = options.consumer === undefined && options.output === undefined;
     const decompressor = startChild(
       decompress.program,
