@@ -143,45 +143,38 @@ describe('restoreBackupInParallel', () => {
     },
   );
 
-  it('fails with pg_restore’s own error when the streamed load of the first tables fails', async () => {
+  /** Restores into a scratch database prepared by `sql`, expecting pg_restore's own error. */
+  async function expectRestoreFailure(sql: string, error: RegExp): Promise<void> {
     await restoreInto(
       'zstd',
       false,
       async (restoring) => {
         await expect(restoring).rejects.toMatchObject({
           code: 'RESTORE_FAILED',
-          message: expect.stringMatching(/violates check constraint "no_rows"/),
+          message: expect.stringMatching(error),
         });
       },
-      // Once the schema creates public.animals (loaded from the stream), no row may go in.
-      (scratchUrl) =>
-        withClient(scratchUrl, (client) =>
-          client.query(`
-            CREATE FUNCTION public.block_animals() RETURNS event_trigger LANGUAGE plpgsql AS $$
-            BEGIN
-              IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands()
-                          WHERE command_tag = 'CREATE TABLE' AND object_identity = 'public.animals') THEN
-                ALTER TABLE public.animals ADD CONSTRAINT no_rows CHECK (false) NOT VALID;
-              END IF;
-            END $$;
-            CREATE EVENT TRIGGER block_animals ON ddl_command_end EXECUTE FUNCTION public.block_animals();`),
-        ),
+      (scratchUrl) => withClient(scratchUrl, (client) => client.query(sql)),
+    );
+  }
+
+  it('fails with pg_restore’s own error when the streamed load of the first tables fails', async () => {
+    // Once the schema creates public.animals (loaded from the stream), no row may go in.
+    await expectRestoreFailure(
+      `CREATE FUNCTION public.block_animals() RETURNS event_trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands()
+                     WHERE command_tag = 'CREATE TABLE' AND object_identity = 'public.animals') THEN
+           ALTER TABLE public.animals ADD CONSTRAINT no_rows CHECK (false) NOT VALID;
+         END IF;
+       END $$;
+       CREATE EVENT TRIGGER block_animals ON ddl_command_end EXECUTE FUNCTION public.block_animals();`,
+      /violates check constraint "no_rows"/,
     );
   });
 
   it('fails with pg_restore’s own error when a phase fails, stops the others and removes the file', async () => {
-    await restoreInto(
-      'zstd',
-      false,
-      async (restoring) => {
-        await expect(restoring).rejects.toMatchObject({
-          code: 'RESTORE_FAILED',
-          message: expect.stringMatching(/relation "animals" already exists/),
-        });
-      },
-      // The schema (pre-data) then fails on its first table.
-      (scratchUrl) =>
-        withClient(scratchUrl, (client) => client.query('CREATE TABLE public.animals (id int)')),
-    );
+    // The schema (pre-data) then fails on its first table.
+    await expectRestoreFailure('CREATE TABLE public.animals (id int)', /relation "animals" already exists/);
   });
 });
