@@ -130,19 +130,21 @@ export async function restoreBackupInParallel(
       });
       return promise;
     };
-    const streamed = (pass: string, args: string[], stdout: 'pipe' | 'ignore') =>
+    const prefix = { keyring: options.keyring, signal: othersSignal };
+    /** A pg_restore that restores from the stream's first blocks into the database. */
+    const streamed = (pass: string, args: string[]) =>
       readArchivePrefix(
         entry,
         {
           name: `${options.name} (${pass})`,
           pgRestore: options.pgRestore,
           args,
-          env: pass === 'list' ? process.env : options.env,
-          failureCode: pass === 'list' ? 'ARCHIVE_UNREADABLE' : 'RESTORE_FAILED',
+          env: options.env,
+          failureCode: 'RESTORE_FAILED',
           classify: options.classify,
-          stdout,
+          stdout: 'ignore',
         },
-        { keyring: options.keyring, signal: othersSignal },
+        prefix,
       );
 
     // Only the caller's signal stops the decoding: its verdict on the checksum comes first.
@@ -150,12 +152,21 @@ export async function restoreBackupInParallel(
       checkedPass(() => decodeToFile(entry, file, { keyring: options.keyring, ...signal })),
     );
     const plan = watched(
-      streamed('list', ['--list'], 'pipe').then((list) =>
-        planStreamedLead(list, entry.manifest.tables, options.jobs),
-      ),
+      readArchivePrefix(
+        entry,
+        {
+          name: `${options.name} (list)`,
+          pgRestore: options.pgRestore,
+          args: ['--list'],
+          env: process.env,
+          failureCode: 'ARCHIVE_UNREADABLE',
+          stdout: 'pipe',
+        },
+        prefix,
+      ).then((list) => planStreamedLead(list, entry.manifest.tables, options.jobs)),
     );
     const preData = watched(
-      streamed('pre-data', [...options.args, '--section=pre-data'], 'ignore').then(() => undefined),
+      streamed('pre-data', [...options.args, '--section=pre-data']).then(() => undefined),
     );
     const lead = watched(
       (async () => {
@@ -164,11 +175,7 @@ export async function restoreBackupInParallel(
         const listFile = path.join(dir, 'streamed.list');
         await fs.writeFile(listFile, leadList, { mode: 0o600 });
         othersSignal.throwIfAborted();
-        await streamed(
-          'streamed data',
-          [...options.args, '--section=data', '--use-list', listFile],
-          'ignore',
-        );
+        await streamed('streamed data', [...options.args, '--section=data', '--use-list', listFile]);
         return options.database.countRows(lead);
       })(),
     );
