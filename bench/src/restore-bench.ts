@@ -16,7 +16,7 @@ import { trackDirectory } from '../../test/harness/reaper.js';
 import { runSql } from '../../test/harness/sql.js';
 import { plainEnv } from './baselines.js';
 import { createDataset, dropDatabase } from './dataset.js';
-import { connectionOf, numberFlag, probeLogger, serverVersion } from './probe-support.js';
+import { connectionOf, numberFlag, probeLogger, serverVersion, stringFlag } from './probe-support.js';
 import { cpuTimes, treeCpuMs } from './proc.js';
 import { ratio, seconds, summarize, timeWithSpread } from './stats.js';
 
@@ -32,6 +32,11 @@ import { ratio, seconds, summarize, timeWithSpread } from './stats.js';
  * table.
  *
  *   pnpm --filter @pgbackup/bench run bench:restore -- [--size-mb 800] [--runs 3] [--jobs N]
+ *     [--wal-level replica|minimal]
+ *
+ * `--wal-level minimal` starts the server as the runbook's dedicated drill server (no replicas):
+ * pg_restore --jobs then loads each table it created in the transaction that truncates it, which
+ * PostgreSQL does not write to WAL at that level; single-job pg_restore -d gains nothing from it.
  */
 
 const log = probeLogger('bench:restore');
@@ -46,7 +51,13 @@ async function main(): Promise<void> {
   const sizeMb = numberFlag('--size-mb', 800);
   const runs = Math.round(numberFlag('--runs', 3));
   const jobs = Math.round(numberFlag('--jobs', os.availableParallelism()));
-  const postgres = await PostgresServer.start();
+  const walLevel = stringFlag('--wal-level', 'replica');
+  if (walLevel !== 'replica' && walLevel !== 'minimal') {
+    throw new Error(`--wal-level: expected replica or minimal, got ${JSON.stringify(walLevel)}`);
+  }
+  const postgres = await PostgresServer.start({
+    settings: walLevel === 'minimal' ? { wal_level: 'minimal', max_wal_senders: '0' } : {},
+  });
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'pgbackup-bench-restore-'));
   trackDirectory(workDir);
   try {
@@ -174,7 +185,7 @@ async function main(): Promise<void> {
       .map((value) => value.toFixed(1))
       .join(' ');
     console.log(
-      `Restore of ${(dataset.sizeBytes / 1024 / 1024).toFixed(0)} MB (backup ${(manifest.sizeBytes / 1024 / 1024).toFixed(0)} MB zstd), ${runs} run(s), ${os.availableParallelism()} cores, load average ${load} (1, 5, 15 min) at the end, median (min-max):\n`,
+      `Restore of ${(dataset.sizeBytes / 1024 / 1024).toFixed(0)} MB (backup ${(manifest.sizeBytes / 1024 / 1024).toFixed(0)} MB zstd), ${runs} run(s), ${os.availableParallelism()} cores, server wal_level ${walLevel}, load average ${load} (1, 5, 15 min) at the end, median (min-max):\n`,
     );
     console.log('| restore | wall | vs plain | client CPU | server CPU |\n|---|---|---|---|---|');
     for (const [label, values] of Object.entries(times)) {

@@ -22,6 +22,11 @@ export interface PostgresServerOptions {
    * Default false.
    */
   tls?: boolean;
+  /**
+   * More server settings (`-c name=value`), after the harness's own, so they win. For example
+   * `{ wal_level: 'minimal', max_wal_senders: '0' }` for a drill server that needs no replicas.
+   */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -37,6 +42,7 @@ export class PostgresServer {
     readonly port: number,
     /** The certificates when started with `tls: true`. */
     readonly tls: TlsFiles | undefined,
+    private readonly settings: Readonly<Record<string, string>>,
   ) {}
 
   static async start(options: PostgresServerOptions = {}): Promise<PostgresServer> {
@@ -57,7 +63,7 @@ export class PostgresServer {
       throw new HarnessError(`initdb failed (exit ${init.status}): ${init.stderr || init.error?.message}`);
     }
     const tls = options.tls ? createTlsFiles(path.join(dir, 'tls'), identity) : undefined;
-    const server = new PostgresServer(dir, await freePort(), tls);
+    const server = new PostgresServer(dir, await freePort(), tls, options.settings ?? {});
     await server.startProcess();
     return server;
   }
@@ -112,6 +118,7 @@ export class PostgresServer {
               `ssl_key_file=${this.tls.serverKey}`,
             ]
           : []),
+        ...Object.entries(this.settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
       ],
       { uid: identity?.uid, gid: identity?.gid, stdio: ['ignore', log, log] },
     );
