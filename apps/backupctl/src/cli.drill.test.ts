@@ -54,7 +54,7 @@ describe('drill', () => {
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(
       new RegExp(
-        `^OK\\s+app\\s+${backupId} restored on 127\\.0\\.0\\.1:\\d+ in .* \\(RTO\\), backup age .* \\(RPO\\)$`,
+        `^OK\\s+app\\s+${backupId} restored on 127\\.0\\.0\\.1:\\d+ \\(wal_level replica\\) in .* \\(RTO\\), backup age .* \\(RPO\\)$`,
         'm',
       ),
     );

@@ -44,6 +44,8 @@ it('an operator clicks "Back up now" and sees the new backup with its chart poin
   expect(new URL(page.url()).pathname).toBe('/targets/shop');
   expect(await page.locator('#chart-size circle[data-point]').count()).toBe(1);
   expect(await page.locator('#chart-restore circle[data-point]').count()).toBe(1);
+  // The drill server's wal_level, which weighs on the RTO, beside the server (the harness default).
+  expect(await page.locator('#target-drills').textContent()).toContain('wal_level replica');
 
   await page.getByRole('button', { name: 'Back up now' }).click();
   await page.locator('#notice').waitFor();

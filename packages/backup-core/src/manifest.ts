@@ -72,6 +72,12 @@ export const drillSchema = z.object({
   /** pg_restore jobs used (1: the archive was streamed). Absent in drills recorded before it. */
   jobs: z.number().int().positive().optional(),
   /**
+   * The drill server's `wal_level` (drillServerWalLevel): at `minimal` the restore writes no WAL
+   * for the tables and indexes it creates, and is faster than into a server with replicas. Absent
+   * in drills recorded before it, or when it could not be read.
+   */
+  walLevel: z.string().optional(),
+  /**
    * The server's globals replayed on the drill server before the restore (newest verified
    * `<server>.globals`, existing roles skipped): when applied, objects were restored with their
    * owners and privileges. Absent in drills recorded before it.

@@ -71,7 +71,7 @@ export async function drillCommand(ctx: CliContext, options: DrillOptions): Prom
     }
     const result = parseJobResult('drill', outcome.job.id, outcome.job.returnvalue);
     ctx.out.text(
-      `OK  ${job.target}  ${result.backupId} restored on ${result.server} in ${humanDuration(result.restoreMs)} (RTO${result.destination ? `, downloaded from ${result.destination} in ${humanDuration(result.downloadMs ?? 0)}` : ''}), backup age ${humanDuration(result.backupAgeMs)} (RPO)${result.globalsBackupId ? `, after globals ${result.globalsBackupId}` : ''}${result.rtoExceeded ? '  RTO above BACKUP_DRILL_MAX_RTO' : ''}`,
+      `OK  ${job.target}  ${result.backupId} restored on ${result.server}${result.walLevel ? ` (wal_level ${result.walLevel})` : ''} in ${humanDuration(result.restoreMs)} (RTO${result.destination ? `, downloaded from ${result.destination} in ${humanDuration(result.downloadMs ?? 0)}` : ''}), backup age ${humanDuration(result.backupAgeMs)} (RPO)${result.globalsBackupId ? `, after globals ${result.globalsBackupId}` : ''}${result.rtoExceeded ? '  RTO above BACKUP_DRILL_MAX_RTO' : ''}`,
     );
     for (const note of result.notes ?? []) ctx.out.text(`    note: ${note}`);
     results.push({ target: job.target, state: 'completed', result, failure: null });

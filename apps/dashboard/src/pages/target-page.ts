@@ -159,7 +159,7 @@ function drillRows(drills: readonly DrillOfBackup[]): SafeHtml {
   <td class="num">${humanDuration(drill.backupAgeMs)}</td>
   <td class="num">${humanBytes(drill.bytes)}</td>
   <td class="num">${drill.tables}</td>
-  <td><code>${drill.server}</code></td>
+  <td><code>${drill.server}</code>${drill.walLevel ? html`<div class="muted">wal_level ${drill.walLevel}</div>` : ''}</td>
 </tr>`,
   )}</tbody>
 </table>`;

@@ -86,7 +86,7 @@ export async function runDrillJob(
       ? ` (of which ${drill.downloadMs} ms downloading it from ${drill.destination}; the drill is recorded in its manifest object there)`
       : '';
     await run.log(
-      `drilled ${result.backupId} on ${drill.server}: restored and checked in ${drill.restoreMs} ms (RTO)${download}, backup age ${drill.backupAgeMs} ms (RPO)`,
+      `drilled ${result.backupId} on ${drill.server}${drill.walLevel ? ` (wal_level ${drill.walLevel})` : ''}: restored and checked in ${drill.restoreMs} ms (RTO)${download}, backup age ${drill.backupAgeMs} ms (RPO)`,
     );
     run.summary(
       `drill of ${result.backupId} succeeded: RTO ${drill.restoreMs} ms, RPO ${drill.backupAgeMs} ms, ${drill.tables} tables`,
@@ -100,6 +100,7 @@ export async function runDrillJob(
       target: target.name,
       ok: true,
       server: drill.server,
+      ...(drill.walLevel ? { walLevel: drill.walLevel } : {}),
       restoreMs: drill.restoreMs,
       backupAgeMs: drill.backupAgeMs,
       bytes: drill.bytes,

@@ -1,5 +1,5 @@
 import { BackupError } from '../errors.js';
-import type { PgConnection } from '../postgres/connection.js';
+import { connect, type PgConnection } from '../postgres/connection.js';
 import { sameHost } from '../restore/protected.js';
 
 /**
@@ -28,4 +28,26 @@ export function checkDrillServer(
 /** `host:port`, what a drill record and a log show of the server (never a user or password). */
 export function drillServerLabel(server: PgConnection): string {
   return server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+}
+
+/**
+ * The drill server's `wal_level`, recorded with each drill because it weighs on the RTO: at
+ * `minimal` (a server kept for drills, nothing replicating from it), `pg_restore --jobs` loads each
+ * table in the transaction that truncates it, and index builds too go unwritten to WAL; a restore
+ * into a server with replicas (`replica`, `logical`) writes all of it, and takes longer
+ * (docs/benchmarks-restore.md). Undefined when it cannot be read: the restore then fails with its
+ * own code, and this says nothing more.
+ */
+export async function drillServerWalLevel(server: PgConnection): Promise<string | undefined> {
+  try {
+    const client = await connect(server);
+    try {
+      const { rows } = await client.query<{ wal_level: string }>('SHOW wal_level');
+      return rows[0]?.wal_level;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  } catch {
+    return undefined;
+  }
 }

@@ -99,6 +99,8 @@ describe('runDrill with the server globals', () => {
       globalsServer: 'prod',
     });
     expect(result.drill.ok).toBe(true);
+    // The harness's default server: the level a restore into a server with replicas runs at.
+    expect(result.drill.walLevel).toBe('replica');
     expect(result.drill.globals).toEqual({
       applied: false,
       note: 'no verified globals backup of server prod (prod.globals)',

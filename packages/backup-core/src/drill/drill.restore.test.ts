@@ -16,13 +16,15 @@ import { runDrill } from './drill.js';
 
 // The drill server is a second private cluster: a drill restores onto a server of its own, never
 // the target's, and only there can "no scratch database is left" be checked without racing others.
+// It is configured as the runbook advises for a drill server (no replicas, wal_level minimal), the
+// level at which pg_restore --jobs loads tables without WAL; the globals drills run at the default.
 let drillServer: PostgresServer;
 let drillConnection: PgConnection;
 let source: TestDatabase;
 const workspaces: Workspace[] = [];
 
 beforeAll(async () => {
-  drillServer = await PostgresServer.start();
+  drillServer = await PostgresServer.start({ settings: { wal_level: 'minimal', max_wal_senders: '0' } });
   drillConnection = connectionOf(drillServer.url('postgres'));
   source = await drillSourceDatabase('drill_src');
 }, 120_000);
@@ -76,6 +78,7 @@ describe('runDrill', () => {
       tables: 2,
       rows: 2300,
       server: `127.0.0.1:${drillServer.port}`,
+      walLevel: 'minimal',
     });
     expect(drill.errorCode).toBeUndefined();
     expect(Date.parse(drill.at)).toBeGreaterThanOrEqual(Date.parse(drill.startedAt));
@@ -160,7 +163,7 @@ describe('runDrill', () => {
       parallelMinBytes: 0,
       tempDir,
     });
-    expect(result.drill).toMatchObject({ ok: true, jobs: 2, tables: 2, rows: 2300 });
+    expect(result.drill).toMatchObject({ ok: true, jobs: 2, tables: 2, rows: 2300, walLevel: 'minimal' });
     expect((await findBackup(ws.backupDir, id)).manifest.drills?.at(-1)?.jobs).toBe(2);
     expect(await fs.readdir(tempDir)).toEqual([]);
     expect(await drillDatabasesLeft()).toEqual([]);

@@ -8,7 +8,7 @@ import type { PgConnection } from '../postgres/connection.js';
 import { parallelRestorePays } from '../restore/seekable-archive.js';
 import { type CatalogEntry, findBackup, listBackups, recordDrill } from '../storage/catalog.js';
 import { verifyBackup } from '../verify/verify.js';
-import { checkDrillServer, drillServerLabel } from './drill-server.js';
+import { checkDrillServer, drillServerLabel, drillServerWalLevel } from './drill-server.js';
 import { parallelScratchRestore } from './parallel-restore.js';
 
 export type DrillPhase = 'download' | 'globals' | 'restoring' | 'recording';
@@ -130,6 +130,8 @@ async function drillFrom(source: DrillSource, options: DrillOptions): Promise<Dr
     ...(source.destination === undefined ? {} : { destination: source.destination }),
   });
   const started = new Date();
+  // Read beside the download and the restore; never fails (undefined when unreadable).
+  const walLevel = drillServerWalLevel(options.server);
   let failure: unknown;
   let entry: CatalogEntry | undefined;
   if (source.destination !== undefined) options.onPhase?.('download');
@@ -166,6 +168,7 @@ async function drillFrom(source: DrillSource, options: DrillOptions): Promise<Dr
   }
   const ended = new Date();
   throwUnlessDefect(manifest.id, failure, options.signal);
+  const serverWalLevel = await walLevel;
 
   const errorFields =
     failure === undefined
@@ -185,6 +188,7 @@ async function drillFrom(source: DrillSource, options: DrillOptions): Promise<Dr
     rows: manifest.tables.reduce((sum, table) => sum + table.rows, 0),
     server: drillServerLabel(options.server),
     jobs: parallel ? jobs : 1,
+    ...(serverWalLevel === undefined ? {} : { walLevel: serverWalLevel }),
     ...(globals ? { globals } : {}),
     ...(properties ? { properties } : {}),
     ...(source.destination === undefined ? {} : { destination: source.destination, downloadMs: fetchMs }),
