@@ -32,11 +32,13 @@ import { ratio, seconds, summarize, timeWithSpread } from './stats.js';
  * table.
  *
  *   pnpm --filter @pgbackup/bench run bench:restore -- [--size-mb 800] [--runs 3] [--jobs N]
- *     [--wal-level replica|minimal]
+ *     [--wal-levels replica[,minimal]]
  *
- * `--wal-level minimal` starts the server as the runbook's dedicated drill server (no replicas):
- * pg_restore --jobs then loads each table it created in the transaction that truncates it, which
- * PostgreSQL does not write to WAL at that level; single-job pg_restore -d gains nothing from it.
+ * `--wal-levels replica,minimal` restores, in the same runs, into a second server set up as the
+ * runbook's drill server (wal_level=minimal, no replicas): pg_restore --jobs then loads each table
+ * it created in the transaction that truncates it, which PostgreSQL does not write to WAL at that
+ * level, and builds indexes without WAL. One table per level, each against plain pg_restore into
+ * the same server.
  */
 
 const log = probeLogger('bench:restore');
@@ -47,20 +49,40 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
+const walLevelSettings = {
+  replica: {},
+  minimal: { wal_level: 'minimal', max_wal_senders: '0' },
+} as const;
+type WalLevel = keyof typeof walLevelSettings;
+
+function walLevelsFlag(): WalLevel[] {
+  const value = stringFlag('--wal-levels', 'replica');
+  const levels = value.split(',').map((level) => level.trim());
+  const unknown = levels.filter((level) => !(level in walLevelSettings));
+  if (unknown.length > 0 || levels.length === 0) {
+    throw new Error(
+      `--wal-levels: expected replica, minimal or replica,minimal, got ${JSON.stringify(value)}`,
+    );
+  }
+  return [...new Set(levels)] as WalLevel[];
+}
+
+const plainLabel = 'plain `pg_restore -d` (pg_dump -Fc archive, 1 job)';
+
 async function main(): Promise<void> {
   const sizeMb = numberFlag('--size-mb', 800);
   const runs = Math.round(numberFlag('--runs', 3));
   const jobs = Math.round(numberFlag('--jobs', os.availableParallelism()));
-  const walLevel = stringFlag('--wal-level', 'replica');
-  if (walLevel !== 'replica' && walLevel !== 'minimal') {
-    throw new Error(`--wal-level: expected replica or minimal, got ${JSON.stringify(walLevel)}`);
-  }
-  const postgres = await PostgresServer.start({
-    settings: walLevel === 'minimal' ? { wal_level: 'minimal', max_wal_senders: '0' } : {},
-  });
+  const levels = walLevelsFlag();
+  const servers = new Map<WalLevel, PostgresServer>();
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'pgbackup-bench-restore-'));
   trackDirectory(workDir);
   try {
+    for (const level of levels) {
+      servers.set(level, await PostgresServer.start({ settings: walLevelSettings[level] }));
+    }
+    // The dataset lives on the first server; every restore goes into a new database on its own.
+    const postgres = servers.get(levels[0]!)!;
     const adminUrl = postgres.url();
     const major = Number.parseInt(await serverVersion(adminUrl), 10);
     const [pgDump, pgRestore] = await Promise.all([
@@ -95,109 +117,126 @@ async function main(): Promise<void> {
     await verifyBackup({ backupDir, id: manifest.id, level: 'checksum' });
     log(`backup ${manifest.id}: ${(manifest.sizeBytes / 1024 / 1024).toFixed(0)} MB (zstd)`);
 
-    const server = connectionOf(adminUrl);
-    const postmasterPid = postgres.pid!;
-    const times: Record<string, number[]> = {};
-    // CPU time of this process and the children it reaped (pg_restore, zstd), and of PostgreSQL's
-    // process tree, around each variant: on a busy machine these move less than wall times.
-    const cpu: Record<string, { client: number[]; server: number[] }> = {};
-    let before = { client: 0, server: 0 };
-    const cpuNow = () => {
-      const self = process.cpuUsage();
-      return {
-        client: cpuTimes('self').childrenMs + (self.user + self.system) / 1000,
-        server: treeCpuMs(postmasterPid),
-      };
-    };
-    const startCpu = () => {
-      before = cpuNow();
-    };
-    const record = (label: string, ms: number) => {
-      const after = cpuNow();
-      times[label] ??= [];
-      times[label].push(ms);
-      cpu[label] ??= { client: [], server: [] };
-      cpu[label].client.push(after.client - before.client);
-      cpu[label].server.push(after.server - before.server);
-      log(`${label}: ${(ms / 1000).toFixed(1)} s`);
-    };
+    // Per wal_level, then per variant: wall times, and the CPU time of this process and the
+    // children it reaped (pg_restore, zstd) and of that PostgreSQL's process tree around each
+    // variant: on a busy machine these move less than wall times.
+    const times = new Map<WalLevel, Record<string, number[]>>();
+    const cpu = new Map<WalLevel, Record<string, { client: number[]; server: number[] }>>();
     let serial = 0;
     const database = () => `bench_restored_${serial++}`;
-    const plain = async () => {
-      const into = database();
-      await runSql(adminUrl, `CREATE DATABASE ${into} TEMPLATE template0`);
-      startCpu();
-      record(
-        'plain `pg_restore -d` (pg_dump -Fc archive, 1 job)',
-        await timed(async () =>
-          execFileSync(pgRestore.path, ['-d', postgres.url(into), plainFile], { env: plainEnv() }),
+    const stepsOf = (level: WalLevel): (() => Promise<void>)[] => {
+      const target = servers.get(level)!;
+      const targetAdminUrl = target.url();
+      const server = connectionOf(targetAdminUrl);
+      const postmasterPid = target.pid!;
+      const levelTimes: Record<string, number[]> = {};
+      const levelCpu: Record<string, { client: number[]; server: number[] }> = {};
+      times.set(level, levelTimes);
+      cpu.set(level, levelCpu);
+      let before = { client: 0, server: 0 };
+      const cpuNow = () => {
+        const self = process.cpuUsage();
+        return {
+          client: cpuTimes('self').childrenMs + (self.user + self.system) / 1000,
+          server: treeCpuMs(postmasterPid),
+        };
+      };
+      const startCpu = () => {
+        before = cpuNow();
+      };
+      const record = (label: string, ms: number) => {
+        const after = cpuNow();
+        levelTimes[label] ??= [];
+        levelTimes[label].push(ms);
+        levelCpu[label] ??= { client: [], server: [] };
+        levelCpu[label].client.push(after.client - before.client);
+        levelCpu[label].server.push(after.server - before.server);
+        log(`wal_level ${level}: ${label}: ${(ms / 1000).toFixed(1)} s`);
+      };
+      const plain = async () => {
+        const into = database();
+        await runSql(targetAdminUrl, `CREATE DATABASE ${into} TEMPLATE template0`);
+        startCpu();
+        record(
+          plainLabel,
+          await timed(async () =>
+            execFileSync(pgRestore.path, ['-d', target.url(into), plainFile], { env: plainEnv() }),
+          ),
+        );
+        await dropDatabase(targetAdminUrl, into);
+      };
+      const service = (label: string, options: { jobs: number; overlapDecode?: boolean }) => async () => {
+        const into = database();
+        startCpu();
+        record(
+          `service restore (restoreBackup, ${label})`,
+          await timed(() =>
+            restoreBackup({
+              backupDir,
+              logDir,
+              id: manifest.id,
+              to: { ...server, database: into },
+              ...options,
+            }),
+          ),
+        );
+        await dropDatabase(targetAdminUrl, into);
+      };
+      const drill = (label: string, n: number) => async () => {
+        startCpu();
+        const result = await runDrill({ backupDir, target: 'bench', server, jobs: n });
+        record(`drill (runDrill, ${label})`, result.drill.restoreMs);
+      };
+      return [
+        plain,
+        service('streamed, 1 job', { jobs: 1 }),
+        drill('streamed, 1 job', 1),
+        service(`--jobs ${jobs}`, { jobs }),
+        drill(`--jobs ${jobs}`, jobs),
+        // The same parallel restore the other way than this host's default (overlapDecodePays):
+        // restored while the archive is decoded, or decoded in full before pg_restore --jobs starts.
+        service(
+          `--jobs ${jobs}, ${overlapDecodePays() ? 'decoded in full first' : 'restored while decoding'}`,
+          {
+            jobs,
+            overlapDecode: !overlapDecodePays(),
+          },
         ),
-      );
-      await dropDatabase(adminUrl, into);
+      ];
     };
-    const service = (label: string, options: { jobs: number; overlapDecode?: boolean }) => async () => {
-      const into = database();
-      startCpu();
-      record(
-        `service restore (restoreBackup, ${label})`,
-        await timed(() =>
-          restoreBackup({
-            backupDir,
-            logDir,
-            id: manifest.id,
-            to: { ...server, database: into },
-            ...options,
-          }),
-        ),
-      );
-      await dropDatabase(adminUrl, into);
-    };
-    const drill = (label: string, n: number) => async () => {
-      startCpu();
-      const result = await runDrill({ backupDir, target: 'bench', server, jobs: n });
-      record(`drill (runDrill, ${label})`, result.drill.restoreMs);
-    };
-    const steps = [
-      plain,
-      service('streamed, 1 job', { jobs: 1 }),
-      drill('streamed, 1 job', 1),
-      service(`--jobs ${jobs}`, { jobs }),
-      drill(`--jobs ${jobs}`, jobs),
-      // The same parallel restore the other way than this host's default (overlapDecodePays):
-      // restored while the archive is decoded, or decoded in full before pg_restore --jobs starts.
-      service(
-        `--jobs ${jobs}, ${overlapDecodePays() ? 'decoded in full first' : 'restored while decoding'}`,
-        {
-          jobs,
-          overlapDecode: !overlapDecodePays(),
-        },
-      ),
-    ];
+    const steps = levels.flatMap(stepsOf);
     for (let run = 1; run <= runs; run++) {
       // Every other run in the opposite order: what a restore leaves behind (autovacuum of its
       // tables, dirty pages) slowed the next one by about 0.7 s, which would favour whichever
       // variant always came second.
       for (const step of run % 2 === 1 ? steps : [...steps].reverse()) await step();
     }
-    const reference = summarize(times['plain `pg_restore -d` (pg_dump -Fc archive, 1 job)']!)!.median;
     const load = os
       .loadavg()
       .map((value) => value.toFixed(1))
       .join(' ');
     console.log(
-      `Restore of ${(dataset.sizeBytes / 1024 / 1024).toFixed(0)} MB (backup ${(manifest.sizeBytes / 1024 / 1024).toFixed(0)} MB zstd), ${runs} run(s), ${os.availableParallelism()} cores, server wal_level ${walLevel}, load average ${load} (1, 5, 15 min) at the end, median (min-max):\n`,
+      `Restore of ${(dataset.sizeBytes / 1024 / 1024).toFixed(0)} MB (backup ${(manifest.sizeBytes / 1024 / 1024).toFixed(0)} MB zstd), ${runs} run(s), ${os.availableParallelism()} cores, load average ${load} (1, 5, 15 min) at the end, median (min-max):`,
     );
-    console.log('| restore | wall | vs plain | client CPU | server CPU |\n|---|---|---|---|---|');
-    for (const [label, values] of Object.entries(times)) {
-      const summary = summarize(values);
-      const client = summarize(cpu[label]!.client)?.median ?? 0;
-      const serverCpu = summarize(cpu[label]!.server)?.median ?? 0;
+    for (const level of levels) {
+      const levelTimes = times.get(level)!;
+      const levelCpu = cpu.get(level)!;
+      const reference = summarize(levelTimes[plainLabel]!)!.median;
       console.log(
-        `| ${label} | ${timeWithSpread(summary)} | ${ratio(summary?.median, reference)} | ${seconds(client)} | ${seconds(serverCpu)} |`,
+        `\nInto a server at wal_level ${level}${level === 'minimal' ? " (max_wal_senders 0: the runbook's drill server)" : " (PostgreSQL's default)"}:\n`,
       );
+      console.log('| restore | wall | vs plain | client CPU | server CPU |\n|---|---|---|---|---|');
+      for (const [label, values] of Object.entries(levelTimes)) {
+        const summary = summarize(values);
+        const client = summarize(levelCpu[label]!.client)?.median ?? 0;
+        const serverCpu = summarize(levelCpu[label]!.server)?.median ?? 0;
+        console.log(
+          `| ${label} | ${timeWithSpread(summary)} | ${ratio(summary?.median, reference)} | ${seconds(client)} | ${seconds(serverCpu)} |`,
+        );
+      }
     }
   } finally {
-    await postgres.destroy().catch(() => undefined);
+    for (const server of servers.values()) await server.destroy().catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
   }
 }
