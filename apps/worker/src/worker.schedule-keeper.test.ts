@@ -1,7 +1,8 @@
-import { listBackups } from '@pgbackup/backup-core';
+import { listBackups, silentLogger } from '@pgbackup/backup-core';
 import { createRedisConnection, drillSchedulerId, dumpSchedulerId } from '@pgbackup/queue';
 import { createTestDatabase, freePort, RedisServer, waitFor } from '@pgbackup/testkit';
 import { expect, it } from 'vitest';
+import { restoreLostSchedules } from './schedule-keeper.js';
 import { webhookReceiver } from './test-support/webhook-receiver.js';
 import { useWorkerFixtures } from './test-support/worker-fixture.js';
 
@@ -180,4 +181,33 @@ it('a schedule removed because its target left the configuration stays removed, 
   expect((await old.queue.getJobSchedulers(0, -1, true)).map((s) => s.key)).toEqual([
     dumpSchedulerId('alpha'),
   ]);
+});
+
+it('one keeper at a time: while another worker holds the lock nothing is put back, and that lock is not released', async () => {
+  const db = await createTestDatabase('keeper_lock');
+  // No worker started: the configuration's schedule is not in Redis, as after a loss.
+  const fixture = await workerFixture({
+    DATABASE_URL: db.url,
+    BACKUP_TARGET_NAME: 'app',
+    BACKUP_SCHEDULE: '0 3 * * *',
+  });
+  const client = createRedisConnection(fixture.config.redis);
+  onCleanup(() => client.disconnect());
+  const lockKey = `${fixture.config.redis.prefix}:schedule-keeper:lock`;
+  await client.set(lockKey, 'another worker', 'PX', 60_000);
+
+  expect(await restoreLostSchedules(fixture.queue, client, fixture.config, silentLogger)).toEqual([]);
+  expect(await fixture.queue.getJobSchedulers(0, -1, true)).toEqual([]);
+  expect(await client.get(lockKey)).toBe('another worker');
+
+  // That worker done: the next pass puts the schedule back, and releases its own lock.
+  await client.del(lockKey);
+  const restored = await restoreLostSchedules(fixture.queue, client, fixture.config, silentLogger);
+  expect(restored.map(({ schedule, lost }) => [schedule.id, lost])).toEqual([
+    [dumpSchedulerId('app'), 'scheduler'],
+  ]);
+  expect((await fixture.queue.getJobSchedulers(0, -1, true)).map((s) => s.key)).toEqual([
+    dumpSchedulerId('app'),
+  ]);
+  expect(await client.get(lockKey)).toBeNull();
 });
