@@ -73,7 +73,7 @@ export const drillSchema = z.object({
   jobs: z.number().int().positive().optional(),
   /**
    * The drill server's `wal_level` (drillServerWalLevel): at `minimal` the restore writes no WAL
-   * for the tables and indexes it creates, and is faster than into a server with replicas. Absent
+   * for the tables and indexes it creates, which a restore into a server with replicas does. Absent
    * in drills recorded before it, or when it could not be read.
    */
   walLevel: z.string().optional(),

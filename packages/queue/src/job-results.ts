@@ -95,7 +95,7 @@ export const drillJobResult = z.object({
   ok: z.literal(true),
   /** The drill server, `host:port`. */
   server: z.string(),
-  /** The drill server's wal_level (the RTO is shorter at `minimal`); absent when unread. */
+  /** The drill server's wal_level (at `minimal` the restore writes no WAL for its tables); absent when unread. */
   walLevel: z.string().optional(),
   /** Restore and row count check, in ms: the measured RTO. */
   restoreMs: z.number(),
