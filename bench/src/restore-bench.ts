@@ -225,13 +225,19 @@ async function main(): Promise<void> {
       console.log(
         `\nInto a server at wal_level ${level}${level === 'minimal' ? " (max_wal_senders 0: the runbook's drill server)" : " (PostgreSQL's default)"}:\n`,
       );
-      console.log('| restore | wall | vs plain | client CPU | server CPU |\n|---|---|---|---|---|');
+      console.log(
+        '| restore | wall | vs plain | vs plain in the same run: median (min-max) | client CPU | server CPU |\n|---|---|---|---|---|---|',
+      );
+      const plainTimes = levelTimes[plainLabel]!;
       for (const [label, values] of Object.entries(levelTimes)) {
         const summary = summarize(values);
+        // Each run holds one of each variant (values[i] and plainTimes[i] are run i's): a ratio
+        // within a run is steadier than the ratio of medians when the host's speed drifts.
+        const perRun = summarize(values.map((value, run) => value / plainTimes[run]!));
         const client = summarize(levelCpu[label]!.client)?.median ?? 0;
         const serverCpu = summarize(levelCpu[label]!.server)?.median ?? 0;
         console.log(
-          `| ${label} | ${timeWithSpread(summary)} | ${ratio(summary?.median, reference)} | ${seconds(client)} | ${seconds(serverCpu)} |`,
+          `| ${label} | ${timeWithSpread(summary)} | ${ratio(summary?.median, reference)} | ${perRun ? `${perRun.median.toFixed(2)}x (${perRun.min.toFixed(2)}-${perRun.max.toFixed(2)}x)` : 'n/a'} | ${seconds(client)} | ${seconds(serverCpu)} |`,
         );
       }
     }
