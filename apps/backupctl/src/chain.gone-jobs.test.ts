@@ -59,7 +59,9 @@ it('a chain whose completed jobs the queue let go is read from the backup manife
   const fromVerify = followOptions(true);
   const second = await followDumpChain(fixture.queue, job.id!, 'gone', fromVerify);
   expect(second).toMatchObject({ ok: true, backupId: first.backupId, fromManifest: { level: 'checksum' } });
-  expect(fromVerify.notes.join('\n')).toContain('is no longer in the queue');
+  expect(fromVerify.notes.join('\n')).toContain(
+    'is no longer in the queue (it keeps the newest 1,000 completed jobs)',
+  );
 
   // Then the dump job too: the manifest records the job's id.
   await removeJob(job.id);

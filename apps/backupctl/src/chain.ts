@@ -1,6 +1,7 @@
 import { type Manifest, verificationState } from '@pgbackup/backup-core/catalog';
 import {
   type CopyJobResult,
+  completedJobsKeptNote,
   type DumpJobResult,
   failureCodeOf,
   type PruneJobResult,
@@ -191,7 +192,7 @@ async function concludeFromManifest(
   result.backupId = manifest.id;
   result.fromManifest = { sizeBytes: manifest.sizeBytes, level: state.level };
   options.progress.note(
-    `${result.target}: job ${jobId} is no longer in the queue (it keeps the newest 1,000 completed jobs); backup ${manifest.id} is verified (${state.level}) by its manifest`,
+    `${result.target}: job ${jobId} is no longer in the queue (${completedJobsKeptNote}); backup ${manifest.id} is verified (${state.level}) by its manifest`,
   );
   return result;
 }
@@ -200,7 +201,7 @@ async function concludeFromManifest(
 function gone(error: unknown, jobId: string, options: FollowOptions): undefined {
   if (!isJobGone(error)) throw error;
   options.progress.note(
-    `job ${jobId} completed and is no longer in the queue (it keeps the newest 1,000 completed jobs): its result is not known here`,
+    `job ${jobId} completed and is no longer in the queue (${completedJobsKeptNote}): its result is not known here`,
   );
   return undefined;
 }

@@ -72,6 +72,7 @@ export {
 export { type KeyKindUsage, redisMemoryByKind } from './redis-memory.js';
 export { replicaAckTimeoutMs, replicasConfirming } from './replica-ack.js';
 export {
+  completedJobsKeptNote,
   defaultJobOptions,
   errorCodeOf,
   isFinalFailure,

@@ -19,6 +19,12 @@ import { InvalidJobDataError } from './job-kinds.js';
  */
 const COMPLETED_JOBS_KEPT = 1_000;
 
+/**
+ * Why a job enqueued earlier may be gone from the queue, in the words every "no longer in the
+ * queue" message uses: it completed, and newer completed jobs pushed it out (failed ones stay).
+ */
+export const completedJobsKeptNote = `it keeps the newest ${COMPLETED_JOBS_KEPT.toLocaleString('en-US')} completed jobs`;
+
 /** Every job: exponential backoff with jitter, recent history kept for the dashboard. */
 export function defaultJobOptions(config: BackupConfig): JobsOptions {
   return {

@@ -1,5 +1,5 @@
 import { describeReason, listBackups, planLocalPrune } from '@pgbackup/backup-core';
-import { enqueuePrune, type PruneJobResult, parseJobResult } from '@pgbackup/queue';
+import { completedJobsKeptNote, enqueuePrune, type PruneJobResult, parseJobResult } from '@pgbackup/queue';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
@@ -90,7 +90,7 @@ export async function pruneCommand(ctx: CliContext, options: PruneOptions): Prom
       }).catch((error: unknown) => {
         if (!isJobGone(error)) throw error;
         ctx.out.text(
-          `${job.target}: prune job ${job.id} completed, and the queue no longer holds its result (it keeps the newest 1,000 completed jobs): \`backupctl backups --target ${job.target}\` shows what is kept`,
+          `${job.target}: prune job ${job.id} completed, and the queue no longer holds its result (${completedJobsKeptNote}): \`backupctl backups --target ${job.target}\` shows what is kept`,
         );
         return undefined;
       });
