@@ -74,9 +74,20 @@ function withinFlushedRatio(
     (m.get(referenceKey)?.samples ?? []).map((sample) => sample.wallMs + (sample.flushMs ?? 0)),
   )?.median;
   if (value === undefined || flushed === undefined) return { target, measured: 'n/a', met: undefined };
+  // Each round's row against the same round's reference and its sync, as pairedRatio does.
+  const references = m.get(referenceKey)?.samples ?? [];
+  const samples = m.get(key)?.samples ?? [];
+  const paired = summarize(
+    samples.flatMap((sample, index) => {
+      const reference = references[index];
+      return reference ? [sample.wallMs / (reference.wallMs + (reference.flushMs ?? 0))] : [];
+    }),
+  )?.median;
+  const pairedText =
+    paired === undefined || samples.length < 2 ? '' : `; per-round ratios: median ${paired.toFixed(2)}x`;
   return {
     target,
-    measured: `${ratio(value, flushed)} (${seconds(value)} vs ${seconds(flushed)})`,
+    measured: `${ratio(value, flushed)} (${seconds(value)} vs ${seconds(flushed)}${pairedText})`,
     met: value <= flushed * limit,
   };
 }
