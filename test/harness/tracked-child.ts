@@ -27,12 +27,24 @@ export class TrackedChild {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Sends `signal` and waits for the process to exit. */
-  async signalAndWait(signal: NodeJS.Signals): Promise<void> {
+  /**
+   * Sends `signal` and waits for the process to exit; SIGKILL after `killAfterMs` if it has not.
+   * A server may refuse a graceful stop (redis-server keeps running on SIGTERM when its final save
+   * fails), and a test's cleanup must not hang on it.
+   */
+  async signalAndWait(signal: NodeJS.Signals, killAfterMs = 20_000): Promise<void> {
     const child = this.child;
     if (!child) return;
     child.kill(signal);
+    const escalation =
+      signal === 'SIGKILL'
+        ? undefined
+        : setTimeout(() => {
+            console.warn(`${this.name} did not exit within ${killAfterMs} ms of ${signal}; sending SIGKILL`);
+            child.kill('SIGKILL');
+          }, killAfterMs);
     await exited(child);
+    clearTimeout(escalation);
     untrackProcess(this.name);
     this.child = undefined;
   }

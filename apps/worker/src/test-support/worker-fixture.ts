@@ -78,13 +78,45 @@ export async function workerFixture(env: Record<string, string>): Promise<Worker
         .map((entry) => entry.manifest.id);
     },
     async cleanup() {
-      for (const service of services.splice(0)) await service.close({ force: true }).catch(() => undefined);
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
+      for (const service of services.splice(0)) {
+        await bounded('closing a worker service', service.close({ force: true }));
+      }
+      // Redis hygiene only (the prefix is this fixture's own), so bounded: behind a Sentinel
+      // topology that was just failed over, a command may wait for a primary for as long as it
+      // takes, and once a suite's afterAll hung past its 120 s that way (the step unknown then).
+      // Disconnecting rejects whatever still waits.
+      await bounded(
+        'removing the queue and closing it',
+        (async () => {
+          await queue.obliterate({ force: true }).catch(() => undefined);
+          await queue.close();
+        })(),
+      );
       connection.disconnect();
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+const CLEANUP_STEP_MS = 15_000;
+
+/** Waits for a cleanup step at most CLEANUP_STEP_MS, and says so on stderr when it had to stop. */
+async function bounded(step: string, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timed out'>((resolve) => {
+    timer = setTimeout(() => resolve('timed out'), CLEANUP_STEP_MS);
+  });
+  const outcome = await Promise.race([
+    work.then(
+      () => 'done' as const,
+      () => 'done' as const,
+    ),
+    timedOut,
+  ]);
+  clearTimeout(timer);
+  if (outcome === 'timed out') {
+    console.warn(`worker fixture cleanup: ${step} did not finish within ${CLEANUP_STEP_MS} ms; going on`);
+  }
 }
 
 /**
