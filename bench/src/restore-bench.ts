@@ -11,7 +11,7 @@ import {
   runDump,
   verifyBackup,
 } from '@pgbackup/backup-core';
-import { PostgresServer } from '../../test/harness/postgres-server.js';
+import { drillServerSettings, PostgresServer } from '../../test/harness/postgres-server.js';
 import { trackDirectory } from '../../test/harness/reaper.js';
 import { runSql } from '../../test/harness/sql.js';
 import { plainEnv } from './baselines.js';
@@ -51,7 +51,7 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 
 const walLevelSettings = {
   replica: {},
-  minimal: { wal_level: 'minimal', max_wal_senders: '0' },
+  minimal: drillServerSettings,
 } as const;
 type WalLevel = keyof typeof walLevelSettings;
 

@@ -28,15 +28,30 @@ function peakRss(result: SizeResult | undefined): number | undefined {
   return peaks.length > 0 ? Math.max(...peaks) : undefined;
 }
 
-/** Median of the per-round ratios: each round's row against the same round's reference. */
-function pairedRatio(m: Map<string, Measurement>, key: string, referenceKey: string): number | undefined {
+type Sample = Measurement['samples'][number];
+
+/**
+ * Median of the per-round ratios: each round's row against the same round's reference, measured
+ * by `referenceMs` (its wall time, or its wall time and the sync after it).
+ */
+function pairedRatio(
+  m: Map<string, Measurement>,
+  key: string,
+  referenceKey: string,
+  referenceMs: (sample: Sample) => number = (sample) => sample.wallMs,
+): number | undefined {
   const values = m.get(key)?.samples ?? [];
   const references = m.get(referenceKey)?.samples ?? [];
   const ratios = values.flatMap((sample, index) => {
     const reference = references[index];
-    return reference ? [sample.wallMs / reference.wallMs] : [];
+    return reference ? [sample.wallMs / referenceMs(reference)] : [];
   });
   return summarize(ratios)?.median;
+}
+
+/** The per-round text of a target, when there are rounds enough to pair. */
+function pairedText(paired: number | undefined, rounds: number): string {
+  return paired === undefined || rounds < 2 ? '' : `; per-round ratios: median ${paired.toFixed(2)}x`;
 }
 
 function withinRatio(
@@ -49,14 +64,10 @@ function withinRatio(
   const value = median(m, key);
   const reference = median(m, referenceKey);
   if (value === undefined || reference === undefined) return { target, measured: 'n/a', met: undefined };
-  const paired = pairedRatio(m, key, referenceKey);
-  const pairedText =
-    paired === undefined || (m.get(key)?.samples.length ?? 0) < 2
-      ? ''
-      : `; per-round ratios: median ${paired.toFixed(2)}x`;
+  const paired = pairedText(pairedRatio(m, key, referenceKey), m.get(key)?.samples.length ?? 0);
   return {
     target,
-    measured: `${ratio(value, reference)} (${seconds(value)} vs ${seconds(reference)}${pairedText})`,
+    measured: `${ratio(value, reference)} (${seconds(value)} vs ${seconds(reference)}${paired})`,
     met: value <= reference * limit,
   };
 }
@@ -70,24 +81,13 @@ function withinFlushedRatio(
   limit: number,
 ): TargetCheck {
   const value = median(m, key);
-  const flushed = summarize(
-    (m.get(referenceKey)?.samples ?? []).map((sample) => sample.wallMs + (sample.flushMs ?? 0)),
-  )?.median;
+  const withSync = (sample: Sample) => sample.wallMs + (sample.flushMs ?? 0);
+  const flushed = summarize((m.get(referenceKey)?.samples ?? []).map(withSync))?.median;
   if (value === undefined || flushed === undefined) return { target, measured: 'n/a', met: undefined };
-  // Each round's row against the same round's reference and its sync, as pairedRatio does.
-  const references = m.get(referenceKey)?.samples ?? [];
-  const samples = m.get(key)?.samples ?? [];
-  const paired = summarize(
-    samples.flatMap((sample, index) => {
-      const reference = references[index];
-      return reference ? [sample.wallMs / (reference.wallMs + (reference.flushMs ?? 0))] : [];
-    }),
-  )?.median;
-  const pairedText =
-    paired === undefined || samples.length < 2 ? '' : `; per-round ratios: median ${paired.toFixed(2)}x`;
+  const paired = pairedText(pairedRatio(m, key, referenceKey, withSync), m.get(key)?.samples.length ?? 0);
   return {
     target,
-    measured: `${ratio(value, flushed)} (${seconds(value)} vs ${seconds(flushed)}${pairedText})`,
+    measured: `${ratio(value, flushed)} (${seconds(value)} vs ${seconds(flushed)}${paired})`,
     met: value <= flushed * limit,
   };
 }

@@ -5,7 +5,7 @@ export { quoteIdent, withDatabase } from './database-url.js';
 export { HarnessError } from './errors.js';
 export { createTestDatabase, harness, type TestDatabase, uniqueName, uniquePrefix } from './fixtures.js';
 export { freePort } from './free-port.js';
-export { PostgresServer, type PostgresServerOptions } from './postgres-server.js';
+export { drillServerSettings, PostgresServer, type PostgresServerOptions } from './postgres-server.js';
 export type { HarnessContext } from './provided.js';
 export { SentinelTopology, type SentinelTopologyOptions } from './redis-sentinel.js';
 export { RedisServer, type RedisServerOptions } from './redis-server.js';

@@ -24,10 +24,19 @@ export interface PostgresServerOptions {
   tls?: boolean;
   /**
    * More server settings (`-c name=value`), after the harness's own, so they win. For example
-   * `{ wal_level: 'minimal', max_wal_senders: '0' }` for a drill server that needs no replicas.
+   * drillServerSettings.
    */
   settings?: Record<string, string>;
 }
+
+/**
+ * A server set up as the runbook advises for drills: no replicas, so `wal_level=minimal`, at which
+ * `pg_restore --jobs` loads the tables it created without writing WAL.
+ */
+export const drillServerSettings: Readonly<Record<string, string>> = {
+  wal_level: 'minimal',
+  max_wal_senders: '0',
+};
 
 /**
  * A private PostgreSQL cluster in a temporary directory, listening on 127.0.0.1 only, with

@@ -36,8 +36,9 @@ export function drillServerLabel(server: PgConnection): string {
  * table in the transaction that truncates it, and index builds too go unwritten to WAL; a restore
  * into a server with replicas (`replica`, `logical`) writes all of it, WAL flushes and full-page
  * images included, which can make it longer than the drill's RTO says (not measured here: the
- * test harness's server runs without fsync and full-page writes, docs/benchmarks-restore.md). Undefined when it cannot be read: the restore then fails with its
- * own code, and this says nothing more.
+ * test harness's server runs without fsync and full-page writes, docs/benchmarks-restore.md).
+ * Undefined when it cannot be read: the restore then fails with its own code, and this says
+ * nothing more.
  */
 export async function drillServerWalLevel(server: PgConnection): Promise<string | undefined> {
   try {

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { freePort, PostgresServer, type TestDatabase } from '@pgbackup/testkit';
+import { drillServerSettings, freePort, PostgresServer, type TestDatabase } from '@pgbackup/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDump } from '../dump/dump.js';
 import { type BackupErrorCode, isBackupError } from '../errors.js';
@@ -24,7 +24,7 @@ let source: TestDatabase;
 const workspaces: Workspace[] = [];
 
 beforeAll(async () => {
-  drillServer = await PostgresServer.start({ settings: { wal_level: 'minimal', max_wal_senders: '0' } });
+  drillServer = await PostgresServer.start({ settings: drillServerSettings });
   drillConnection = connectionOf(drillServer.url('postgres'));
   source = await drillSourceDatabase('drill_src');
 }, 120_000);
