@@ -33,6 +33,11 @@ export interface FileUploadInput {
   file: string;
   /** The size the manifest records: the file must have it, or nothing is uploaded. */
   sizeBytes: number;
+  /**
+   * The SHA-256 the manifest records: the bytes sent must have it, or the upload is aborted
+   * before it completes (CHECKSUM_MISMATCH: the file changed since it was verified).
+   */
+  sha256: string;
   partSize: number;
   /** Parts in flight at once. */
   concurrency: number;
@@ -59,6 +64,12 @@ export interface FileUploadInput {
  * on retryable failures only), re-reading its range. A file of one part goes as one PutObject.
  * On any failure the multipart upload is aborted (best effort: the sweep and the bucket's
  * lifecycle rule are the backstop) and the first failure is thrown: nothing becomes visible.
+ *
+ * The digest passes also compute the SHA-256 of the whole file, in part order (they take turns;
+ * each is a read from the page cache, quick beside sending the part), and the object is
+ * completed only when it is the manifest's: the bytes the server checked part by part are the
+ * verified backup's, not a file damaged since its verification. A retried part must read the
+ * same bytes as its first attempt did, or the upload fails the same way.
  */
 export async function uploadFile(input: FileUploadInput): Promise<{ parts: number }> {
   let size: number;
@@ -82,7 +93,9 @@ export async function uploadFile(input: FileUploadInput): Promise<{ parts: numbe
   const parts = Math.max(1, Math.ceil(size / input.partSize));
   if (parts === 1) {
     await withRetries(input, `upload ${input.key}`, async (signal) => {
-      const digest = await digestHeaders(input.file, 0, size, input.checksums);
+      const whole = createHash('sha256');
+      const digest = await digestHeaders(input.file, 0, size, input.checksums, whole);
+      expectSha256(input, whole.digest('hex'));
       await sendRange(input.file, 0, size, (body) =>
         input.client.send(
           new PutObjectCommand({
@@ -130,6 +143,7 @@ async function uploadParts(input: FileUploadInput, parts: number): Promise<void>
   input.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (input.signal?.aborted) onOuterAbort();
   const completed: CompletedPart[] = [];
+  const wholeFile = new WholeFileHash(input);
   let next = 1;
   let loaded = 0;
   let firstError: unknown;
@@ -143,7 +157,7 @@ async function uploadParts(input: FileUploadInput, parts: number): Promise<void>
           input,
           `upload part ${partNumber} of ${key}`,
           async (signal) => {
-            const digest = await digestHeaders(input.file, start, length, input.checksums);
+            const digest = await wholeFile.digestOf(partNumber, start, length);
             return sendRange(input.file, start, length, (body) =>
               client.send(
                 new UploadPartCommand({
@@ -179,6 +193,13 @@ async function uploadParts(input: FileUploadInput, parts: number): Promise<void>
     await Promise.all(Array.from({ length: Math.min(input.concurrency, parts) }, worker));
     if (firstError === undefined && input.signal?.aborted) firstError = input.signal.reason;
     if (firstError === undefined) {
+      try {
+        expectSha256(input, await wholeFile.digest());
+      } catch (error) {
+        firstError = error;
+      }
+    }
+    if (firstError === undefined) {
       completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
       try {
         await client.send(
@@ -204,18 +225,71 @@ async function uploadParts(input: FileUploadInput, parts: number): Promise<void>
   throw failure(input, firstError, `upload ${key}`);
 }
 
-/** The checksum header of one range, as the destination's checksum mode asks. */
+type DigestHeaders = { ChecksumAlgorithm: 'CRC32'; ChecksumCRC32: string } | { ContentMD5: string };
+
+/**
+ * The SHA-256 of the whole file from the parts' digest passes, taken in part order: each first
+ * pass waits for the one before it (parts are claimed in order). A retry reads its range again
+ * and must find the digest its first pass found.
+ */
+class WholeFileHash {
+  private readonly hash = createHash('sha256');
+  private turn: Promise<unknown> = Promise.resolve();
+  private readonly first = new Map<number, string>();
+
+  constructor(private readonly input: FileUploadInput) {}
+
+  digestOf(part: number, start: number, length: number): Promise<DigestHeaders> {
+    const { file, checksums } = this.input;
+    const seen = this.first.get(part);
+    if (seen !== undefined) {
+      return digestHeaders(file, start, length, checksums).then((digest) => {
+        if (JSON.stringify(digest) !== seen)
+          throw changedFile(this.input, `part ${part} changed between two reads`);
+        return digest;
+      });
+    }
+    const digest = this.turn.then(() => digestHeaders(file, start, length, checksums, this.hash));
+    // A failed pass leaves the hash incomplete: the upload fails with that pass's error.
+    this.turn = digest.catch(() => undefined);
+    return digest.then((headers) => {
+      this.first.set(part, JSON.stringify(headers));
+      return headers;
+    });
+  }
+
+  async digest(): Promise<string> {
+    await this.turn;
+    return this.hash.digest('hex');
+  }
+}
+
+function changedFile(input: FileUploadInput, detail: string): BackupError {
+  return new BackupError(
+    'CHECKSUM_MISMATCH',
+    `${input.file} changed since it was verified (${detail}): not uploaded; verify the backup again before copying it`,
+  );
+}
+
+function expectSha256(input: FileUploadInput, sha256: string): void {
+  if (sha256 !== input.sha256)
+    throw changedFile(input, `its SHA-256 is ${sha256}, its manifest records ${input.sha256}`);
+}
+
+/** The checksum header of one range, as the destination's checksum mode asks; feeds `whole`. */
 async function digestHeaders(
   file: string,
   start: number,
   length: number,
   mode: FileUploadInput['checksums'],
-): Promise<{ ChecksumAlgorithm: 'CRC32'; ChecksumCRC32: string } | { ContentMD5: string }> {
+  whole?: ReturnType<typeof createHash>,
+): Promise<DigestHeaders> {
   let crc = 0;
   const md5 = mode === 'WHEN_REQUIRED' ? createHash('md5') : undefined;
   try {
     if (length > 0) {
       for await (const chunk of rangeStream(file, start, length) as AsyncIterable<Buffer>) {
+        whole?.update(chunk);
         if (md5) md5.update(chunk);
         else crc = crc32(chunk, crc);
       }

@@ -192,6 +192,28 @@ describe('offsite copy through a real S3 server (s3rver)', () => {
     expect((await store.list()).entries).toEqual([]);
   });
 
+  it('a local file damaged since its verification (same size) is not copied: CHECKSUM_MISMATCH, nothing visible', async () => {
+    ws = await workspace();
+    const store = storeOn(server, { prefix: 'damaged' });
+    for (const size of [1024, 11 * MiB]) {
+      const entry = await syntheticBackup(ws.backupDir, size);
+      // One byte flipped in the last part: found only once every part has been read.
+      const handle = await fs.open(entry.filePath, 'r+');
+      const byte = Buffer.alloc(1);
+      await handle.read(byte, 0, 1, size - 10);
+      byte[0] = byte[0]! ^ 0xff;
+      await handle.write(byte, 0, 1, size - 10);
+      await handle.close();
+      const error = await failureOf(store.upload(entry, { queueSize: 2 }));
+      expect(error.code).toBe('CHECKSUM_MISMATCH');
+      expect(error.message).toContain(`its manifest records ${entry.manifest.sha256}`);
+      await expect(
+        store.confirm(entry.manifest, `damaged/app/${entry.manifest.file}`),
+      ).rejects.toBeInstanceOf(BackupError);
+    }
+    expect((await store.list()).entries).toEqual([]);
+  });
+
   it('an upload aborted by its signal mid-way: ABORTED, nothing visible, no manifest object', async () => {
     ws = await workspace();
     const entry = await syntheticBackup(ws.backupDir, 30 * MiB);

@@ -2,11 +2,10 @@ import fs from 'node:fs/promises';
 import type { DestinationConfig } from '../config/types.js';
 import { type DrillSource, localDrillSource } from '../drill/drill.js';
 import { BackupError, isBackupError } from '../errors.js';
-import { isVerified, type Manifest } from '../manifest.js';
+import { isVerified } from '../manifest.js';
 import { findBackup } from '../storage/catalog.js';
 import { tmpDownloadPath } from '../storage/tmp-area.js';
-import { dataKey, manifestKey } from './remote-layout.js';
-import { type RemoteEntry, RemoteStore } from './remote-store.js';
+import { type RemoteEntry, RemoteStore, remoteEntryOf } from './remote-store.js';
 import { listBackupsEverywhere } from './union-catalog.js';
 
 /** The backup a drill takes: in the local backup directory, or only in a destination's bucket. */
@@ -61,15 +60,6 @@ export async function chooseDrillBackup(
       `destination ${newest.destinations[0]} is not among those listed`,
     );
   return { local: false, id: manifest.id, destination, remote: remoteEntryOf(destination, manifest) };
-}
-
-function remoteEntryOf(destination: DestinationConfig, manifest: Manifest): RemoteEntry {
-  return {
-    manifest,
-    destination: destination.name,
-    manifestKey: manifestKey(destination, manifest.id),
-    dataKey: dataKey(destination, manifest.target, manifest.file),
-  };
 }
 
 /**

@@ -54,6 +54,16 @@ export interface CopyResult {
   durationMs: number;
 }
 
+/** Where a destination keeps a backup's manifest object and data object. */
+export function remoteEntryOf(destination: DestinationConfig, manifest: Manifest): RemoteEntry {
+  return {
+    manifest,
+    destination: destination.name,
+    manifestKey: manifestKey(destination, manifest.id),
+    dataKey: dataKey(destination, manifest.target, manifest.file),
+  };
+}
+
 const MANIFEST_READ_CONCURRENCY = 8;
 /** Metadata keys (S3 lower-cases them): fixed at CreateMultipartUpload, checked by HeadObject. */
 const META_SHA256 = 'sha256';
@@ -125,6 +135,7 @@ export class RemoteStore {
         key,
         file: entry.filePath,
         sizeBytes: manifest.sizeBytes,
+        sha256: manifest.sha256,
         partSize,
         concurrency: options.queueSize ?? 4,
         checksums: this.destination.checksums,
@@ -310,12 +321,7 @@ export class RemoteStore {
     if (key !== manifestKey(this.destination, manifest.id)) {
       throw new BackupError('MANIFEST_INVALID', `${key} is not where the manifest of ${manifest.id} belongs`);
     }
-    return {
-      manifest,
-      destination: this.destination.name,
-      manifestKey: key,
-      dataKey: dataKey(this.destination, manifest.target, manifest.file),
-    };
+    return remoteEntryOf(this.destination, manifest);
   }
 
   /**
