@@ -446,10 +446,7 @@ async function closeOutput(
   direct: { handle: FileHandle; follower: FileFollower } | undefined,
 ): Promise<void> {
   await output?.closeFile();
-  if (direct) {
-    await direct.follower.settled();
-    await direct.handle.close().catch(() => undefined);
-  }
+  await direct?.follower.close();
 }
 
 /**

@@ -66,9 +66,10 @@ export class FileFollower {
     await this.flush.sync();
   }
 
-  /** Resolves once no background flush is running (before the file is closed). */
-  async settled(): Promise<void> {
+  /** Closes the file once no background flush is running; safe to call more than once. */
+  async close(): Promise<void> {
     await this.flush.settled();
+    await this.handle.close().catch(() => undefined);
   }
 
   digest(): string {
