@@ -11,7 +11,7 @@
 #   container  backupctl is on PATH (inside the image): run it directly;
 #   compose    a Docker host where this repository's compose project runs the worker:
 #              docker compose ... exec -T worker backupctl ...;
-#   host       a bare host: node apps/worker/dist/cli/main.js from this repository, with the
+#   host       a bare host: node apps/backupctl/dist/main.js from this repository, with the
 #              variables of PGBACKUP_ENV_FILE (default /etc/pgbackup/pgbackup.env, if present).
 #
 # Exit status is backupctl's: 0 verified, 1 failed, 2 usage or configuration, 3 Redis or
@@ -50,7 +50,7 @@ case "$mode" in
     command=("${compose[@]}" exec -T worker backupctl dump --wait "${args[@]}")
     ;;
   host)
-    cli="$root/apps/worker/dist/cli/main.js"
+    cli="$root/apps/backupctl/dist/main.js"
     if [ ! -f "$cli" ]; then
       echo "backup-postgres: $cli is missing: build first (bash scripts/bootstrap.sh)" >&2
       exit 2
