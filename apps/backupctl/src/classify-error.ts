@@ -4,6 +4,7 @@ import { CliError, type ExitCode, exitCodes, Interrupted } from './exit-codes.js
 const usageCodes: ReadonlySet<BackupErrorCode> = new Set([
   'CONFIG_INVALID',
   'TARGET_UNKNOWN',
+  'DESTINATION_UNKNOWN',
   'BACKUP_ID_INVALID',
   'BACKUP_NOT_FOUND',
   'ENCRYPTION_KEY_MISSING',

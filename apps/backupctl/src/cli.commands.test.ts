@@ -268,8 +268,35 @@ describe('jobs, schedules, status', () => {
       lastBackup: { id: backupIds[0] },
       lastVerified: { id: backupIds[0], level: 'read' },
       nextRunSource: 'scheduler',
+      schedule: 'ok',
       failedJobs: { count: 0, newest: null },
     });
+    expect(doc.workers).toBe(1);
+  });
+
+  it('status exits 1 when no scheduled run would happen: no worker connected, no scheduler in Redis', async () => {
+    // Another prefix: the same fresh verified backup on disk, but a queue no worker runs.
+    const bare = { ...env, BACKUP_QUEUE_PREFIX: `${env.BACKUP_QUEUE_PREFIX}-none` };
+    const result = await runCli(bare, ['status', '--json']);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const doc = jsonOf<StatusDocument>(result);
+    expect(doc).toMatchObject({ ok: false, workers: 0, redis: { reachable: true } });
+    expect(doc.targets[0]).toMatchObject({
+      target: 'app',
+      ok: false,
+      stale: false,
+      failing: false,
+      schedule: 'missing',
+      nextRunSource: 'config',
+      lastVerified: { id: backupIds[0] },
+    });
+    const text = await runCli(bare, ['status']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/^app\s+NO SCHEDULE\s/m);
+    expect(text.stdout).toContain(
+      'app: SCHEDULE MISSING: no job scheduler in Redis, so no scheduled backup will run',
+    );
+    expect(text.stdout).toMatch(/workers: NONE: no worker is connected to queue backups \(prefix \S+-none\)/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { jobNames, readDiscovery } from '@pgbackup/queue';
 import { type ServerTargetFixture, serverTargetFixture, type WorkerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { PruneDocument } from './commands/prune.js';
 import type { SchedulesDocument } from './commands/schedules.js';
 import type { StatusDocument } from './commands/status.js';
 import { jsonOf, runCli } from './test-support/run-cli.js';
@@ -64,4 +65,18 @@ it('schedules and status list the discovered databases under their server', asyn
   ]);
   const text = await runCli(fixture.env, ['status']);
   expect(text.stdout).toContain('srv: server: 2 database(s) backed up at every run');
+
+  // prune knows the discovered databases: by name, through their server, and by default.
+  const one = await runCli(fixture.env, ['prune', '--dry-run', '--target', 'srv.shop', '--json']);
+  expect(one.code, one.stderr).toBe(0);
+  expect(jsonOf<PruneDocument>(one).results.map((r) => [r.target, r.kept])).toEqual([['srv.shop', 1]]);
+  const server = jsonOf<PruneDocument>(
+    await runCli(fixture.env, ['prune', '--dry-run', '--target', 'srv', '--json']),
+  );
+  expect(server.results.map((r) => r.target)).toEqual(['srv.globals', 'srv.crm', 'srv.shop']);
+  const all = jsonOf<PruneDocument>(await runCli(fixture.env, ['prune', '--dry-run', '--json']));
+  expect(all.results.map((r) => r.target)).toEqual(['srv.globals', 'srv.crm', 'srv.shop']);
+  const typo = await runCli(fixture.env, ['prune', '--dry-run', '--target', 'srv.shp']);
+  expect(typo.code).toBe(2);
+  expect(typo.stderr).toMatch(/TARGET_UNKNOWN: Unknown target "srv\.shp"\. Did you mean "srv\.shop"\?/);
 }, 300_000);

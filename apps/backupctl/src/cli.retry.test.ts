@@ -90,6 +90,28 @@ it('a failed dump: --wait exits 1 with the reason, status fails, and retry after
   expect(unknown.stderr).toMatch(/JOB_UNKNOWN: no job no-such-job: nothing was retried/);
   expect(unknown.stderr).toMatch(/backupctl jobs --state failed/);
 
+  // A typo in --target is a usage error, not "no failed jobs".
+  const typo = await runCli(env, ['retry', '--all-failed', '--target', 'lat']);
+  expect(typo.code).toBe(2);
+  expect(typo.stderr).toMatch(/TARGET_UNKNOWN: Unknown target "lat"\. Did you mean "late"\?/);
+
+  // Two failed dumps of one target, cause not fixed: --all-failed retries only the newer one
+  // (one dump makes a backup), which fails again.
+  const newerId = failed.jobs.find((job) => job.id !== jobId && job.name === 'dump')!.id;
+  const early = await runCli(env, ['retry', '--all-failed', '--target', 'late', '--json']);
+  expect(early.code, early.stderr).toBe(0);
+  const earlyDoc = jsonOf<RetryDocument>(early);
+  expect(earlyDoc.retried.map((job) => job.id)).toEqual([newerId]);
+  expect(earlyDoc.skipped).toEqual([
+    expect.objectContaining({
+      id: jobId,
+      name: 'dump',
+      instead: null,
+      reason: `an older failed dump of late: dump job ${newerId} is retried, and one dump makes a backup`,
+    }),
+  ]);
+  expect(await fixture.finished(newerId)).toBe('failed');
+
   // Fix the cause, then retry the first job and follow it through its verification.
   await admin.query(`CREATE DATABASE ${quoteIdent(missing)} TEMPLATE ${quoteIdent(source.name)}`);
   const retried = await runCli(env, ['retry', jobId, '--wait', '--json']);
@@ -106,15 +128,20 @@ it('a failed dump: --wait exits 1 with the reason, status fails, and retry after
   });
   expect(await fixture.verifiedBackups('late')).toEqual([doc.results[0]!.chain?.backupId]);
 
-  // The other failed dump, retried with --all-failed.
+  // The other failed dump is answered by that new verified backup: --all-failed leaves it.
   const all = await runCli(env, ['retry', '--all-failed', '--target', 'late', '--json']);
   expect(all.code, all.stderr).toBe(0);
-  expect(jsonOf<RetryDocument>(all).retried).toHaveLength(1);
-  const retriedId = jsonOf<RetryDocument>(all).retried[0]!.id;
-  expect(await fixture.finished(retriedId)).toBe('completed');
+  const allDoc = jsonOf<RetryDocument>(all);
+  expect(allDoc.retried).toEqual([]);
+  expect(allDoc.skipped).toEqual([
+    expect.objectContaining({
+      id: newerId,
+      reason: `answered since: backup ${doc.results[0]!.chain?.backupId} was verified after it failed; nothing to retry`,
+    }),
+  ]);
   const none = await runCli(env, ['retry', '--all-failed']);
   expect(none.code).toBe(0);
-  expect(none.stdout).toMatch(/no failed jobs/);
+  expect(none.stdout).toMatch(/no failed jobs to retry/);
 
   const healthy = await runCli(env, ['status', '--json']);
   expect(healthy.code, healthy.stdout).toBe(0);

@@ -62,6 +62,17 @@ describe('backupctl status and offsite copies', () => {
     expect(text.stdout).toContain(`(copy it: backupctl copy ${older} --destination s3 --wait)`);
   });
 
+  it('copy and backups --destination with a destination that is not configured: a usage error, exit 2', async () => {
+    for (const args of [
+      ['copy', newer, '--destination', 'nas'],
+      ['backups', '--destination', 'nas'],
+    ]) {
+      const result = await runCli(fixture.env, args);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain('DESTINATION_UNKNOWN: no destination named nas; configured: s3');
+    }
+  });
+
   it('once a newer backup is copied, s3 is not behind: exit 0', async () => {
     const copy = await runCli(fixture.env, ['copy', newer, '--wait']);
     expect(copy.code, copy.stderr).toBe(0);

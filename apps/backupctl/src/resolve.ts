@@ -7,6 +7,8 @@ import {
   listBackups,
   type TargetConfig,
 } from '@pgbackup/backup-core';
+import { withDiscoveredTargets } from '@pgbackup/queue';
+import type { CliContext } from './context.js';
 import { CliError, exitCodes } from './exit-codes.js';
 
 /** The configured target named `name`, or the only one when `name` is omitted. */
@@ -21,9 +23,23 @@ export function chooseTarget(config: BackupConfig, name: string | undefined): Ta
   );
 }
 
-/** Targets named by an optional --target: that one, or all of them. */
-export function selectTargets(config: BackupConfig, name: string | undefined): TargetConfig[] {
-  return name === undefined ? config.targets : [findTarget(config, name)];
+/**
+ * The configured targets and the databases server targets discovered (known from Redis): what
+ * a command that acts on backups by target name accepts.
+ */
+export async function knownTargets(ctx: CliContext): Promise<TargetConfig[]> {
+  const config = ctx.config();
+  if (!config.targets.some((target) => target.discover)) return config.targets;
+  return withDiscoveredTargets(await ctx.redis(), config);
+}
+
+/** The target `name` among knownTargets: TARGET_UNKNOWN (with the closest names) when none. */
+export async function findKnownTarget(
+  ctx: CliContext,
+  name: string,
+  known?: TargetConfig[],
+): Promise<TargetConfig> {
+  return findTarget({ ...ctx.config(), targets: known ?? (await knownTargets(ctx)) }, name);
 }
 
 /**

@@ -10,10 +10,13 @@ import {
 import {
   createBackupQueue,
   createRedisConnection,
+  describeRestore,
   isFinalFailure,
+  isRestoreJob,
   markWatched,
   QUEUE_NAME,
   redisAuthFailure,
+  restoreAgainCommand,
   targetOfJob,
 } from '@pgbackup/queue';
 import { type Job, Worker } from 'bullmq';
@@ -189,9 +192,20 @@ export async function startWorkerService(
       void alerts
         .copyFailed(target, destination, job.id, error.message, job.attemptsMade)
         .catch(() => undefined);
+    else if (target && isRestoreJob(job))
+      alerts.restoreFailed(target, job.id, error.message, describeRestore(job), restoreAgainCommand(job));
     else if (target)
       void alerts
-        .targetFailed(target, job.name, job.id, error.message, job.attemptsMade)
+        .targetFailed(
+          target,
+          job.name,
+          job.id,
+          error.message,
+          job.attemptsMade,
+          typeof (job.data as { backupId?: unknown } | undefined)?.backupId === 'string'
+            ? (job.data as { backupId: string }).backupId
+            : undefined,
+        )
         .catch(() => undefined);
   });
 

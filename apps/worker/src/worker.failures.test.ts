@@ -1,4 +1,4 @@
-import { enqueueDump } from '@pgbackup/queue';
+import { enqueueDump, enqueueRestore, enqueueVerify } from '@pgbackup/queue';
 import { createTestDatabase, PostgresServer, waitFor } from '@pgbackup/testkit';
 import { expect, it } from 'vitest';
 import { webhookReceiver } from './test-support/webhook-receiver.js';
@@ -90,6 +90,70 @@ it('sends a webhook on final failure and on recovery, and a webhook outage never
   expect(await fixture.finished(job)).toBe('completed');
   await waitFor('the recovery webhook', async () => received.some((r) => r.event === 'recovery'), 30_000);
   expect(received.filter((r) => r.event === 'failure')).toHaveLength(1);
+});
+
+it('re-verifying an older backup after a failed dump sends no recovery; a new backup does; a failed restore has its own alert', async () => {
+  const hook = await webhookReceiver();
+  onCleanup(() => hook.close());
+  const { received } = hook;
+  const db = await createTestDatabase('recheck');
+  const admin = await createTestDatabase('recheck_admin');
+  const moved = `${db.name}_moved`;
+  fixture = await workerFixture({
+    DATABASE_URL: db.url,
+    BACKUP_TARGET_NAME: 'recheck',
+    BACKUP_WEBHOOK_URL: hook.url,
+  });
+  await fixture.start();
+  expect(await fixture.finished(await enqueueDump(fixture.queue, { target: 'recheck' }))).toBe('completed');
+  await waitFor(
+    'the verified backup',
+    async () => (await fixture!.verifiedBackups('recheck')).length === 1,
+    30_000,
+  );
+  const [older] = await fixture.verifiedBackups('recheck');
+
+  // The night's dump fails for good: the database is not where the target says.
+  await admin.query(`ALTER DATABASE "${db.name}" RENAME TO "${moved}"`);
+  expect(await fixture.finished(await enqueueDump(fixture.queue, { target: 'recheck' }))).toBe('failed');
+  await waitFor('the failure webhook', async () => received.some((r) => r.event === 'failure'), 10_000);
+
+  // The morning after, the older backup is verified again: it passes, but answers nothing.
+  // Its own job id: the chain's verification of that backup is kept under the deterministic one.
+  const recheck = await enqueueVerify(
+    fixture.queue,
+    { backupId: older!, level: 'read', origin: 'manual' },
+    { jobId: 'manual-recheck' },
+  );
+  expect(await fixture.finished(recheck)).toBe('completed');
+  // A recovery would have been sent while the job ran; give its delivery a moment.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  expect(received.filter((r) => r.event === 'recovery')).toEqual([]);
+
+  // A restore that fails: its own event, with the command that runs it again; not a failure.
+  const restore = await enqueueRestore(fixture.queue, {
+    backupId: older!.replace(/-[0-9a-f]{6}$/, '-000000'),
+    database: 'recheck_copy',
+    origin: 'manual',
+  });
+  expect(await fixture.finished(restore)).toBe('failed');
+  await waitFor(
+    'the restore webhook',
+    async () => received.some((r) => r.event === 'restore_failed'),
+    10_000,
+  );
+  const restoreAlert = received.find((r) => r.event === 'restore_failed')!;
+  expect(restoreAlert).toMatchObject({ target: 'recheck', code: 'BACKUP_NOT_FOUND', jobId: restore.id });
+  expect(String(restoreAlert.text)).toContain(
+    `to run it again: backupctl restore ${older!.replace(/-[0-9a-f]{6}$/, '-000000')} --to recheck_copy --wait`,
+  );
+  expect(received.filter((r) => r.event === 'failure')).toHaveLength(1);
+
+  // The cause is fixed and a new backup is taken: that answers the failure.
+  await admin.query(`ALTER DATABASE "${moved}" RENAME TO "${db.name}"`);
+  expect(await fixture.finished(await enqueueDump(fixture.queue, { target: 'recheck' }))).toBe('completed');
+  await waitFor('the recovery webhook', async () => received.some((r) => r.event === 'recovery'), 30_000);
+  expect(received.filter((r) => r.event === 'recovery')).toHaveLength(1);
 });
 
 it('a webhook that is down is logged, and the backup still succeeds', async () => {

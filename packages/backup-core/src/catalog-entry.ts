@@ -19,6 +19,8 @@ export {
 } from './config/index.js';
 export { BackupError, type BackupErrorCode, errorCodes, isBackupError } from './errors.js';
 export {
+  failureAnswered,
+  type TargetFailure,
   type TargetHealth,
   type TargetHealthInput,
   type TargetHealthState,

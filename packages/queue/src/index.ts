@@ -71,6 +71,7 @@ export {
 } from './names.js';
 export { type KeyKindUsage, redisMemoryByKind } from './redis-memory.js';
 export { replicaAckTimeoutMs, replicasConfirming } from './replica-ack.js';
+export { describeRestore, isRestoreJob, restoreAgainCommand } from './restore-replay.js';
 export {
   completedJobsKeptNote,
   defaultJobOptions,

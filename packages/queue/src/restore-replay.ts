@@ -1,5 +1,5 @@
-import { jobNames } from '@pgbackup/queue';
 import type { Job } from 'bullmq';
+import { jobNames } from './names.js';
 
 /**
  * Restore jobs are never retried: a restore replaces a database, so running it again days later

@@ -6,7 +6,7 @@ import { exitCodes } from '../exit-codes.js';
 import { followJob, interruptSignal, isJobGone } from '../follow.js';
 import { humanAge, shortTime, table } from '../output.js';
 import { createProgress } from '../progress.js';
-import { selectTargets } from '../resolve.js';
+import { findKnownTarget, knownTargets } from '../resolve.js';
 
 interface PruneOptions {
   target?: string;
@@ -31,7 +31,15 @@ export interface PruneDocument {
 
 export async function pruneCommand(ctx: CliContext, options: PruneOptions): Promise<number> {
   const config = ctx.config();
-  const targets = selectTargets(config, options.target);
+  // The databases server targets discovered (and their globals) are pruned as their own
+  // targets; a server target has no backups of its own, so naming one prunes its databases.
+  const known = await knownTargets(ctx);
+  const named = options.target === undefined ? undefined : await findKnownTarget(ctx, options.target, known);
+  const targets = named?.discover
+    ? known.filter((target) => target.server === named.name)
+    : named
+      ? [named]
+      : known.filter((target) => !target.discover);
   if (options.dryRun) {
     // The same plan the worker's prune would make now (it holds the target's lock, so a
     // running dump delays the real prune rather than changing its plan).

@@ -1,4 +1,5 @@
-import { targetOfJob } from '@pgbackup/queue';
+import { failureAnswered, type Manifest, readCatalog, verificationState } from '@pgbackup/backup-core';
+import { describeRestore, isRestoreJob, jobNames, restoreAgainCommand, targetOfJob } from '@pgbackup/queue';
 import type { Job } from 'bullmq';
 import { type ChainResult, describeChain, failureOf, followDumpChain, type JobFailure } from '../chain.js';
 import { chainRecord } from '../chain-record.js';
@@ -6,13 +7,78 @@ import type { CliContext } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 import { followJob, interruptSignal } from '../follow.js';
 import { createProgress } from '../progress.js';
-import { closest, editDistance } from '../resolve.js';
-import { describeRestore, isRestoreJob, restoreAgainCommand } from '../restore-replay.js';
+import { closest, editDistance, findKnownTarget } from '../resolve.js';
 
 interface RetryOptions {
   allFailed?: boolean;
   target?: string;
   wait?: boolean;
+}
+
+/**
+ * Which failed jobs `--all-failed` retries. Nights of failures must not become as many dumps
+ * back to back, nor verifications of backups pruned since, each failing again with a new alert:
+ * - a failure a verified backup has answered (a backup taken after it; for a verification, the
+ *   same backup verified again) is left: status no longer counts it either;
+ * - of a target's unanswered failed dumps only the newest is retried (one dump makes a backup);
+ * - a job about a backup that is in no catalog any more (pruned) is left. Only when every
+ *   destination the catalog includes could be listed: else the backup may be in the one that
+ *   did not answer, and the job is retried.
+ */
+async function worthRetrying(
+  ctx: CliContext,
+  failed: Job[],
+): Promise<{ retry: Job[]; skipped: SkippedJob[] }> {
+  const catalog = await readCatalog(ctx.config());
+  const complete = catalog.destinations.every((listing) => listing.ok);
+  const byId = new Map(catalog.backups.map((backup) => [backup.manifest.id, backup.manifest]));
+  const newestVerified = new Map<string, { manifest: Manifest; at: string }>();
+  // Newest first: the first verified backup of a target is its newest.
+  for (const { manifest } of catalog.backups) {
+    if (newestVerified.has(manifest.target)) continue;
+    const state = verificationState(manifest);
+    if (state.state === 'verified') newestVerified.set(manifest.target, { manifest, at: state.at });
+  }
+  const retry: Job[] = [];
+  const skipped: SkippedJob[] = [];
+  const skip = (job: Job, reason: string, instead: string | null = null) =>
+    skipped.push({
+      id: job.id!,
+      name: job.name,
+      target: targetOfJob(job) ?? null,
+      failedReason: job.failedReason || null,
+      reason,
+      instead,
+    });
+  const dumpRetried = new Map<string, string>();
+  const newestFirst = [...failed].sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0));
+  for (const job of newestFirst) {
+    const target = targetOfJob(job);
+    const backupId = (job.data as { backupId?: unknown } | undefined)?.backupId;
+    const failure = {
+      at: new Date(job.finishedOn ?? 0),
+      ...(typeof backupId === 'string' ? { backupId } : {}),
+    };
+    const verified = target === undefined ? undefined : newestVerified.get(target);
+    if (verified && failureAnswered(failure, verified.manifest, verified.at)) {
+      skip(
+        job,
+        `answered since: backup ${verified.manifest.id} was verified after it failed; nothing to retry`,
+      );
+    } else if (typeof backupId === 'string' && complete && !byId.has(backupId)) {
+      skip(job, `backup ${backupId} no longer exists (pruned, or deleted): it would fail again`);
+    } else if (job.name === jobNames.dump && target !== undefined && dumpRetried.has(target)) {
+      skip(
+        job,
+        `an older failed dump of ${target}: dump job ${dumpRetried.get(target)} is retried, and one dump makes a backup`,
+      );
+    } else {
+      if (job.name === jobNames.dump && target !== undefined) dumpRetried.set(target, job.id!);
+      retry.push(job);
+    }
+  }
+  // Retried oldest first, as before: the order the jobs had failed in.
+  return { retry: retry.reverse(), skipped: skipped.reverse() };
 }
 
 /** A job that was retried, with the reason it had failed with. */
@@ -23,15 +89,19 @@ export interface RetriedJob {
   failedReason: string | null;
 }
 
-/** A failed job that --all-failed left alone: restores are never retried. */
+/**
+ * A failed job that --all-failed left alone: a restore (never retried), a failure a verified
+ * backup has answered since (failureAnswered, the rule of `status`), an older failed dump of a
+ * target whose newest failed dump is retried, or a job about a backup that no longer exists.
+ */
 export interface SkippedJob {
   id: string;
   name: string;
   target: string | null;
   failedReason: string | null;
   reason: string;
-  /** What to run instead. */
-  instead: string;
+  /** What to run instead; null when nothing is needed. */
+  instead: string | null;
 }
 
 /** What `retry --wait` reports per job. */
@@ -73,10 +143,21 @@ export async function retryCommand(ctx: CliContext, ids: string[], options: Retr
   let jobs: Job[];
   const skipped: SkippedJob[] = [];
   if (options.allFailed) {
+    if (options.target !== undefined) await findKnownTarget(ctx, options.target);
     const failed = ((await queue.getJobs(['failed'], 0, -1)) as Job[]).filter(
       (job) => job?.id && (options.target === undefined || targetOfJob(job) === options.target),
     );
-    jobs = failed.filter((job) => !isRestoreJob(job));
+    const worth = await worthRetrying(
+      ctx,
+      failed.filter((job) => !isRestoreJob(job)),
+    );
+    jobs = worth.retry;
+    for (const entry of worth.skipped) {
+      skipped.push(entry);
+      ctx.out.text(
+        `skipped ${entry.name} job ${entry.id} (${entry.target ?? '?'}), which had failed with: ${entry.failedReason ?? '?'}; ${entry.reason}`,
+      );
+    }
     for (const job of failed.filter(isRestoreJob)) {
       const entry: SkippedJob = {
         id: job.id!,

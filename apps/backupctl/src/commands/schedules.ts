@@ -88,6 +88,42 @@ export function scheduleRow(
   };
 }
 
+/**
+ * Whether a target's scheduled runs will happen, as far as Redis shows it:
+ * - `missing`: no job scheduler for it (no worker ever started with this target, or Redis lost
+ *   its schedulers and no worker is running to put them back: the schedule keeper does that);
+ * - `overdue`: the pending run is more than SCHEDULE_OVERDUE_GRACE_MS past its time and no
+ *   worker is connected to take it. With workers connected a late run is a queue still working
+ *   through a slot (500 databases due at once wait their turn), not a stopped schedule;
+ * - `unknown`: Redis unreachable.
+ */
+export type ScheduleState = 'ok' | 'missing' | 'overdue' | 'unknown';
+
+/** How late a pending run may be before it counts as overdue (when no worker is connected). */
+export const SCHEDULE_OVERDUE_GRACE_MS = 2 * 60_000;
+
+export function scheduleState(
+  row: ScheduleRow,
+  redisReachable: boolean,
+  workers: number | undefined,
+  now: Date,
+): ScheduleState {
+  if (!redisReachable) return 'unknown';
+  if (!row.scheduler) return 'missing';
+  const due = row.scheduler.next === null ? undefined : Date.parse(row.scheduler.next);
+  if (workers === 0 && due !== undefined && now.getTime() - due > SCHEDULE_OVERDUE_GRACE_MS) return 'overdue';
+  return 'ok';
+}
+
+/**
+ * The workers connected to the queue (BullMQ names their connections), or undefined when the
+ * server does not say (CLIENT LIST refused, as some managed Redis services do).
+ */
+export async function connectedWorkers(ctx: CliContext): Promise<number | undefined> {
+  const queue = await ctx.queue();
+  return queue.getWorkersCount().catch(() => undefined);
+}
+
 export async function schedulesCommand(ctx: CliContext): Promise<number> {
   const config = ctx.config();
   let schedulers: Map<string, JobSchedulerJson> | undefined;

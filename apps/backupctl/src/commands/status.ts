@@ -2,20 +2,28 @@ import {
   copyHealth,
   type DestinationCopyHealth,
   type DestinationListing,
+  failureAnswered,
   type Manifest,
   readCatalog,
+  type TargetFailure,
   type TargetHealthState,
   targetHealth,
   verificationState,
 } from '@pgbackup/backup-core';
-import { readDiscovery, watchedSince, withDiscoveredTargets } from '@pgbackup/queue';
+import { QUEUE_NAME, readDiscovery, watchedSince, withDiscoveredTargets } from '@pgbackup/queue';
 import type { JobSchedulerJson } from 'bullmq';
 import { classifyError } from '../classify-error.js';
 import type { CliContext, RedisState } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 import { humanAge, humanDuration, table } from '../output.js';
 import { fetchJobs, type JobRow } from './jobs.js';
-import { dumpSchedulers, scheduleRow } from './schedules.js';
+import {
+  connectedWorkers,
+  dumpSchedulers,
+  type ScheduleState,
+  scheduleRow,
+  scheduleState,
+} from './schedules.js';
 
 /** One target's health as `status --json` prints it. */
 export interface TargetStatus {
@@ -31,7 +39,11 @@ export interface TargetStatus {
    * has watched it for less than maxAgeMs (`inGrace`: a new target waiting for its first run).
    */
   stale: boolean;
-  /** A dump, verify or prune of the target failed after its last verified backup; null when Redis is unreachable. */
+  /**
+   * A job of the target (restores aside) failed for good, and no backup verified since answers it
+   * (failureAnswered: a backup taken after the failure, or the failed one verified again); null
+   * when Redis is unreachable.
+   */
   failing: boolean | null;
   maxAgeMs: number;
   lastBackup: { id: string; createdAt: string; ageMs: number; status: Manifest['status'] } | null;
@@ -39,6 +51,11 @@ export interface TargetStatus {
   nextRun: string | null;
   /** `scheduler`: the run pending in Redis; `config`: computed from the cron (no scheduler seen). */
   nextRunSource: 'scheduler' | 'config';
+  /**
+   * Whether its scheduled runs will happen (scheduleState): `missing` (no job scheduler in Redis)
+   * and `overdue` (a run past its time and no worker to take it) make the target not ok.
+   */
+  schedule: ScheduleState;
   /** The newest dump, verify or prune failure that makes the target failing. */
   failingJob: { id: string; name: string; reason: string | null; finishedAt: string | null } | null;
   /**
@@ -66,6 +83,11 @@ export interface TargetStatus {
 export interface StatusDocument {
   ok: boolean;
   redis: RedisState;
+  /**
+   * Workers connected to the queue; 0 makes `ok` false (no scheduled run will start); null when
+   * Redis is unreachable or does not say (CLIENT LIST refused).
+   */
+  workers: number | null;
   /**
    * Where the backups were read from (readCatalog): `local`, or `union` (with a target at
    * retention 0, the buckets too), and for `union` how each destination's listing went.
@@ -102,6 +124,7 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
   let failed: JobRow[] | undefined;
   let delayed: JobRow[] | undefined;
   let watched: Map<string, Date> | undefined;
+  let workers: number | undefined;
   // Without Redis the discovered databases are unknown: only the configured targets are shown.
   let targets = config.targets;
   const discoveries = new Map<string, Awaited<ReturnType<typeof readDiscovery>>>();
@@ -109,12 +132,13 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
     const redis = await ctx.redis();
     // Independent reads, sent together.
     const servers = config.targets.filter((target) => target.discover);
-    [schedulers, targets, watched, failed, delayed] = await Promise.all([
+    [schedulers, targets, watched, failed, delayed, workers] = await Promise.all([
       dumpSchedulers(ctx),
       withDiscoveredTargets(redis, config),
       watchedSince(redis, config.redis.prefix),
       fetchJobs(ctx, ['failed'], undefined, 1_000),
       fetchJobs(ctx, ['delayed'], undefined, 1_000),
+      connectedWorkers(ctx),
       ...servers.map(async (server) =>
         discoveries.set(server.name, await readDiscovery(redis, config.redis.prefix, server.name)),
       ),
@@ -151,19 +175,21 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
         manifests,
         now: new Date(now),
         watchedSince: watched?.get(target.name),
-        lastFailureAt:
-          backupJobs === undefined ? null : newestFailure ? new Date(newestFailure.finishedAt!) : undefined,
+        lastFailure: backupJobs === undefined ? null : newestFailure ? failureOf(newestFailure) : undefined,
       });
       const { stale, failing, verifiedAt } = health;
       const verified = health.lastVerified;
       const verifiedState = verified ? verificationState(verified) : undefined;
-      const failingJobs = backupJobs?.filter((job) => !verifiedAt || (job.finishedAt ?? '') > verifiedAt);
+      const failingJobs = backupJobs?.filter(
+        (job) => job.finishedAt && !failureAnswered(failureOf(job), verified, verifiedAt),
+      );
       const retryingJob = delayedOf
         ?.get(target.name)
         ?.filter((job) => job.name !== 'restore' && job.failedReason)
         .sort((a, b) => Number(b.id) - Number(a.id) || b.id.localeCompare(a.id))[0];
       // A discovered database runs on its server's schedule.
       const schedule = scheduleRow(target, schedulers?.get(target.server ?? target.name), new Date(now));
+      const scheduled = scheduleState(schedule, schedulers !== undefined, workers, new Date(now));
       const copies = copyHealth({
         destinations: target.destinations,
         manifests,
@@ -172,7 +198,11 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
       });
       return {
         target: target.name,
-        ok: !health.problem && !copies.some((copy) => copy.behind),
+        ok:
+          !health.problem &&
+          !copies.some((copy) => copy.behind) &&
+          scheduled !== 'missing' &&
+          scheduled !== 'overdue',
         state: health.state,
         stale,
         inGrace: health.inGrace,
@@ -207,6 +237,7 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
           : null,
         nextRun: schedule.nextRuns[0] ?? null,
         nextRunSource: schedule.scheduler ? 'scheduler' : 'config',
+        schedule: scheduled,
         failedJobs: jobs
           ? {
               count: jobs.length,
@@ -232,11 +263,13 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
   );
   const ok =
     statuses.every((status) => status.ok) &&
+    workers !== 0 &&
     servers.every((server) => server.failing !== true) &&
     unlisted.length === 0;
   ctx.out.document({
     ok: ok && !redisError,
     redis: { reachable: !redisError, ...(redisError ? { error: redisError.message } : {}) },
+    workers: workers ?? null,
     catalog: { source: catalog.source, destinations: catalog.destinations },
     targets: statuses,
     servers,
@@ -254,7 +287,7 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
           ? `${humanAge(status.lastVerified.createdAt, now)} (${status.lastVerified.level})`
           : 'never',
         status.nextRun
-          ? `${humanAge(status.nextRun, now)}${status.nextRunSource === 'config' ? ' (no scheduler)' : ''}`
+          ? `${humanAge(status.nextRun, now)}${status.nextRunSource === 'config' ? ' (no scheduler)' : status.schedule === 'overdue' ? ' (not started)' : ''}`
           : '-',
         status.failedJobs ? String(status.failedJobs.count) : '?',
       ]),
@@ -271,6 +304,16 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
         status.lastVerified
           ? `${status.target}: STALE: newest verified backup ${status.lastVerified.id} is ${humanDuration(status.lastVerified.ageMs)} old; at most ${humanDuration(status.maxAgeMs)} allowed`
           : `${status.target}: STALE: no verified backup at all`,
+      );
+    }
+    if (status.schedule === 'missing') {
+      ctx.out.text(
+        `${status.target}: SCHEDULE MISSING: no job scheduler in Redis, so no scheduled backup will run: no worker has started with this target, or Redis lost its schedulers and no worker is running to put them back (start the worker; backupctl schedules)`,
+      );
+    }
+    if (status.schedule === 'overdue') {
+      ctx.out.text(
+        `${status.target}: OVERDUE: the run due ${humanAge(status.nextRun!, now)} has not started and no worker is connected to start it`,
       );
     }
     if (status.retrying) {
@@ -291,6 +334,11 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
         `${status.target}: FAILING: ${newest.name} job ${newest.id} failed${newest.finishedAt ? ` ${humanAge(newest.finishedAt, now)}` : ''}: ${newest.reason ?? '?'} (retry: backupctl retry ${newest.id})`,
       );
     }
+  }
+  if (workers === 0) {
+    ctx.out.text(
+      `workers: NONE: no worker is connected to queue ${QUEUE_NAME} (prefix ${config.redis.prefix}): no scheduled backup, verification or prune will start (start the worker; it puts its schedules back on start)`,
+    );
   }
   for (const destination of unlisted) {
     // The targets above were judged without this bucket's backups: a STALE may be this.
@@ -357,6 +405,15 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string | null): Map
   return groups;
 }
 
+/** A failed job as the health rule reads it: when it failed, and the backup it was about. */
+function failureOf(job: JobRow): TargetFailure {
+  const backupId = (job.data as { backupId?: unknown } | null)?.backupId;
+  return {
+    at: new Date(job.finishedAt ?? 0),
+    ...(typeof backupId === 'string' ? { backupId } : {}),
+  };
+}
+
 function brief(job: JobRow): { id: string; name: string; reason: string | null; finishedAt: string | null } {
   return { id: job.id, name: job.name, reason: job.failedReason, finishedAt: job.finishedAt };
 }
@@ -366,6 +423,8 @@ function stateText(status: TargetStatus): string {
     status.stale ? 'STALE' : '',
     status.failing ? 'FAILING' : '',
     status.copies.some((copy) => copy.behind) ? 'COPY MISSING' : '',
+    status.schedule === 'missing' ? 'NO SCHEDULE' : '',
+    status.schedule === 'overdue' ? 'OVERDUE' : '',
   ].filter(Boolean);
   if (problems.length > 0) return problems.join('+');
   if (status.inGrace) return 'MISSING (new)';

@@ -20,7 +20,7 @@ export async function runVerifyJob(
   const { target, level, engine, passed } = await startVerify(ctx, run, data, targetName);
   const result = await verifyBackup(engine);
   run.summary(`backup ${data.backupId} verified at level ${level} in ${result.verification.durationMs} ms`);
-  await ctx.alerts.targetSucceeded(targetName);
+  await ctx.alerts.targetSucceeded(targetName, entry.manifest, result.verification.at);
   let pruneJobId: string | undefined;
   const copyJobIds: string[] = [];
   if (data.pruneAfter && target && target.destinations.length > 0) {

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type BackupConfig, type Logger, type TargetConfig, targetHealth } from '@pgbackup/backup-core';
+import {
+  type BackupConfig,
+  failureAnswered,
+  type Logger,
+  type Manifest,
+  type TargetConfig,
+  type TargetFailure,
+  targetHealth,
+} from '@pgbackup/backup-core';
 import { failureCodeOf, markWatched, watchedSince } from '@pgbackup/queue';
 import type { Redis } from 'ioredis';
 import type { Notification, Webhook } from './webhook.js';
@@ -10,6 +18,22 @@ import { type CatalogReader, catalogOnce } from './whole-catalog.js';
  * 2 minutes) with room to spare. A worker that dies while delivering frees it by expiry.
  */
 const STALE_CLAIM_MS = 5 * 60_000;
+
+const DELETE_IF_EQUAL = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/** The failing key's value; undefined when unreadable (an older worker's: then any backup answers). */
+function parseFailing(value: string): TargetFailure | undefined {
+  try {
+    const parsed = JSON.parse(value) as { at?: unknown; backupId?: unknown };
+    if (typeof parsed.at !== 'string' || Number.isNaN(Date.parse(parsed.at))) return undefined;
+    return {
+      at: new Date(parsed.at),
+      ...(typeof parsed.backupId === 'string' ? { backupId: parsed.backupId } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Alert state lives in Redis so that several workers send each alert once: a target is
@@ -39,11 +63,13 @@ export class Alerts {
     jobId: string | undefined,
     reason: string,
     attempts: number,
+    /** The backup the failed job was about (a verify's), if any: verifying it again answers it. */
+    backupId?: string,
   ): Promise<void> {
     const code = failureCodeOf(reason);
     await this.redis.set(
       this.key('failing', target),
-      JSON.stringify({ at: new Date().toISOString(), jobId, reason }),
+      JSON.stringify({ at: new Date().toISOString(), jobId, reason, ...(backupId ? { backupId } : {}) }),
     );
     this.logger.error({ target, jobId, code }, `${jobName} of ${target} failed for good`);
     this.send({
@@ -55,12 +81,52 @@ export class Alerts {
     });
   }
 
-  /** After a verified backup: a recovery notice if the target was failing. */
-  async targetSucceeded(target: string): Promise<void> {
-    const wasFailing = await this.redis.del(this.key('failing', target));
+  /**
+   * A restore that failed for good: its own event, and the target is not marked failing (a
+   * restore replaces another database; it says nothing of the target's backups). A restore is
+   * never retried (`backupctl retry` refuses it), so the text gives the command that runs a new
+   * one, without `--force`: the operator decides again.
+   */
+  restoreFailed(
+    target: string,
+    jobId: string | undefined,
+    reason: string,
+    what: string,
+    again: string,
+  ): void {
+    const code = failureCodeOf(reason);
+    this.logger.error({ target, jobId, code }, `restore of ${what} failed`);
+    this.send({
+      event: 'restore_failed',
+      target,
+      ...(code ? { code } : {}),
+      ...(jobId ? { jobId } : {}),
+      text: `:red_circle: Restore of ${what} failed: ${reason}. A restore is not retried; to run it again: ${again}`,
+    });
+  }
+
+  /**
+   * After a backup was verified: a recovery notice if the target was failing and this backup
+   * answers the failure (failureAnswered, the rule `status` uses): one taken after it, or the
+   * failed verification's own backup. Verifying an older backup again the morning after a failed
+   * dump leaves the target failing, and sends nothing.
+   */
+  async targetSucceeded(
+    target: string,
+    verified: Pick<Manifest, 'id' | 'createdAt'>,
+    verifiedAt: string,
+  ): Promise<void> {
+    // The stale alert is answered by any verified backup the stale check sees: its own rule.
     // An undelivered stale alert is not delivered late either: its claim goes with the key.
     await this.redis.del(this.key('stale', target), this.key('stale-sending', target));
-    if (wasFailing > 0) {
+    const key = this.key('failing', target);
+    const recorded = await this.redis.get(key);
+    if (recorded === null) return;
+    const failure = parseFailing(recorded);
+    if (failure && !failureAnswered(failure, verified, verifiedAt)) return;
+    // Deleted only if unchanged: a failure recorded meanwhile by another worker stays.
+    const wasFailing = await this.redis.eval(DELETE_IF_EQUAL, 1, key, recorded);
+    if (Number(wasFailing) > 0) {
       this.logger.info({ target }, 'target recovered');
       this.send({
         event: 'recovery',

@@ -7,6 +7,7 @@ export interface Notification {
     | 'recovery'
     | 'stale'
     | 'copy_failed'
+    | 'restore_failed'
     | 'drill_failed'
     | 'drill_rto_exceeded'
     | 'drill_stale'

@@ -50,17 +50,40 @@ describe('targetHealth', () => {
     expect(health([])).toMatchObject({ state: 'missing', inGrace: false, stale: true, problem: true });
   });
 
-  it('is failing when a job failed for good after the newest verification, not before', () => {
+  it('is failing after a final failure until a backup taken after it is verified', () => {
     const manifests = [backup('a', '2026-11-24T02:00:00Z')];
+    const createdAt = Date.parse(manifests[0]!.createdAt);
     const verifiedAt = Date.parse(health(manifests).verifiedAt!);
-    expect(health(manifests, { lastFailureAt: new Date(verifiedAt + 1_000) })).toMatchObject({
-      state: 'failing',
-      problem: true,
-    });
-    expect(health(manifests, { lastFailureAt: new Date(verifiedAt - 1_000) })).toMatchObject({
+    expect(verifiedAt).toBeGreaterThan(createdAt);
+    // A backup taken after the failure answers it.
+    expect(health(manifests, { lastFailure: { at: new Date(createdAt - 1_000) } })).toMatchObject({
       state: 'ok',
       failing: false,
     });
-    expect(health(manifests, { lastFailureAt: null })).toMatchObject({ state: 'ok', failing: null });
+    // Failed after the snapshot: still failing, even though the backup was verified later (a
+    // verification of an older backup re-run the morning after a failed dump answers nothing).
+    expect(health(manifests, { lastFailure: { at: new Date(createdAt + 1_000) } })).toMatchObject({
+      state: 'failing',
+      problem: true,
+    });
+    expect(health(manifests, { lastFailure: { at: new Date(verifiedAt + 1_000) } })).toMatchObject({
+      state: 'failing',
+    });
+    expect(health(manifests, { lastFailure: null })).toMatchObject({ state: 'ok', failing: null });
+  });
+
+  it('is answered by the failed backup itself once verified again after the failure', () => {
+    const manifests = [backup('a', '2026-11-24T02:00:00Z')];
+    const id = manifests[0]!.id;
+    const verifiedAt = Date.parse(health(manifests).verifiedAt!);
+    expect(
+      health(manifests, { lastFailure: { at: new Date(verifiedAt - 1_000), backupId: id } }).failing,
+    ).toBe(false);
+    expect(
+      health(manifests, { lastFailure: { at: new Date(verifiedAt + 1_000), backupId: id } }).failing,
+    ).toBe(true);
+    expect(
+      health(manifests, { lastFailure: { at: new Date(verifiedAt - 1_000), backupId: 'another' } }).failing,
+    ).toBe(true);
   });
 });

@@ -9,8 +9,8 @@ import { type Manifest, verificationState } from '../manifest.js';
  * - `missing`: no verified backup at all. A target watched for less than its maximum age (a new
  *   target) is in its grace period: `missing` but not yet a problem; after that, or when nobody
  *   knows how long it has been watched, it is one.
- * - `failing`: a dump, verify or prune of the target failed for good after its newest verified
- *   backup was verified (whatever its age: a failure is news).
+ * - `failing`: a job of the target failed for good and nothing has answered it since
+ *   (failureAnswered): whatever the backups' age, a failure is news.
  */
 export type TargetHealthState = 'ok' | 'stale' | 'missing' | 'failing';
 
@@ -22,10 +22,33 @@ export interface TargetHealthInput {
   /** Since when a worker has watched this target; undefined when unknown (no grace is given). */
   watchedSince?: Date | undefined;
   /**
-   * When the newest final failure of one of the target's dump, verify or prune jobs happened;
-   * null when it cannot be known (Redis unreachable), undefined when there is none.
+   * The newest final failure of one of the target's jobs (restores aside): when, and the backup
+   * it was about (a verify, copy or drill has one; a dump has none). Null when it cannot be known
+   * (Redis unreachable), undefined when there is none.
    */
-  lastFailureAt?: Date | null | undefined;
+  lastFailure?: TargetFailure | null | undefined;
+}
+
+export interface TargetFailure {
+  at: Date;
+  backupId?: string | undefined;
+}
+
+/**
+ * Whether a final failure has been answered by a verified backup: one whose snapshot was taken
+ * after the failure (a new backup, whatever failed), or the very backup the failure was about,
+ * verified again after it (a verification re-done and passed). Verifying an older backup again
+ * answers nothing: last night's dump is still missing. The one rule for `status`, the dashboard
+ * and the worker's recovery alert.
+ */
+export function failureAnswered(
+  failure: TargetFailure,
+  verified: Pick<Manifest, 'id' | 'createdAt'> | undefined,
+  verifiedAt: string | undefined,
+): boolean {
+  if (!verified || verifiedAt === undefined) return false;
+  if (Date.parse(verified.createdAt) > failure.at.getTime()) return true;
+  return failure.backupId === verified.id && Date.parse(verifiedAt) > failure.at.getTime();
 }
 
 export interface TargetHealth {
@@ -55,10 +78,9 @@ export function targetHealth(input: TargetHealthInput): TargetHealth {
     !lastVerified && input.watchedSince !== undefined && now - input.watchedSince.getTime() <= input.maxAgeMs;
   const stale = verifiedAgeMs === undefined ? !inGrace : verifiedAgeMs > input.maxAgeMs;
   const failing =
-    input.lastFailureAt === null
+    input.lastFailure === null
       ? null
-      : input.lastFailureAt !== undefined &&
-        (verifiedAt === undefined || input.lastFailureAt.getTime() > Date.parse(verifiedAt));
+      : input.lastFailure !== undefined && !failureAnswered(input.lastFailure, lastVerified, verifiedAt);
   return {
     state: failing ? 'failing' : !lastVerified ? 'missing' : stale ? 'stale' : 'ok',
     problem: stale || failing === true,
