@@ -9,6 +9,8 @@ export const errorCodes = {
   BACKUP_ID_INVALID: { retryable: false },
   BACKUP_NOT_FOUND: { retryable: false },
   MANIFEST_INVALID: { retryable: false },
+  /** Another update of the same manifest held its lock too long (storage/manifest-lock.ts). */
+  MANIFEST_LOCKED: { retryable: true },
   TOOL_MISSING: { retryable: false },
   PG_DUMP_TOO_OLD: { retryable: false },
   PG_AUTH_FAILED: { retryable: false },

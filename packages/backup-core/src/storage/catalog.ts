@@ -8,6 +8,7 @@ import { type Copy, type Drill, type Manifest, manifestSchema, type Verification
 import { directoryEntries, listTargetDirectory } from './directory-listing.js';
 import { fsyncDirectory, writeFileAtomic } from './durable-fs.js';
 import { MANIFEST_SUFFIX, manifestPathFor, targetDirectory } from './layout.js';
+import { withManifestLock } from './manifest-lock.js';
 
 /** A backup as the files on disk describe it. */
 export interface CatalogEntry {
@@ -202,19 +203,32 @@ export async function findLatestVerified(
   return undefined;
 }
 
-/** Appends a verification result to the manifest (re-read just before writing, written atomically). */
+/**
+ * Changes a backup's manifest: re-read, `edit` applied, written atomically, while no other update
+ * of it runs (withManifestLock), so two results recorded at once are both kept.
+ */
+export async function editManifest(
+  backupDir: string,
+  id: string,
+  edit: (manifest: Manifest) => Manifest,
+): Promise<Manifest> {
+  return withManifestLock(backupDir, id, async () => {
+    const updated = edit((await findBackup(backupDir, id)).manifest);
+    await writeManifest(backupDir, updated);
+    return updated;
+  });
+}
+
+/** Appends a verification result to the manifest (editManifest). */
 export async function recordVerification(
   backupDir: string,
   id: string,
   verification: Verification,
 ): Promise<Manifest> {
-  const entry = await findBackup(backupDir, id);
-  const updated: Manifest = {
-    ...entry.manifest,
-    verifications: [...entry.manifest.verifications, verification],
-  };
-  await writeManifest(backupDir, updated);
-  return updated;
+  return editManifest(backupDir, id, (manifest) => ({
+    ...manifest,
+    verifications: [...manifest.verifications, verification],
+  }));
 }
 
 /**
@@ -227,23 +241,19 @@ export async function recordDrill(
   drill: Drill,
   verification?: Verification,
 ): Promise<Manifest> {
-  const entry = await findBackup(backupDir, id);
-  const updated: Manifest = {
-    ...entry.manifest,
-    drills: [...(entry.manifest.drills ?? []), drill],
-    ...(verification ? { verifications: [...entry.manifest.verifications, verification] } : {}),
-  };
-  await writeManifest(backupDir, updated);
-  return updated;
+  return editManifest(backupDir, id, (manifest) => ({
+    ...manifest,
+    drills: [...(manifest.drills ?? []), drill],
+    ...(verification ? { verifications: [...manifest.verifications, verification] } : {}),
+  }));
 }
 
 /** Records a confirmed offsite copy in the manifest (replacing an older one for the destination). */
 export async function recordCopy(backupDir: string, id: string, copy: Copy): Promise<Manifest> {
-  const entry = await findBackup(backupDir, id);
-  const others = (entry.manifest.copies ?? []).filter((c) => c.destination !== copy.destination);
-  const updated: Manifest = { ...entry.manifest, copies: [...others, copy] };
-  await writeManifest(backupDir, updated);
-  return updated;
+  return editManifest(backupDir, id, (manifest) => ({
+    ...manifest,
+    copies: [...(manifest.copies ?? []).filter((c) => c.destination !== copy.destination), copy],
+  }));
 }
 
 /**

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isBackupId, targetNamePattern } from '../ids.js';
 import { processIsAlive } from '../process/alive.js';
 import { MANIFEST_SUFFIX, PARTIAL_SUFFIX, partialOwner } from './layout.js';
+import { MANIFEST_LOCK_SUFFIX } from './manifest-lock.js';
 import { sweepTmpArea } from './tmp-area.js';
 
 export interface SweepOptions {
@@ -68,6 +69,10 @@ export async function sweepOrphans(backupDir: string, options: SweepOptions = {}
           owner && owner.host === host
             ? !processIsAlive(owner.pid) || age > foreignAfter
             : age > foreignAfter;
+      } else if (name.startsWith('.') && name.endsWith(MANIFEST_LOCK_SUFFIX)) {
+        // A manifest lock left by a process that died mid-update (manifest-lock.ts).
+        const stat = await fs.stat(file).catch(() => undefined);
+        remove = stat !== undefined && now - stat.mtimeMs > orphanAfter;
       } else {
         const id = name.split('.dump')[0] ?? '';
         if (name.includes('.dump') && isBackupId(id) && !manifests.has(id)) {
