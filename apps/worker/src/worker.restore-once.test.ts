@@ -1,17 +1,24 @@
 import { enqueueDump, enqueueRestore } from '@pgbackup/queue';
-import { createTestDatabase, type TestDatabase } from '@pgbackup/testkit';
+import { createTestDatabase, type TestDatabase, waitFor } from '@pgbackup/testkit';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type WebhookReceiver, webhookReceiver } from './test-support/webhook-receiver.js';
 import { type WorkerFixture, workerFixture } from './test-support/worker-fixture.js';
 
 let fixture: WorkerFixture;
 let source: TestDatabase;
 let backupId: string;
+let hook: WebhookReceiver;
 
 beforeAll(async () => {
   source = await createTestDatabase('once_src');
   await source.query('CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 50) g');
-  fixture = await workerFixture({ DATABASE_URL: source.url, BACKUP_TARGET_NAME: 'once' });
+  hook = await webhookReceiver();
+  fixture = await workerFixture({
+    DATABASE_URL: source.url,
+    BACKUP_TARGET_NAME: 'once',
+    BACKUP_WEBHOOK_URL: hook.url,
+  });
   await fixture.start();
   const dump = await enqueueDump(fixture.queue, { target: 'once' });
   expect(await fixture.finished(dump)).toBe('completed');
@@ -21,6 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fixture?.cleanup();
+  await hook?.close();
 });
 
 async function rowsIn(db: TestDatabase): Promise<number> {
@@ -53,6 +61,16 @@ it('refuses to run a completed restore again, leaving the database as it is now'
   expect(await rowsIn(copy)).toBe(10);
   const logs = (await fixture.queue.getJobLogs(job.id!)).logs.join('\n');
   expect(logs).toMatch(/rejected: RESTORE_ALREADY_RAN/);
+  // The alert does not tell the operator to run it again: the first run may have done it.
+  await waitFor(
+    'the restore alert',
+    async () => hook.received.some((r) => r.event === 'restore_failed'),
+    10_000,
+  );
+  const alert = hook.received.find((r) => r.event === 'restore_failed')!;
+  expect(alert).toMatchObject({ target: 'once', code: 'RESTORE_ALREADY_RAN', jobId: job.id });
+  expect(String(alert.text)).toContain("The first run's outcome is not known here");
+  expect(hook.received.filter((r) => r.event === 'failure')).toEqual([]);
   // Still refused on a second replay: the mark stays with the job.
   await replay(refused, 'failed');
   expect(await fixture.finished(job)).toBe('failed');

@@ -101,7 +101,12 @@ export class Alerts {
       target,
       ...(code ? { code } : {}),
       ...(jobId ? { jobId } : {}),
-      text: `:red_circle: Restore of ${what} failed: ${reason}. A restore is not retried; to run it again: ${again}`,
+      text:
+        code === 'RESTORE_ALREADY_RAN'
+          ? // Another worker took the job over (its first worker lost Redis for longer than the
+            // job's lock) and was refused: the first run may still be running, or have finished.
+            `:warning: Restore of ${what}: a second run of the job was refused (${reason}). The first run's outcome is not known here: it may still be running or have succeeded. Check the database and the job's run log before running \`${again}\`.`
+          : `:red_circle: Restore of ${what} failed: ${reason}. A restore is not retried; to run it again: ${again}`,
     });
   }
 
