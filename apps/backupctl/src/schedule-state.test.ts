@@ -1,5 +1,6 @@
+import { SCHEDULE_OVERDUE_GRACE_MS } from '@pgbackup/queue';
 import { describe, expect, it } from 'vitest';
-import { SCHEDULE_OVERDUE_GRACE_MS, type ScheduleRow, scheduleState } from './commands/schedules.js';
+import { type ScheduleRow, rowScheduleState as scheduleState } from './commands/schedules.js';
 
 const now = new Date('2026-12-03T09:00:00Z');
 const row = (next: string | null, scheduler = true): ScheduleRow => ({
@@ -12,7 +13,7 @@ const row = (next: string | null, scheduler = true): ScheduleRow => ({
 });
 const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
 
-describe('scheduleState', () => {
+describe('scheduleState, of a schedules row', () => {
   it('is missing without a scheduler, unknown without Redis', () => {
     expect(scheduleState(row(null, false), true, 1, now)).toBe('missing');
     expect(scheduleState(row(null, false), false, undefined, now)).toBe('unknown');

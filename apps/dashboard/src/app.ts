@@ -17,6 +17,7 @@ import { bullBoard } from './bull-board.js';
 import { dashboardCatalog } from './catalog.js';
 import { targetStatuses } from './catalog-status.js';
 import type { DashboardSettings } from './config/dashboard-section.js';
+import { recentFailures } from './failures.js';
 import { healthz, readyz } from './health.js';
 import { collectMetrics } from './metrics.js';
 import { renderBackupsPage } from './pages/backups-page.js';
@@ -126,13 +127,18 @@ export function createDashboardApp(deps: DashboardDeps): Express {
     }
     const at = now();
     // Side by side: with Redis away, the two Redis reads each wait out their bound.
-    const [all, known, since] = await Promise.all([dashboardCatalog(deps.config), targets(), watched()]);
+    const [all, known, since, failures] = await Promise.all([
+      dashboardCatalog(deps.config),
+      targets(),
+      watched(),
+      recentFailures(deps.queue),
+    ]);
     const page = renderBackupsPage({
       page: pageNumber,
       paths,
       principal: principalOf(res),
       now: at,
-      statuses: targetStatuses(known, all.backups, at, since),
+      statuses: targetStatuses(known, all.backups, at, since, failures),
       catalog: target
         ? { ...all, backups: all.backups.filter((backup) => backup.manifest.target === target) }
         : all,

@@ -1,6 +1,7 @@
 import {
   type Manifest,
   type TargetConfig,
+  type TargetFailure,
   type TargetHealthState,
   targetHealth,
   verificationState,
@@ -30,6 +31,21 @@ export const healthLabels: Record<TargetHealth, string> = {
   unmonitored: 'not configured',
 };
 
+/**
+ * What the page says of a target: every problem at once, as `backupctl status` prints
+ * STALE+FAILING (the one-word state would hide that a failing target is also stale).
+ */
+export function healthText(
+  status: Pick<TargetStatus, 'health' | 'stale' | 'failing' | 'lastVerified'>,
+): string {
+  if (status.health === 'unmonitored') return healthLabels.unmonitored;
+  const words: string[] = [];
+  if (!status.lastVerified) words.push(healthLabels.missing);
+  else if (status.stale) words.push(healthLabels.stale);
+  if (status.failing) words.push(healthLabels.failing);
+  return words.join(' + ') || healthLabels.ok;
+}
+
 export interface TargetStatus {
   target: string;
   config: TargetConfig | undefined;
@@ -45,19 +61,23 @@ export interface TargetStatus {
   stale: boolean;
   /** No verified backup yet, within a new target's grace period. */
   inGrace: boolean;
+  /** The health rule's failing (as `status`); null when failures could not be read (Redis away). */
+  failing: boolean | null;
   counts: Record<BackupState, number>;
 }
 
 /**
  * The state of every target, configured ones first (in configuration order), then any other
  * target found in the catalog. Entries come newest first from readCatalog. Health is targetHealth's,
- * without failures (the dashboard shows those in Bull Board).
+ * with each target's newest final failure (newestFailureByTarget, as `status` reads them);
+ * `failures` null: unknown (Redis away), so no target is called failing or ok on that count.
  */
 export function targetStatuses(
   targets: TargetConfig[],
   entries: ReadonlyArray<{ manifest: Manifest }>,
   now: Date,
   watchedSince?: Map<string, Date>,
+  failures?: Map<string, TargetFailure> | null,
 ): TargetStatus[] {
   // A server target has no backups of its own (its databases appear through their manifests).
   const names = [...targets.filter((target) => !target.discover).map((target) => target.name)];
@@ -70,7 +90,13 @@ export function targetStatuses(
     const counts = Object.fromEntries(backupStates.map((state) => [state, 0])) as Record<BackupState, number>;
     for (const manifest of manifests) counts[backupState(manifest)]++;
     const health = config
-      ? targetHealth({ maxAgeMs: config.maxAgeMs, manifests, now, watchedSince: watchedSince?.get(name) })
+      ? targetHealth({
+          maxAgeMs: config.maxAgeMs,
+          manifests,
+          now,
+          watchedSince: watchedSince?.get(name),
+          lastFailure: failures === null ? null : failures?.get(name),
+        })
       : undefined;
     const lastVerified = manifests.find((manifest) => backupState(manifest) === 'verified');
     return {
@@ -83,6 +109,7 @@ export function targetStatuses(
       health: health?.state ?? 'unmonitored',
       stale: health?.stale ?? false,
       inGrace: health?.inGrace ?? false,
+      failing: health ? health.failing : false,
       counts,
     };
   });

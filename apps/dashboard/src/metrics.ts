@@ -1,6 +1,12 @@
-import type { BackupConfig, Logger, TargetConfig } from '@pgbackup/backup-core';
-import { failureCodeOf, jobStates } from '@pgbackup/queue';
-import type { Queue } from 'bullmq';
+import type { BackupConfig, Logger, TargetConfig, TargetFailure } from '@pgbackup/backup-core';
+import {
+  connectedWorkers,
+  dumpSchedulersByTarget,
+  failureCodeOf,
+  jobStates,
+  newestFailureByTarget,
+} from '@pgbackup/queue';
+import type { Job, Queue } from 'bullmq';
 import { Gauge, Registry } from 'prom-client';
 import { dashboardCatalog, unlistedDestinations } from './catalog.js';
 import { backupStates, targetStatuses } from './catalog-status.js';
@@ -40,12 +46,14 @@ async function failuresByCode(
   limit: number,
   timeoutMs: number,
   copyCounts = new Map<string, number>(),
+  read: Job[] = [],
 ): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const pageSize = 500;
   for (let start = 0; start < limit; start += pageSize) {
     const end = Math.min(start + pageSize, limit) - 1;
     const jobs = await withTimeout(queue.getFailed(start, end), timeoutMs, 'Redis');
+    read.push(...jobs);
     for (const job of jobs) {
       const code = failureCode(job.failedReason);
       counts.set(code, (counts.get(code) ?? 0) + 1);
@@ -128,6 +136,20 @@ export async function collectMetrics(
     'pgbackup_redis_up',
     '1 when the dashboard could read the queue from Redis for this scrape.',
   );
+  const failing = gauge(
+    'pgbackup_failing',
+    "1 when a job of the target (a restore aside) failed for good and no backup verified since answers it: backupctl status's FAILING. Absent when Redis could not be read.",
+    ['target'],
+  );
+  const workers = gauge(
+    'pgbackup_workers',
+    'Workers connected to the backup queue; 0 means no scheduled backup will start. Absent when Redis does not say (CLIENT LIST refused).',
+  );
+  const scheduleMissing = gauge(
+    'pgbackup_schedule_missing',
+    "1 when Redis holds no job scheduler for the target (a discovered database: its server's), so no scheduled backup of it will run: backupctl status's NO SCHEDULE.",
+    ['target'],
+  );
 
   const copyFailures = copyFailureGauge(registry);
 
@@ -142,7 +164,41 @@ export async function collectMetrics(
   const entries = catalog.backups;
   const targets = sources.targets ?? sources.config.targets;
   addCopyMetrics(registry, targets, entries, now);
-  for (const status of targetStatuses(targets, entries, now, sources.watchedSince)) {
+  const timeoutMs = sources.redisTimeoutMs ?? 3_000;
+  let failuresByTarget: Map<string, TargetFailure> | null = null;
+  try {
+    const counts = await withTimeout(sources.queue.getJobCounts(...jobStates), timeoutMs, 'Redis');
+    const copyCounts = new Map<string, number>();
+    const failedJobs: Job[] = [];
+    const byCode = await failuresByCode(
+      sources.queue,
+      Math.min(counts.failed ?? 0, sources.maxFailedJobs ?? 5_000),
+      timeoutMs,
+      copyCounts,
+      failedJobs,
+    );
+    const [schedulers, connected] = await Promise.all([
+      withTimeout(dumpSchedulersByTarget(sources.queue), timeoutMs, 'Redis'),
+      withTimeout(connectedWorkers(sources.queue), timeoutMs, 'Redis'),
+    ]);
+    for (const state of jobStates) queueJobs.set({ state }, counts[state] ?? 0);
+    for (const [code, count] of byCode) failures.set({ code }, count);
+    for (const [key, count] of copyCounts) {
+      const [destination, code] = JSON.parse(key) as [string, string];
+      copyFailures.set({ destination, code }, count);
+    }
+    failuresByTarget = newestFailureByTarget(failedJobs);
+    if (connected !== undefined) workers.set(connected);
+    // The rows status judges: a server target's databases and globals, not the server itself.
+    for (const target of targets.filter((candidate) => !candidate.discover))
+      scheduleMissing.set({ target: target.name }, schedulers.has(target.server ?? target.name) ? 0 : 1);
+    redisUp.set(1);
+  } catch (error) {
+    sources.logger.warn({ err: error }, 'metrics: could not read the queue');
+    redisUp.set(0);
+  }
+
+  for (const status of targetStatuses(targets, entries, now, sources.watchedSince, failuresByTarget)) {
     const target = status.target;
     if (status.lastComplete) lastSuccess.set({ target }, seconds(status.lastComplete.completedAt));
     if (status.lastVerified) lastVerified.set({ target }, seconds(status.lastVerified.createdAt));
@@ -153,33 +209,12 @@ export async function collectMetrics(
     for (const state of backupStates) backups.set({ target, state }, status.counts[state]);
     if (status.config) {
       stale.set({ target }, status.stale ? 1 : 0);
+      if (status.failing !== null) failing.set({ target }, status.failing ? 1 : 0);
       maxAge.set({ target }, status.config.maxAgeMs / 1000);
     }
   }
 
   addDrillMetrics(registry, sources.config, entries);
-
-  const timeoutMs = sources.redisTimeoutMs ?? 3_000;
-  try {
-    const counts = await withTimeout(sources.queue.getJobCounts(...jobStates), timeoutMs, 'Redis');
-    const copyCounts = new Map<string, number>();
-    const byCode = await failuresByCode(
-      sources.queue,
-      Math.min(counts.failed ?? 0, sources.maxFailedJobs ?? 5_000),
-      timeoutMs,
-      copyCounts,
-    );
-    for (const state of jobStates) queueJobs.set({ state }, counts[state] ?? 0);
-    for (const [code, count] of byCode) failures.set({ code }, count);
-    for (const [key, count] of copyCounts) {
-      const [destination, code] = JSON.parse(key) as [string, string];
-      copyFailures.set({ destination, code }, count);
-    }
-    redisUp.set(1);
-  } catch (error) {
-    sources.logger.warn({ err: error }, 'metrics: could not read the queue');
-    redisUp.set(0);
-  }
 
   return { contentType: registry.contentType, body: await registry.metrics() };
 }

@@ -2,10 +2,12 @@ import { type BackupConfig, type TargetConfig, targetNamePattern } from '@pgback
 import { enqueueDrill, enqueueDump, enqueueVerify, targetOfJob } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import express, { type Request, type Response, type Router } from 'express';
+import { actionRefusal } from './actions/availability.js';
 import type { CsrfTokens } from './actions/csrf.js';
 import { type Principal, principalOf } from './auth/basic-auth.js';
 import { dashboardCatalog, unlistedDestinations } from './catalog.js';
 import { targetStatuses } from './catalog-status.js';
+import { recentFailures } from './failures.js';
 import {
   type FailedJobView,
   renderTargetPage,
@@ -70,12 +72,13 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
       return;
     }
     const at = deps.now();
-    const [all, known, since] = await Promise.all([
+    const [all, known, since, failures] = await Promise.all([
       dashboardCatalog(deps.config),
       deps.targets(),
       deps.watched(),
+      recentFailures(deps.queue),
     ]);
-    const status = targetStatuses(known, all.backups, at, since).find(
+    const status = targetStatuses(known, all.backups, at, since, failures).find(
       (candidate) => candidate.target === name,
     );
     if (!status) {
@@ -141,6 +144,12 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
         plain(res, 404, `no target named ${name} is configured`);
         return;
       }
+      // A verify's own lack of a backup is answered below, with the catalog read for it.
+      const refusal = actionRefusal(target, action, true);
+      if (refusal) {
+        plain(res, 409, `${targetActions[action]} is not available for ${name}: ${refusal}`);
+        return;
+      }
       const queue = deps.actions?.queue ?? deps.queue;
       let jobId: string | undefined;
       if (action === 'backup') {
@@ -165,10 +174,6 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
           )
         ).id;
       } else {
-        if (!target.drill.server) {
-          plain(res, 409, `target ${name} has no drill server; expected BACKUP_DRILL_DATABASE_URL`);
-          return;
-        }
         jobId = (await enqueueDrill(queue, { target: name, origin: 'manual' })).id;
       }
       // A failed check counts as no confirmation: the warning is the safe side.

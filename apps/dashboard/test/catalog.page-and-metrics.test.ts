@@ -87,19 +87,21 @@ describe('backups page and metrics from the catalog on disk', () => {
   const row = (html: string, attribute: string) =>
     new RegExp(`<tr[^>]*${attribute}[^>]*>([\\s\\S]*?)</tr>`).exec(html)?.[0] ?? '';
 
-  it('summarises each target: ok, stale (red), no verified backup, not configured', async () => {
+  it('summarises each target: failing, stale (red), no verified backup, not configured', async () => {
     const html = await page();
+    // Fresh, but a dump of it failed for good after its newest backup was taken: failing, as
+    // backupctl status says (failureAnswered).
     const appRow = row(html, 'data-target="app"');
-    expect(appRow).toContain('data-health="ok"');
+    expect(appRow).toContain('data-health="failing"');
     expect(appRow).toContain('>10h<'); // the 02:00 backup, 10 hours before "now"
-    expect(appRow).toContain('badge ok">ok<');
+    expect(appRow).toContain('badge bad">failing<');
     const shopRow = row(html, 'data-target="shop"');
     expect(shopRow).toContain('class="stale"');
     expect(shopRow).toContain('>5d 10h<');
-    expect(shopRow).toContain('badge bad">stale<');
+    expect(shopRow).toContain('badge bad">stale + failing<');
     const crmRow = row(html, 'data-target="crm"');
     expect(crmRow).toContain('class="stale"');
-    expect(crmRow).toContain('no verified backup');
+    expect(crmRow).toContain('badge bad">no verified backup + failing<');
     expect(row(html, 'data-target="legacy"')).toContain('not configured');
   });
 
@@ -180,6 +182,9 @@ describe('backups page and metrics from the catalog on disk', () => {
     expect(value('pgbackup_stale{target="shop"}')).toBe(1);
     expect(value('pgbackup_stale{target="crm"}')).toBe(1);
     expect(value('pgbackup_stale{target="legacy"}')).toBeUndefined();
+    // Failing as status says: app's dump failed after its newest backup; legacy is not configured.
+    expect(value('pgbackup_failing{target="app"}')).toBe(1);
+    expect(value('pgbackup_failing{target="legacy"}')).toBeUndefined();
     expect(value('pgbackup_max_age_seconds{target="app"}')).toBe(day / 1000);
     expect(value('pgbackup_catalog_problems')).toBe(1);
     expect(value('pgbackup_job_failures{code="PG_UNREACHABLE"}')).toBe(2);

@@ -80,4 +80,13 @@ export {
   restoreJobOptions,
   toJobError,
 } from './retry-policy.js';
+export {
+  connectedWorkers,
+  dumpSchedulersByTarget,
+  pendingRunOf,
+  SCHEDULE_OVERDUE_GRACE_MS,
+  type ScheduleState,
+  scheduleState,
+} from './schedule-state.js';
+export { failureOfJob, newestFailureByTarget } from './target-failures.js';
 export { markWatched, watchedSince } from './target-watch.js';

@@ -1,5 +1,12 @@
 import { nextRuns, type TargetConfig } from '@pgbackup/backup-core';
-import { dumpSchedulerId, targetOfSchedulerId, withDiscoveredTargets } from '@pgbackup/queue';
+import {
+  dumpSchedulerId,
+  dumpSchedulersByTarget,
+  pendingRunOf,
+  type ScheduleState,
+  scheduleState,
+  withDiscoveredTargets,
+} from '@pgbackup/queue';
 import type { JobSchedulerJson } from 'bullmq';
 import { classifyError } from '../classify-error.js';
 import type { CliContext, RedisState } from '../context.js';
@@ -31,13 +38,7 @@ export interface SchedulesDocument {
 
 /** The dump schedulers in Redis, by target name. */
 export async function dumpSchedulers(ctx: CliContext): Promise<Map<string, JobSchedulerJson>> {
-  const queue = await ctx.queue();
-  const byTarget = new Map<string, JobSchedulerJson>();
-  for (const scheduler of await queue.getJobSchedulers(0, -1, true)) {
-    const target = targetOfSchedulerId(scheduler.key);
-    if (target !== undefined) byTarget.set(target, scheduler);
-  }
-  return byTarget;
+  return dumpSchedulersByTarget(await ctx.queue());
 }
 
 /**
@@ -62,8 +63,7 @@ export function scheduleRow(
   scheduler: JobSchedulerJson | undefined,
   now = new Date(),
 ): ScheduleRow {
-  const pending =
-    scheduler?.next !== undefined && scheduler.next !== null ? new Date(Number(scheduler.next)) : undefined;
+  const pending = pendingRunOf(scheduler);
   const runs = pending
     ? [pending.toISOString(), ...memoNextRuns(target.schedule, target.timeZone, 2, pending)]
     : [...memoNextRuns(target.schedule, target.timeZone, 3, now)];
@@ -88,40 +88,21 @@ export function scheduleRow(
   };
 }
 
-/**
- * Whether a target's scheduled runs will happen, as far as Redis shows it:
- * - `missing`: no job scheduler for it (no worker ever started with this target, or Redis lost
- *   its schedulers and no worker is running to put them back: the schedule keeper does that);
- * - `overdue`: the pending run is more than SCHEDULE_OVERDUE_GRACE_MS past its time and no
- *   worker is connected to take it. With workers connected a late run is a queue still working
- *   through a slot (500 databases due at once wait their turn), not a stopped schedule;
- * - `unknown`: Redis unreachable.
- */
-export type ScheduleState = 'ok' | 'missing' | 'overdue' | 'unknown';
-
-/** How late a pending run may be before it counts as overdue (when no worker is connected). */
-export const SCHEDULE_OVERDUE_GRACE_MS = 2 * 60_000;
-
-export function scheduleState(
+/** scheduleState (packages/queue) of one row of `schedules`/`status`. */
+export function rowScheduleState(
   row: ScheduleRow,
   redisReachable: boolean,
   workers: number | undefined,
   now: Date,
 ): ScheduleState {
-  if (!redisReachable) return 'unknown';
-  if (!row.scheduler) return 'missing';
-  const due = row.scheduler.next === null ? undefined : Date.parse(row.scheduler.next);
-  if (workers === 0 && due !== undefined && now.getTime() - due > SCHEDULE_OVERDUE_GRACE_MS) return 'overdue';
-  return 'ok';
-}
-
-/**
- * The workers connected to the queue (BullMQ names their connections), or undefined when the
- * server does not say (CLIENT LIST refused, as some managed Redis services do).
- */
-export async function connectedWorkers(ctx: CliContext): Promise<number | undefined> {
-  const queue = await ctx.queue();
-  return queue.getWorkersCount().catch(() => undefined);
+  return scheduleState({
+    redisReachable,
+    scheduler: row.scheduler
+      ? { next: row.scheduler.next === null ? undefined : new Date(row.scheduler.next) }
+      : undefined,
+    workers,
+    now,
+  });
 }
 
 export async function schedulesCommand(ctx: CliContext): Promise<number> {

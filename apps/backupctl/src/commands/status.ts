@@ -10,20 +10,22 @@ import {
   targetHealth,
   verificationState,
 } from '@pgbackup/backup-core';
-import { QUEUE_NAME, readDiscovery, watchedSince, withDiscoveredTargets } from '@pgbackup/queue';
+import {
+  connectedWorkers,
+  failureOfJob,
+  QUEUE_NAME,
+  readDiscovery,
+  type ScheduleState,
+  watchedSince,
+  withDiscoveredTargets,
+} from '@pgbackup/queue';
 import type { JobSchedulerJson } from 'bullmq';
 import { classifyError } from '../classify-error.js';
 import type { CliContext, RedisState } from '../context.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 import { humanAge, humanDuration, table } from '../output.js';
 import { fetchJobs, type JobRow } from './jobs.js';
-import {
-  connectedWorkers,
-  dumpSchedulers,
-  type ScheduleState,
-  scheduleRow,
-  scheduleState,
-} from './schedules.js';
+import { dumpSchedulers, rowScheduleState, scheduleRow } from './schedules.js';
 
 /** One target's health as `status --json` prints it. */
 export interface TargetStatus {
@@ -138,7 +140,7 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
       watchedSince(redis, config.redis.prefix),
       fetchJobs(ctx, ['failed'], undefined, 1_000),
       fetchJobs(ctx, ['delayed'], undefined, 1_000),
-      connectedWorkers(ctx),
+      ctx.queue().then(connectedWorkers),
       ...servers.map(async (server) =>
         discoveries.set(server.name, await readDiscovery(redis, config.redis.prefix, server.name)),
       ),
@@ -189,7 +191,7 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
         .sort((a, b) => Number(b.id) - Number(a.id) || b.id.localeCompare(a.id))[0];
       // A discovered database runs on its server's schedule.
       const schedule = scheduleRow(target, schedulers?.get(target.server ?? target.name), new Date(now));
-      const scheduled = scheduleState(schedule, schedulers !== undefined, workers, new Date(now));
+      const scheduled = rowScheduleState(schedule, schedulers !== undefined, workers, new Date(now));
       const copies = copyHealth({
         destinations: target.destinations,
         manifests,
@@ -405,13 +407,12 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string | null): Map
   return groups;
 }
 
-/** A failed job as the health rule reads it: when it failed, and the backup it was about. */
+/** A failed job as the health rule reads it (failureOfJob), from its listed row. */
 function failureOf(job: JobRow): TargetFailure {
-  const backupId = (job.data as { backupId?: unknown } | null)?.backupId;
-  return {
-    at: new Date(job.finishedAt ?? 0),
-    ...(typeof backupId === 'string' ? { backupId } : {}),
-  };
+  return failureOfJob({
+    data: job.data,
+    finishedOn: job.finishedAt ? Date.parse(job.finishedAt) : undefined,
+  });
 }
 
 function brief(job: JobRow): { id: string; name: string; reason: string | null; finishedAt: string | null } {

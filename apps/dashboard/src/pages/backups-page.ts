@@ -8,7 +8,7 @@ import {
 } from '@pgbackup/backup-core';
 import type { Principal } from '../auth/basic-auth.js';
 import { unlistedDestinations } from '../catalog.js';
-import { backupState, healthLabels, type TargetStatus } from '../catalog-status.js';
+import { backupState, healthText, type TargetStatus } from '../catalog-status.js';
 import type { DashboardPaths } from '../paths.js';
 import { utcTime } from './format.js';
 import { html, type SafeHtml } from './html.js';
@@ -48,7 +48,7 @@ function summaryRow(status: TargetStatus, view: BackupsPageView): SafeHtml {
   <td class="age">${verifiedAgeMs === undefined ? '-' : humanDuration(verifiedAgeMs)}</td>
   <td>${config ? humanDuration(config.maxAgeMs) : '-'}</td>
   <td class="num">${status.counts.verified} / ${Object.values(status.counts).reduce((a, b) => a + b, 0)}</td>
-  <td><span class="badge ${status.inGrace ? 'warn' : healthClass[health]}">${healthLabels[health]}${status.inGrace ? ' (new target)' : ''}</span></td>
+  <td><span class="badge ${status.inGrace ? 'warn' : healthClass[health]}">${healthText(status)}${status.inGrace ? ' (new target)' : ''}</span></td>
 </tr>`;
 }
 

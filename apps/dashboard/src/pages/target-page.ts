@@ -6,8 +6,9 @@ import {
   type Manifest,
 } from '@pgbackup/backup-core';
 import { replicaAckTimeoutMs } from '@pgbackup/queue';
+import { actionRefusal } from '../actions/availability.js';
 import type { Principal } from '../auth/basic-auth.js';
-import { backupState, healthLabels, type TargetStatus } from '../catalog-status.js';
+import { backupState, healthText, type TargetStatus } from '../catalog-status.js';
 import type { DashboardPaths } from '../paths.js';
 import { utcTime } from './format.js';
 import { html, type SafeHtml } from './html.js';
@@ -99,16 +100,19 @@ function actions(view: TargetPageView): SafeHtml | '' {
       ? html`<p class="notice" id="actions-unavailable" role="status">Actions are unavailable: ${view.actionsUnavailable}</p>`
       : '';
   }
-  const drillServer = view.status.config.drill.server;
-  const form = (action: TargetAction, disabledReason?: string) =>
+  const config = view.status.config;
+  const form = (
+    action: TargetAction,
+    disabledReason = actionRefusal(config, action, view.manifests.length > 0),
+  ) =>
     html`<form method="post" action="${view.paths.targetAction(view.status.target, action)}" class="action">
   <input type="hidden" name="csrf" value="${view.csrfToken}">
   <button type="submit" name="action" value="${action}"${disabledReason ? html` disabled title="${disabledReason}"` : ''}>${targetActions[action]}</button>
 </form>`;
   return html`<section id="actions" class="actions">
 ${form('backup')}
-${form('verify', view.manifests.length === 0 ? 'no backup to verify yet' : undefined)}
-${form('drill', drillServer ? undefined : 'no drill server (BACKUP_DRILL_DATABASE_URL)')}
+${form('verify')}
+${form('drill')}
 </section>`;
 }
 
@@ -189,7 +193,7 @@ export function renderTargetPage(view: TargetPageView): string {
   const ms = (value: number) => humanDuration(value);
   const body = html`
 <p><a href="${view.paths.backups}">All targets</a></p>
-<h2>Target <code>${status.target}</code> <span class="badge ${status.health === 'ok' ? 'ok' : 'bad'}" id="target-health">${healthLabels[status.health]}</span></h2>
+<h2>Target <code>${status.target}</code> <span class="badge ${status.health === 'ok' ? 'ok' : 'bad'}" id="target-health">${healthText(status)}</span></h2>
 ${status.config ? html`<p class="muted"><code>${status.config.displayUrl}</code> · dumps <code>${status.config.schedule}</code> · drills ${status.config.drill.server ? html`<code>${status.config.drill.schedule}</code>` : 'off (no drill server)'} · ${status.config.timeZone}</p>` : html`<p class="muted">Not in the configuration: backups on disk only.</p>`}
 ${unlistedSection(view.unlisted ?? [])}
 ${notice(view)}

@@ -1,0 +1,24 @@
+import type { TargetFailure } from '@pgbackup/backup-core';
+import { newestFailureByTarget } from '@pgbackup/queue';
+import type { Queue } from 'bullmq';
+import { withTimeout } from './timeout.js';
+
+/** Failed jobs read per page view for the targets' verdicts: the newest, as `status` reads them. */
+const FAILED_JOBS_READ = 1_000;
+
+/**
+ * Each target's newest final failure (restores aside), for targetStatuses; null when Redis could
+ * not be read in time, so the page says it does not know rather than "ok".
+ */
+export async function recentFailures(
+  queue: Queue,
+  timeoutMs = 3_000,
+): Promise<Map<string, TargetFailure> | null> {
+  try {
+    return newestFailureByTarget(
+      await withTimeout(queue.getFailed(0, FAILED_JOBS_READ - 1), timeoutMs, 'Redis'),
+    );
+  } catch {
+    return null;
+  }
+}
