@@ -16,7 +16,14 @@ export async function runPruneJob(
   data: ParsedJobData<'prune'>,
 ): Promise<PruneJobResult> {
   const target = await ctx.targets.resolve(data.target);
-  return withTargetLock(ctx, run, target.name, async () => {
+  return withTargetLock(ctx, run, target.name, async (lock) => {
+    // A lock lost mid-prune (Redis out of reach for longer than the lock) means another worker may
+    // now prune or dump this target: stop before the next deletion rather than race it.
+    const lockLost = new AbortController();
+    lock.onLost(() =>
+      lockLost.abort('the target lock was lost (Redis unreachable for longer than the lock?)'),
+    );
+    const signal = AbortSignal.any([run.signal, lockLost.signal]);
     const runLog = await run.openRunLog(target.name);
     const listing = await listBackups(ctx.config.backupDir, { target: target.name });
     const plan = await planAndRecord(
@@ -30,12 +37,9 @@ export async function runPruneJob(
     const result = await executePrune(
       plan,
       { deleteBackup: (t, id) => deleteBackup(ctx.config.backupDir, t, id) },
-      { dryRun: data.dryRun },
+      { dryRun: data.dryRun, signal },
     );
-    const remote = await pruneDestinations(ctx, target, runLog, {
-      dryRun: data.dryRun,
-      signal: run.signal,
-    });
+    const remote = await pruneDestinations(ctx, target, runLog, { dryRun: data.dryRun, signal });
     const remoteSummary = remote
       .map(
         (r) => `; ${r.destination}: ${data.dryRun ? 'would delete' : 'deleted'} ${r.planned}, kept ${r.kept}`,

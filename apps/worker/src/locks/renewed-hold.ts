@@ -12,22 +12,42 @@ export interface RenewedHoldOptions {
 /**
  * Something held in Redis with an expiry (a target lock, a slot of a budget), renewed every third
  * of its time to live while held, so that a worker that dies stops renewing and frees it within
- * `ttlMs`. A renewal that finds it gone tells the holder once (onLost); one that cannot reach Redis
- * changes nothing: the hold may well still be ours, and the next renewal will tell.
+ * `ttlMs`. The holder is told once (onLost) when a renewal finds it gone, and also when no renewal
+ * has been confirmed for long enough that it may have expired: the hold is surely ours only
+ * until `ttlMs` after the last renewal that Redis confirmed was sent. A worker cut off from
+ * Redis (whose commands wait for the connection rather than fail) would otherwise go on as the
+ * holder while another worker, which still reaches Redis, takes the expired lock.
  */
 export function renewedHold(options: RenewedHoldOptions): HeldLock {
   let held = true;
   const listeners: Array<() => void> = [];
+  // Stops short of the expiry: the holder needs a moment to stop what it is doing.
+  const margin = Math.floor(options.ttlMs / 6);
+  const lose = () => {
+    if (!held) return;
+    held = false;
+    clearInterval(timer);
+    clearTimeout(deadline);
+    for (const listener of listeners) listener();
+  };
+  const deadlineAfter = (sentAt: number) => {
+    const timeout = setTimeout(lose, Math.max(0, sentAt + options.ttlMs - margin - Date.now()));
+    timeout.unref();
+    return timeout;
+  };
+  let deadline = deadlineAfter(Date.now());
   const timer = setInterval(
     () => {
+      const sentAt = Date.now();
       options
         .renew()
         .then((renewed) => {
-          if (renewed || !held) return;
-          held = false;
-          clearInterval(timer);
-          for (const listener of listeners) listener();
+          if (!held) return;
+          if (!renewed) return lose();
+          clearTimeout(deadline);
+          deadline = deadlineAfter(sentAt);
         })
+        // Redis unreachable: nothing is known; the deadline decides.
         .catch(() => undefined);
     },
     Math.floor(options.ttlMs / 3),
@@ -43,6 +63,7 @@ export function renewedHold(options: RenewedHoldOptions): HeldLock {
     },
     async release() {
       clearInterval(timer);
+      clearTimeout(deadline);
       held = false;
       await options.release().catch(() => undefined);
     },
