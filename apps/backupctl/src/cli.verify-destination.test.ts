@@ -4,6 +4,7 @@ import { findBackup, verificationState } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { type OffsiteFixture, offsiteFixture, type WorkerFixture } from '@pgbackup/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CopyDocument } from './commands/copy.js';
 import type { RemoteBackupsDocument } from './commands/remote-backups.js';
 import type { VerifyDocument } from './commands/verify.js';
 import { copiedBackup } from './test-support/copied-backup.js';
@@ -67,7 +68,7 @@ describe('backupctl verify --destination', () => {
     expect(tmp).toEqual([]);
   });
 
-  it('a damaged copy: exit 1 with CHECKSUM_MISMATCH, recorded as a failed verification in the bucket; the local backup stays verified', async () => {
+  it('a damaged copy: exit 1 with CHECKSUM_MISMATCH, recorded in the bucket; the local backup stays verified and stops counting that copy', async () => {
     const file = offsite.s3.objectFile('backups', (await store.find(backupId)).dataKey);
     const original = await fs.readFile(file);
     const damaged = Buffer.from(original);
@@ -100,10 +101,26 @@ describe('backupctl verify --destination', () => {
       expect(row?.verification.state).toBe('failed');
       const local = await findBackup(fixture.config.backupDir, backupId);
       expect(verificationState(local.manifest).state).toBe('verified');
+      // The copy proved bad no longer counts here: retention keeps the local file for it, status
+      // shows s3 behind once it is late, and a copy job uploads it again.
+      expect(local.manifest.copies?.map((copy) => copy.destination)).toEqual([]);
+      const logs = (await fixture.queue.getJobLogs(document.job.id)).logs.join('\n');
+      expect(logs).toContain(
+        `the copy in s3 proved bad: it no longer counts; \`backupctl copy ${backupId} --destination s3 --wait\` uploads it again`,
+      );
     } finally {
       await fs.writeFile(file, original);
     }
-    // Repaired (the object put back): the next verification decides, and it passes.
+    // Copied again, as the log says: uploaded (not found already there), counted again.
+    const copied = await runCli(fixture.env, ['copy', backupId, '--destination', 's3', '--wait', '--json']);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect(jsonOf<CopyDocument>(copied).copies[0]?.result).toMatchObject({
+      reused: false,
+      destination: 's3',
+    });
+    expect(
+      (await findBackup(fixture.config.backupDir, backupId)).manifest.copies?.map((copy) => copy.destination),
+    ).toEqual(['s3']);
     const again = await runCli(fixture.env, ['verify', backupId, '--destination', 's3', '--wait']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`OK  ${backupId} (the copy in s3)  verified at level read`);

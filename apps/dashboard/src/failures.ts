@@ -7,7 +7,7 @@ import { withTimeout } from './timeout.js';
 const FAILED_JOBS_READ = 1_000;
 
 /**
- * Each target's newest final failure (restores aside), for targetStatuses; null when Redis could
+ * Each target's newest final failure (restores and drills aside), for targetStatuses; null when Redis could
  * not be read in time, so the page says it does not know rather than "ok".
  */
 export async function recentFailures(

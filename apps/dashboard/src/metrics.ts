@@ -138,7 +138,7 @@ export async function collectMetrics(
   );
   const failing = gauge(
     'pgbackup_failing',
-    "1 when a job of the target (a restore aside) failed for good and no backup verified since answers it: backupctl status's FAILING. Absent when Redis could not be read.",
+    "1 when a job of the target (restores and drills aside) failed for good and no backup verified since answers it: backupctl status's FAILING. Absent when Redis could not be read.",
     ['target'],
   );
   const workers = gauge(

@@ -150,6 +150,7 @@ export {
 export { RunLog } from './run-log.js';
 export {
   deleteBackup,
+  dropCopy,
   readManifest,
   recordCopy,
   recordDrill,

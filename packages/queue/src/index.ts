@@ -88,5 +88,5 @@ export {
   type ScheduleState,
   scheduleState,
 } from './schedule-state.js';
-export { failureOfJob, newestFailureByTarget } from './target-failures.js';
+export { countsAgainstTarget, failureOfJob, newestFailureByTarget } from './target-failures.js';
 export { markWatched, watchedSince } from './target-watch.js';

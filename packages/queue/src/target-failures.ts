@@ -1,6 +1,7 @@
 import type { TargetFailure } from '@pgbackup/backup-core';
 import type { Job } from 'bullmq';
 import { targetOfJob } from './job-target.js';
+import { jobNames } from './names.js';
 import { isRestoreJob } from './restore-replay.js';
 
 /** A failed job as the health rule reads it (failureAnswered): when it failed, and its backup. */
@@ -13,16 +14,26 @@ export function failureOfJob(job: Pick<Job, 'data' | 'finishedOn'>): TargetFailu
 }
 
 /**
- * Each target's newest final failure, restores aside (a restore replaces another database and
- * says nothing of the target's backups), from failed jobs listed newest first. What `status`,
- * the dashboard and its metrics hand to targetHealth as `lastFailure`.
+ * Whether a failed job says something about its target's backups: not a restore (it replaces
+ * another database) nor a drill (a drill that proves a backup bad records a failed verification
+ * on it, which the health rule reads; one that fails for its drill server has its own alerts,
+ * drill_failed and pgbackup_drill_last_failed, and leaves the backup verified).
+ */
+export function countsAgainstTarget(job: Pick<Job, 'name'>): boolean {
+  return !isRestoreJob(job) && job.name !== jobNames.drill;
+}
+
+/**
+ * Each target's newest final failure that counts against it (countsAgainstTarget), from failed
+ * jobs listed newest first: what the dashboard and its metrics hand to targetHealth as
+ * `lastFailure`, as `status` does.
  */
 export function newestFailureByTarget(
   jobs: ReadonlyArray<Pick<Job, 'name' | 'data' | 'finishedOn'>>,
 ): Map<string, TargetFailure> {
   const newest = new Map<string, TargetFailure>();
   for (const job of jobs) {
-    if (isRestoreJob(job) || !job.finishedOn) continue;
+    if (!countsAgainstTarget(job) || !job.finishedOn) continue;
     const target = targetOfJob(job);
     if (target === undefined) continue;
     const failure = failureOfJob(job);

@@ -12,6 +12,7 @@ import {
 } from '@pgbackup/backup-core';
 import {
   connectedWorkers,
+  countsAgainstTarget,
   failureOfJob,
   QUEUE_NAME,
   readDiscovery,
@@ -42,7 +43,7 @@ export interface TargetStatus {
    */
   stale: boolean;
   /**
-   * A job of the target (restores aside) failed for good, and no backup verified since answers it
+   * A job of the target (restores and drills aside) failed for good, and no backup verified since answers it
    * (failureAnswered: a backup taken after the failure, or the failed one verified again); null
    * when Redis is unreachable.
    */
@@ -168,9 +169,8 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
       const jobs = failedOf ? [...(failedOf.get(target.name) ?? [])] : undefined;
       const byNewest = (a: JobRow, b: JobRow) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '');
       const newest = jobs?.sort(byNewest)[0];
-      // Restores are operator actions on other databases: a refused one says nothing about the
-      // target's backups, so only dump, verify and prune failures make a target failing.
-      const backupJobs = jobs?.filter((job) => job.name !== 'restore');
+      // Restores and drills aside (countsAgainstTarget): they have their own alerts.
+      const backupJobs = jobs?.filter(countsAgainstTarget);
       const newestFailure = backupJobs?.find((job) => job.finishedAt);
       const health = targetHealth({
         maxAgeMs: target.maxAgeMs,
@@ -187,7 +187,7 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
       );
       const retryingJob = delayedOf
         ?.get(target.name)
-        ?.filter((job) => job.name !== 'restore' && job.failedReason)
+        ?.filter((job) => countsAgainstTarget(job) && job.failedReason)
         .sort((a, b) => Number(b.id) - Number(a.id) || b.id.localeCompare(a.id))[0];
       // A discovered database runs on its server's schedule.
       const schedule = scheduleRow(target, schedulers?.get(target.server ?? target.name), new Date(now));
@@ -384,7 +384,9 @@ function serverStatus(
       .sort()
       .at(-1) ?? '';
   const failure = failed
-    .filter((job) => job.target === server && job.name !== 'restore' && (job.finishedAt ?? '') > newestBackup)
+    .filter(
+      (job) => job.target === server && countsAgainstTarget(job) && (job.finishedAt ?? '') > newestBackup,
+    )
     .sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''))[0];
   return {
     server,

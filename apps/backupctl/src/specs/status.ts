@@ -14,8 +14,8 @@ export function registerStatus(program: Command): void {
       `${examples(['backupctl status', 'backupctl status --json || page-oncall'])}
 A target is stale when it has no verified backup younger than its BACKUP_MAX_AGE (never backed up
 counts as stale, except for a new target during its first BACKUP_MAX_AGE after a worker first saw
-it: MISSING, grace), and failing when one of its jobs failed for good (a restore aside: it is
-listed, but does not make the target failing) and no backup verified since answers the failure:
+it: MISSING, grace), and failing when one of its jobs failed for good (restores and drills aside:
+they are listed, and have their own alerts) and no backup verified since answers the failure:
 one taken after it, or the failed verification's own backup verified again.
 It also fails when no scheduled run would happen: NO SCHEDULE (no job scheduler in Redis for the
 target), or no worker connected to the queue (workers: NONE; then a run past its time is OVERDUE).

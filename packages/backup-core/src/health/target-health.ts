@@ -22,7 +22,7 @@ export interface TargetHealthInput {
   /** Since when a worker has watched this target; undefined when unknown (no grace is given). */
   watchedSince?: Date | undefined;
   /**
-   * The newest final failure of one of the target's jobs (restores aside): when, and the backup
+   * The newest final failure of one of the target's jobs (restores and drills aside: countsAgainstTarget): when, and the backup
    * it was about (a verify, copy or drill has one; a dump has none). Null when it cannot be known
    * (Redis unreachable), undefined when there is none.
    */

@@ -257,6 +257,25 @@ export async function recordCopy(backupDir: string, id: string, copy: Copy): Pro
 }
 
 /**
+ * Stops counting a backup's copy in `destination` (editManifest): a verification of the copy
+ * proved it bad, so retention must not rely on it and the next copy job uploads again.
+ * Undefined when the manifest recorded no such copy.
+ */
+export async function dropCopy(
+  backupDir: string,
+  id: string,
+  destination: string,
+): Promise<Manifest | undefined> {
+  let dropped = false;
+  const updated = await editManifest(backupDir, id, (manifest) => {
+    const kept = (manifest.copies ?? []).filter((c) => c.destination !== destination);
+    dropped = kept.length !== (manifest.copies ?? []).length;
+    return { ...manifest, copies: kept };
+  });
+  return dropped ? updated : undefined;
+}
+
+/**
  * Deletes a backup: the manifest first, so that no manifest ever points at a missing file; a
  * crash between the two leaves a data file without manifest, which is not a backup and which
  * the sweep removes.

@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackupError } from '../errors.js';
 import { parseBackupId } from '../ids.js';
+import { writeError } from './durable-fs.js';
 import { targetDirectory } from './layout.js';
 
 /** Suffix of a manifest's lock file, `.<id>.manifest-lock` beside it (a dotfile: never listed). */
@@ -50,11 +50,13 @@ async function acrossProcesses<T>(backupDir: string, id: string, update: () => P
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
     try {
-      const handle = await fs.open(lock, 'wx', 0o600);
-      await handle.writeFile(`${os.hostname()} ${process.pid}\n`).finally(() => handle.close());
+      // Empty: its existence is the lock and its mtime its age. Writing into it could fail on a
+      // full disk after the file exists, and leave a lock nobody holds.
+      await (await fs.open(lock, 'wx', 0o600)).close().catch(() => undefined);
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A full disk or a read-only directory: DISK_FULL or WRITE_FAILED, as for the manifest.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(error, lock);
     }
     const stat = await fs.stat(lock).catch(() => undefined);
     if (stat && Date.now() - stat.mtimeMs > STALE_AFTER_MS) {
