@@ -39,6 +39,9 @@ export async function findKnownTarget(
   name: string,
   known?: TargetConfig[],
 ): Promise<TargetConfig> {
+  // A configured target needs no Redis (prune --dry-run works with Redis down).
+  const configured = ctx.config().targets.find((target) => target.name === name);
+  if (configured) return configured;
   return findTarget({ ...ctx.config(), targets: known ?? (await knownTargets(ctx)) }, name);
 }
 

@@ -1,10 +1,7 @@
 import type { TargetFailure } from '@pgbackup/backup-core';
-import { newestFailureByTarget } from '@pgbackup/queue';
+import { FAILED_JOBS_JUDGED, newestFailureByTarget } from '@pgbackup/queue';
 import type { Queue } from 'bullmq';
 import { withTimeout } from './timeout.js';
-
-/** Failed jobs read per page view for the targets' verdicts: the newest, as `status` reads them. */
-const FAILED_JOBS_READ = 1_000;
 
 /**
  * Each target's newest final failure (restores and drills aside), for targetStatuses; null when Redis could
@@ -16,7 +13,7 @@ export async function recentFailures(
 ): Promise<Map<string, TargetFailure> | null> {
   try {
     return newestFailureByTarget(
-      await withTimeout(queue.getFailed(0, FAILED_JOBS_READ - 1), timeoutMs, 'Redis'),
+      await withTimeout(queue.getFailed(0, FAILED_JOBS_JUDGED - 1), timeoutMs, 'Redis'),
     );
   } catch {
     return null;

@@ -2,6 +2,7 @@ import type { BackupConfig, Logger, TargetConfig, TargetFailure } from '@pgbacku
 import {
   connectedWorkers,
   dumpSchedulersByTarget,
+  FAILED_JOBS_JUDGED,
   failureCodeOf,
   jobStates,
   newestFailureByTarget,
@@ -187,7 +188,8 @@ export async function collectMetrics(
       const [destination, code] = JSON.parse(key) as [string, string];
       copyFailures.set({ destination, code }, count);
     }
-    failuresByTarget = newestFailureByTarget(failedJobs);
+    // The newest ones only, as status and the page read them (failures by code count them all).
+    failuresByTarget = newestFailureByTarget(failedJobs.slice(0, FAILED_JOBS_JUDGED));
     if (connected !== undefined) workers.set(connected);
     // The rows status judges: a server target's databases and globals, not the server itself.
     for (const target of targets.filter((candidate) => !candidate.discover))

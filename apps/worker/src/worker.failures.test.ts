@@ -104,7 +104,7 @@ it('re-verifying an older backup after a failed dump sends no recovery; a new ba
     BACKUP_TARGET_NAME: 'recheck',
     BACKUP_WEBHOOK_URL: hook.url,
   });
-  await fixture.start();
+  const service = await fixture.start();
   expect(await fixture.finished(await enqueueDump(fixture.queue, { target: 'recheck' }))).toBe('completed');
   await waitFor(
     'the verified backup',
@@ -126,8 +126,10 @@ it('re-verifying an older backup after a failed dump sends no recovery; a new ba
     { jobId: 'manual-recheck' },
   );
   expect(await fixture.finished(recheck)).toBe('completed');
-  // A recovery would have been sent while the job ran; give its delivery a moment.
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  // The job completes only after its alert step: the target is still failing, and no recovery
+  // was sent (the failing key goes with a recovery).
+  const failingKey = `${fixture.config.redis.prefix}:alerts:failing:recheck`;
+  expect(await service.context.redis.exists(failingKey)).toBe(1);
   expect(received.filter((r) => r.event === 'recovery')).toEqual([]);
 
   // A restore that fails: its own event, with the command that runs it again; not a failure.

@@ -88,5 +88,10 @@ export {
   type ScheduleState,
   scheduleState,
 } from './schedule-state.js';
-export { countsAgainstTarget, failureOfJob, newestFailureByTarget } from './target-failures.js';
+export {
+  countsAgainstTarget,
+  FAILED_JOBS_JUDGED,
+  failureOfJob,
+  newestFailureByTarget,
+} from './target-failures.js';
 export { markWatched, watchedSince } from './target-watch.js';

@@ -53,10 +53,20 @@ export function pendingRunOf(scheduler: JobSchedulerJson | undefined): Date | un
     : new Date(Number(scheduler.next));
 }
 
+/** What BullMQ answers for the clients when Redis refuses CLIENT LIST (queue-getters.js). */
+const CLIENT_LIST_REFUSED = 'GCP does not support client list';
+
 /**
  * The workers connected to the queue (BullMQ names their connections), or undefined when the
- * server does not say (CLIENT LIST refused, as some managed Redis services do).
+ * server does not say: CLIENT LIST refused, as some managed Redis services do. BullMQ's own
+ * getWorkersCount counts its stand-in for that answer as one worker.
  */
 export async function connectedWorkers(queue: Queue): Promise<number | undefined> {
-  return queue.getWorkersCount().catch(() => undefined);
+  try {
+    const workers = await queue.getWorkers();
+    if (workers.some((worker) => worker.name === CLIENT_LIST_REFUSED)) return undefined;
+    return workers.length;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,12 +4,19 @@ import { targetOfJob } from './job-target.js';
 import { jobNames } from './names.js';
 import { isRestoreJob } from './restore-replay.js';
 
+/**
+ * How many of the newest failed jobs the health rule reads, in `status`, the dashboard and its
+ * metrics alike: the same jobs, the same verdict.
+ */
+export const FAILED_JOBS_JUDGED = 1_000;
+
 /** A failed job as the health rule reads it (failureAnswered): when it failed, and its backup. */
-export function failureOfJob(job: Pick<Job, 'data' | 'finishedOn'>): TargetFailure {
-  const backupId = (job.data as { backupId?: unknown } | undefined)?.backupId;
+export function failureOfJob(job: Pick<Job, 'name' | 'data' | 'finishedOn'>): TargetFailure {
+  const { backupId, destination } = (job.data ?? {}) as { backupId?: unknown; destination?: unknown };
   return {
     at: new Date(job.finishedOn ?? 0),
     ...(typeof backupId === 'string' ? { backupId } : {}),
+    ...(job.name === jobNames.copy && typeof destination === 'string' ? { copyTo: destination } : {}),
   };
 }
 

@@ -33,8 +33,9 @@ export async function pruneCommand(ctx: CliContext, options: PruneOptions): Prom
   const config = ctx.config();
   // The databases server targets discovered (and their globals) are pruned as their own
   // targets; a server target has no backups of its own, so naming one prunes its databases.
-  const known = await knownTargets(ctx);
-  const named = options.target === undefined ? undefined : await findKnownTarget(ctx, options.target, known);
+  const named = options.target === undefined ? undefined : await findKnownTarget(ctx, options.target);
+  // Only what needs them reads the discovered databases from Redis.
+  const known = named && !named.discover ? [] : await knownTargets(ctx);
   const targets = named?.discover
     ? known.filter((target) => target.server === named.name)
     : named

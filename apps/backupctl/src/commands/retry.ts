@@ -1,5 +1,12 @@
 import { failureAnswered, type Manifest, readCatalog, verificationState } from '@pgbackup/backup-core';
-import { describeRestore, isRestoreJob, jobNames, restoreAgainCommand, targetOfJob } from '@pgbackup/queue';
+import {
+  describeRestore,
+  failureOfJob,
+  isRestoreJob,
+  jobNames,
+  restoreAgainCommand,
+  targetOfJob,
+} from '@pgbackup/queue';
 import type { Job } from 'bullmq';
 import { type ChainResult, describeChain, failureOf, followDumpChain, type JobFailure } from '../chain.js';
 import { chainRecord } from '../chain-record.js';
@@ -19,11 +26,13 @@ interface RetryOptions {
  * Which failed jobs `--all-failed` retries. Nights of failures must not become as many dumps
  * back to back, nor verifications of backups pruned since, each failing again with a new alert:
  * - a failure a verified backup has answered (a backup taken after it; for a verification, the
- *   same backup verified again) is left: status no longer counts it either;
+ *   same backup verified again) is left: status no longer counts it either. A failed copy is
+ *   answered only by that copy confirmed: a newer backup copied leaves this one uncopied;
  * - of a target's unanswered failed dumps only the newest is retried (one dump makes a backup);
- * - a job about a backup that is in no catalog any more (pruned) is left. Only when every
+ * - a job about a local backup that is in no catalog any more (pruned) is left. Only when every
  *   destination the catalog includes could be listed: else the backup may be in the one that
- *   did not answer, and the job is retried.
+ *   did not answer, and the job is retried. A verification of a copy or a restore from a bucket
+ *   is never judged so: its backup may be in the bucket only.
  */
 async function worthRetrying(
   ctx: CliContext,
@@ -54,19 +63,26 @@ async function worthRetrying(
   const newestFirst = [...failed].sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0));
   for (const job of newestFirst) {
     const target = targetOfJob(job);
-    const backupId = (job.data as { backupId?: unknown } | undefined)?.backupId;
-    const failure = {
-      at: new Date(job.finishedOn ?? 0),
-      ...(typeof backupId === 'string' ? { backupId } : {}),
-    };
+    const failure = failureOfJob(job);
+    const { backupId, copyTo } = failure;
+    const data = (job.data ?? {}) as { destination?: unknown; from?: unknown };
+    // A verification of a copy, or a restore from a bucket: its backup may be in the bucket only.
+    const onLocalFile =
+      !(job.name === jobNames.verify && typeof data.destination === 'string') && data.from === undefined;
+    const gone = backupId !== undefined && onLocalFile && complete && !byId.has(backupId);
     const verified = target === undefined ? undefined : newestVerified.get(target);
-    if (verified && failureAnswered(failure, verified.manifest, verified.at)) {
+    if (gone) {
+      skip(job, `backup ${backupId} no longer exists (pruned, or deleted): it would fail again`);
+    } else if (copyTo !== undefined) {
+      // Only the copy itself answers a failed copy (failureAnswered): a newer backup copied does not.
+      if (backupId !== undefined && byId.get(backupId)?.copies?.some((copy) => copy.destination === copyTo))
+        skip(job, `answered since: backup ${backupId} has a confirmed copy in ${copyTo}; nothing to retry`);
+      else retry.push(job);
+    } else if (verified && failureAnswered(failure, verified.manifest, verified.at)) {
       skip(
         job,
         `answered since: backup ${verified.manifest.id} was verified after it failed; nothing to retry`,
       );
-    } else if (typeof backupId === 'string' && complete && !byId.has(backupId)) {
-      skip(job, `backup ${backupId} no longer exists (pruned, or deleted): it would fail again`);
     } else if (job.name === jobNames.dump && target !== undefined && dumpRetried.has(target)) {
       skip(
         job,

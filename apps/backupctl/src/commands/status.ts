@@ -13,6 +13,7 @@ import {
 import {
   connectedWorkers,
   countsAgainstTarget,
+  FAILED_JOBS_JUDGED,
   failureOfJob,
   QUEUE_NAME,
   readDiscovery,
@@ -139,7 +140,7 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
       dumpSchedulers(ctx),
       withDiscoveredTargets(redis, config),
       watchedSince(redis, config.redis.prefix),
-      fetchJobs(ctx, ['failed'], undefined, 1_000),
+      fetchJobs(ctx, ['failed'], undefined, FAILED_JOBS_JUDGED),
       fetchJobs(ctx, ['delayed'], undefined, 1_000),
       ctx.queue().then(connectedWorkers),
       ...servers.map(async (server) =>
@@ -183,7 +184,7 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
       const verified = health.lastVerified;
       const verifiedState = verified ? verificationState(verified) : undefined;
       const failingJobs = backupJobs?.filter(
-        (job) => job.finishedAt && !failureAnswered(failureOf(job), verified, verifiedAt),
+        (job) => job.finishedAt && !failureAnswered(failureOf(job), verified, verifiedAt, manifests),
       );
       const retryingJob = delayedOf
         ?.get(target.name)
@@ -412,6 +413,7 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string | null): Map
 /** A failed job as the health rule reads it (failureOfJob), from its listed row. */
 function failureOf(job: JobRow): TargetFailure {
   return failureOfJob({
+    name: job.name,
     data: job.data,
     finishedOn: job.finishedAt ? Date.parse(job.finishedAt) : undefined,
   });

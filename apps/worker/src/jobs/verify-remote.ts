@@ -51,7 +51,10 @@ async function stopCountingCopy(
       );
     }
   } catch (error) {
-    // Not on this host (a bucket-only backup): its manifest object holds the failed verification.
-    if (!isBackupError(error, 'BACKUP_NOT_FOUND')) throw error;
+    // Not on this host (a bucket-only backup, or a worker that never dumped the target): its
+    // manifest object holds the failed verification. Any other failure is said, never in place
+    // of the verification's own error, which the job fails with.
+    if (!isBackupError(error, 'BACKUP_NOT_FOUND'))
+      await run.log(`could not stop counting the copy in ${destination} here: ${(error as Error).message}`);
   }
 }

@@ -1,9 +1,16 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { renewedHold } from './renewed-hold.js';
 
-// Long enough that a busy machine's late timers do not look like a lost hold.
-const ttlMs = 1_500;
+// Fake timers: the deadline is a matter of the clock, and a busy machine's late timers must not
+// decide these tests.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const ttlMs = 30_000;
 
 it('stays held while renewals are confirmed', async () => {
   let renewals = 0;
@@ -16,19 +23,19 @@ it('stays held while renewals are confirmed', async () => {
     },
     release: async () => undefined,
   });
-  let lost = false;
-  hold.onLost(() => {
-    lost = true;
-  });
-  await sleep(2 * ttlMs);
-  expect(renewals).toBeGreaterThanOrEqual(2);
-  expect(lost).toBe(false);
+  const lost = vi.fn();
+  hold.onLost(lost);
+  await vi.advanceTimersByTimeAsync(5 * ttlMs);
+  expect(renewals).toBe(15);
+  expect(lost).not.toHaveBeenCalled();
   expect(hold.held).toBe(true);
   await hold.release();
   expect(hold.held).toBe(false);
+  await vi.advanceTimersByTimeAsync(2 * ttlMs);
+  expect(lost).not.toHaveBeenCalled();
 });
 
-it('tells its holder it may be lost once no renewal was confirmed for its time to live, while Redis does not answer', async () => {
+it('is lost a sixth of its time to live before it can expire, once no renewal was confirmed (Redis not answering)', async () => {
   // Redis unreachable: the client queues each command and never settles it.
   const hold = renewedHold({
     key: 'k',
@@ -36,21 +43,45 @@ it('tells its holder it may be lost once no renewal was confirmed for its time t
     renew: () => new Promise<boolean>(() => undefined),
     release: async () => undefined,
   });
-  const started = Date.now();
-  const lostAfter = await new Promise<number>((resolve) => hold.onLost(() => resolve(Date.now() - started)));
+  const lost = vi.fn();
+  hold.onLost(lost);
+  await vi.advanceTimersByTimeAsync(ttlMs - ttlMs / 6 - 1);
+  expect(lost).not.toHaveBeenCalled();
+  await vi.advanceTimersByTimeAsync(1);
+  expect(lost).toHaveBeenCalledTimes(1);
   expect(hold.held).toBe(false);
-  // Due a sixth of the time to live before the lock can expire in Redis (timers may fire late on
-  // a busy machine, so only the lower bound is exact).
-  expect(lostAfter).toBeGreaterThanOrEqual(ttlMs - ttlMs / 6 - 20);
+  // A holder that starts listening only now is told at once.
+  const late = vi.fn();
+  hold.onLost(late);
+  expect(late).toHaveBeenCalledTimes(1);
+});
+
+it('counts the deadline from the last renewal Redis confirmed, sent when it was sent', async () => {
+  let answer = true;
+  const hold = renewedHold({
+    key: 'k',
+    ttlMs,
+    renew: () => (answer ? Promise.resolve(true) : new Promise<boolean>(() => undefined)),
+    release: async () => undefined,
+  });
+  const lost = vi.fn();
+  hold.onLost(lost);
+  // Renewed at 10 s and 20 s; Redis stops answering after that.
+  await vi.advanceTimersByTimeAsync(20_000);
+  answer = false;
+  await vi.advanceTimersByTimeAsync(20_000 + ttlMs - ttlMs / 6 - 20_000 - 1);
+  expect(lost).not.toHaveBeenCalled();
+  await vi.advanceTimersByTimeAsync(1);
+  expect(lost).toHaveBeenCalledTimes(1);
 });
 
 it('tells its holder at once when a renewal finds the hold gone, and only once', async () => {
-  let calls = 0;
   const hold = renewedHold({ key: 'k', ttlMs, renew: async () => false, release: async () => undefined });
-  hold.onLost(() => {
-    calls++;
-  });
-  await sleep(ttlMs * 1.5);
-  expect(calls).toBe(1);
+  const lost = vi.fn();
+  hold.onLost(lost);
+  await vi.advanceTimersByTimeAsync(ttlMs / 3);
+  expect(lost).toHaveBeenCalledTimes(1);
+  await vi.advanceTimersByTimeAsync(3 * ttlMs);
+  expect(lost).toHaveBeenCalledTimes(1);
   expect(hold.held).toBe(false);
 });

@@ -20,12 +20,14 @@ export interface RenewedHoldOptions {
  */
 export function renewedHold(options: RenewedHoldOptions): HeldLock {
   let held = true;
+  let lost = false;
   const listeners: Array<() => void> = [];
   // Stops short of the expiry: the holder needs a moment to stop what it is doing.
   const margin = Math.floor(options.ttlMs / 6);
   const lose = () => {
     if (!held) return;
     held = false;
+    lost = true;
     clearInterval(timer);
     clearTimeout(deadline);
     for (const listener of listeners) listener();
@@ -59,7 +61,9 @@ export function renewedHold(options: RenewedHoldOptions): HeldLock {
       return held;
     },
     onLost(listener) {
-      listeners.push(listener);
+      // Lost before anyone listened (the deadline passed while its holder waited on Redis).
+      if (lost) listener();
+      else listeners.push(listener);
     },
     async release() {
       clearInterval(timer);

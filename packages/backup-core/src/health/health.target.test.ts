@@ -86,4 +86,30 @@ describe('targetHealth', () => {
       health(manifests, { lastFailure: { at: new Date(verifiedAt - 1_000), backupId: 'another' } }).failing,
     ).toBe(true);
   });
+
+  it('answers a failed copy only by that copy confirmed, or by its backup being gone', () => {
+    const failedCopy = backup('b', '2026-11-23T02:00:00Z');
+    const newer = backup('c', '2026-11-24T02:00:00Z');
+    const failure = { at: new Date('2026-11-23T02:30:00Z'), backupId: failedCopy.id, copyTo: 's3' };
+    // A newer backup was taken and verified since: a dump failure would be answered, not this.
+    expect(health([newer, failedCopy], { lastFailure: failure }).failing).toBe(true);
+    const copied = {
+      ...failedCopy,
+      copies: [
+        {
+          destination: 's3',
+          bucket: 'b',
+          key: `k/${failedCopy.file}`,
+          sizeBytes: failedCopy.sizeBytes,
+          sha256: failedCopy.sha256,
+          confirmedAt: '2026-11-24T09:00:00.000Z',
+        },
+      ],
+    };
+    expect(health([newer, copied], { lastFailure: failure }).failing).toBe(false);
+    // A copy to another destination answers nothing.
+    expect(health([newer, copied], { lastFailure: { ...failure, copyTo: 'nas' } }).failing).toBe(true);
+    // Pruned since: nothing left to copy.
+    expect(health([newer], { lastFailure: failure }).failing).toBe(false);
+  });
 });

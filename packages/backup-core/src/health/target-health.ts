@@ -32,6 +32,8 @@ export interface TargetHealthInput {
 export interface TargetFailure {
   at: Date;
   backupId?: string | undefined;
+  /** A failed copy's destination: only that copy, once confirmed, answers it. */
+  copyTo?: string | undefined;
 }
 
 /**
@@ -40,12 +42,21 @@ export interface TargetFailure {
  * verified again after it (a verification re-done and passed). Verifying an older backup again
  * answers nothing: last night's dump is still missing. The one rule for `status`, the dashboard
  * and the worker's recovery alert.
+ *
+ * A failed copy is answered only by that copy confirmed (a retry), or by its backup being gone:
+ * a newer backup copied leaves the failed one on disk for ever, awaiting its copy, with nothing
+ * else to say so. `manifests` (the target's) tell; without them the rule above applies.
  */
 export function failureAnswered(
   failure: TargetFailure,
   verified: Pick<Manifest, 'id' | 'createdAt'> | undefined,
   verifiedAt: string | undefined,
+  manifests?: readonly Pick<Manifest, 'id' | 'copies'>[],
 ): boolean {
+  if (failure.copyTo !== undefined && failure.backupId !== undefined && manifests) {
+    const copied = manifests.find((manifest) => manifest.id === failure.backupId);
+    return !copied || (copied.copies ?? []).some((copy) => copy.destination === failure.copyTo);
+  }
   if (!verified || verifiedAt === undefined) return false;
   if (Date.parse(verified.createdAt) > failure.at.getTime()) return true;
   return failure.backupId === verified.id && Date.parse(verifiedAt) > failure.at.getTime();
@@ -80,7 +91,8 @@ export function targetHealth(input: TargetHealthInput): TargetHealth {
   const failing =
     input.lastFailure === null
       ? null
-      : input.lastFailure !== undefined && !failureAnswered(input.lastFailure, lastVerified, verifiedAt);
+      : input.lastFailure !== undefined &&
+        !failureAnswered(input.lastFailure, lastVerified, verifiedAt, input.manifests);
   return {
     state: failing ? 'failing' : !lastVerified ? 'missing' : stale ? 'stale' : 'ok',
     problem: stale || failing === true,

@@ -230,36 +230,43 @@ type DigestHeaders = { ChecksumAlgorithm: 'CRC32'; ChecksumCRC32: string } | { C
 /**
  * The SHA-256 of the whole file from the parts' digest passes, taken in part order: each first
  * pass waits for the one before it (parts are claimed in order). A retry reads its range again
- * and must find the digest its first pass found.
+ * and must find the digest its first pass found. A first pass that failed (a read error, which a
+ * retry may get past) leaves the hash with a gap: the parts still go, without feeding it, and the
+ * upload then fails with that read error instead of completing (retried as a whole by the job).
  */
 class WholeFileHash {
   private readonly hash = createHash('sha256');
   private turn: Promise<unknown> = Promise.resolve();
   private readonly first = new Map<number, string>();
+  private gap: unknown;
 
   constructor(private readonly input: FileUploadInput) {}
 
   digestOf(part: number, start: number, length: number): Promise<DigestHeaders> {
     const { file, checksums } = this.input;
     const seen = this.first.get(part);
-    if (seen !== undefined) {
+    if (seen !== undefined || this.gap !== undefined) {
       return digestHeaders(file, start, length, checksums).then((digest) => {
-        if (JSON.stringify(digest) !== seen)
+        if (seen !== undefined && JSON.stringify(digest) !== seen)
           throw changedFile(this.input, `part ${part} changed between two reads`);
         return digest;
       });
     }
     const digest = this.turn.then(() => digestHeaders(file, start, length, checksums, this.hash));
-    // A failed pass leaves the hash incomplete: the upload fails with that pass's error.
-    this.turn = digest.catch(() => undefined);
+    // Registered first: the gap is known before the part's own attempt sees its failure.
+    this.turn = digest.catch((error: unknown) => {
+      this.gap ??= error;
+    });
     return digest.then((headers) => {
       this.first.set(part, JSON.stringify(headers));
       return headers;
     });
   }
 
+  /** The whole file's SHA-256, or the read error that left it incomplete. */
   async digest(): Promise<string> {
     await this.turn;
+    if (this.gap !== undefined) throw this.gap;
     return this.hash.digest('hex');
   }
 }

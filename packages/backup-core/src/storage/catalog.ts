@@ -212,6 +212,8 @@ export async function editManifest(
   id: string,
   edit: (manifest: Manifest) => Manifest,
 ): Promise<Manifest> {
+  // BACKUP_NOT_FOUND before any lock: the target's directory may not even exist here.
+  await findBackup(backupDir, id);
   return withManifestLock(backupDir, id, async () => {
     const updated = edit((await findBackup(backupDir, id)).manifest);
     await writeManifest(backupDir, updated);
