@@ -1,11 +1,13 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { recordCopy } from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { enqueuePrune, parseJobResult } from '@pgbackup/queue';
 import { useCleanups } from '@pgbackup/testkit';
 import { offsiteFixture, writeVerifiedBackup } from '@pgbackup/worker/testing';
 import { expect, it } from 'vitest';
+import type { PruneDocument } from './commands/prune.js';
 import { runCli } from './test-support/run-cli.js';
 
 const onCleanup = useCleanups();
@@ -58,4 +60,35 @@ it('prune applies the destination retention to the bucket, to backups another ho
   expect(await fixture.finished(again)).toBe('completed');
   const second = parseJobResult('prune', again.id, (await fixture.queue.getJob(again.id!))?.returnvalue);
   expect(second.destinations?.[0]?.deleted).toEqual([]);
+});
+
+it('retention 0 counts only copies where the destination keeps backups now: re-pointed at another prefix, the local file is kept', async () => {
+  const offsite = await offsiteFixture('offsite_repointed');
+  onCleanup(() => offsite.cleanup());
+  const { fixture } = offsite;
+  const store = new RemoteStore(fixture.config.destinations[0]!);
+  onCleanup(async () => store.close());
+  const entry = await writeVerifiedBackup(fixture.config.backupDir, {
+    target: 'shop',
+    createdAt: new Date(),
+  });
+  const { copy } = await store.upload(entry);
+  await recordCopy(fixture.config.backupDir, entry.manifest.id, copy);
+  const plan = async (env: Record<string, string>) => {
+    const result = await runCli({ ...fixture.env, BACKUP_RETENTION: '0', ...env }, [
+      'prune',
+      '--dry-run',
+      '--target',
+      'shop',
+      '--json',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    return (JSON.parse(result.stdout) as PruneDocument).results[0]!;
+  };
+  // Copied where the destination is configured: retention 0 may delete the local file.
+  expect((await plan({})).wouldDelete).toEqual([entry.manifest.id]);
+  // The same destination name, re-pointed at another prefix: that copy is not there.
+  const repointed = await plan({ BACKUP_S3_PREFIX: 'elsewhere' });
+  expect(repointed.wouldDelete).toEqual([]);
+  expect(repointed.decisions[0]?.reasons.join(' ')).toMatch(/awaiting|copy/);
 });

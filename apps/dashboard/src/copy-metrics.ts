@@ -1,4 +1,10 @@
-import { copyHealth, type Manifest, type TargetConfig } from '@pgbackup/backup-core';
+import {
+  copyHealth,
+  type DestinationConfig,
+  type Manifest,
+  type TargetConfig,
+  withCurrentCopies,
+} from '@pgbackup/backup-core';
 import { Gauge, type Registry } from 'prom-client';
 
 /**
@@ -16,6 +22,7 @@ export function addCopyMetrics(
   targets: readonly TargetConfig[],
   entries: ReadonlyArray<{ manifest: Manifest }>,
   now: Date,
+  configured: readonly DestinationConfig[] = [],
 ): void {
   const gauge = (name: string, help: string) =>
     new Gauge({ name, help, labelNames: ['target', 'destination'], registers: [registry] });
@@ -32,7 +39,10 @@ export function addCopyMetrics(
     'Backups in the catalog with a confirmed copy in the destination (size and SHA-256 checked after upload).',
   );
   for (const target of targets) {
-    const manifests = entries.filter((e) => e.manifest.target === target.name).map((e) => e.manifest);
+    const manifests = withCurrentCopies(
+      entries.filter((e) => e.manifest.target === target.name).map((e) => e.manifest),
+      configured,
+    );
     const health = copyHealth({
       destinations: target.destinations,
       manifests,

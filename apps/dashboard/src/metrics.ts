@@ -164,7 +164,7 @@ export async function collectMetrics(
     sources.logger.warn({ destination, code }, 'metrics: could not list a destination of the catalog');
   const entries = catalog.backups;
   const targets = sources.targets ?? sources.config.targets;
-  addCopyMetrics(registry, targets, entries, now);
+  addCopyMetrics(registry, targets, entries, now, sources.config.destinations ?? []);
   const timeoutMs = sources.redisTimeoutMs ?? 3_000;
   let failuresByTarget: Map<string, TargetFailure> | null = null;
   try {

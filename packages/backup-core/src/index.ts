@@ -85,6 +85,7 @@ export {
   restoreGlobals,
 } from './globals/index.js';
 export { copyHealth, type DestinationCopyHealth } from './health/copy-health.js';
+export { currentCopies, withCurrentCopies } from './health/current-copies.js';
 export { newBackupId, type ParsedBackupId } from './ids.js';
 export { createLogger, type Logger, redactedPaths, silentLogger } from './logger.js';
 export {

@@ -1,4 +1,4 @@
-import { describeReason, listBackups, planLocalPrune } from '@pgbackup/backup-core';
+import { describeReason, listBackups, planLocalPrune, withCurrentCopies } from '@pgbackup/backup-core';
 import { completedJobsKeptNote, enqueuePrune, type PruneJobResult, parseJobResult } from '@pgbackup/queue';
 import { failureOf, type JobFailure } from '../chain.js';
 import type { CliContext } from '../context.js';
@@ -44,7 +44,10 @@ export async function pruneCommand(ctx: CliContext, options: PruneOptions): Prom
   if (options.dryRun) {
     // The same plan the worker's prune would make now (it holds the target's lock, so a
     // running dump delays the real prune rather than changing its plan).
-    const manifests = (await listBackups(config.backupDir)).entries.map((entry) => entry.manifest);
+    const manifests = withCurrentCopies(
+      (await listBackups(config.backupDir)).entries.map((entry) => entry.manifest),
+      config.destinations,
+    );
     const now = new Date();
     const results: PruneReport[] = targets.map((target) => {
       const plan = planLocalPrune({

@@ -9,6 +9,7 @@ import {
   type TargetHealthState,
   targetHealth,
   verificationState,
+  withCurrentCopies,
 } from '@pgbackup/backup-core';
 import {
   connectedWorkers,
@@ -165,7 +166,8 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
   const statuses: TargetStatus[] = targets
     .filter((target) => !target.discover)
     .map((target) => {
-      const manifests = manifestsOf.get(target.name) ?? [];
+      // Copies count only where their destination keeps them now (currentCopies).
+      const manifests = withCurrentCopies(manifestsOf.get(target.name) ?? [], config.destinations);
       const last = manifests[0];
       const jobs = failedOf ? [...(failedOf.get(target.name) ?? [])] : undefined;
       const byNewest = (a: JobRow, b: JobRow) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '');

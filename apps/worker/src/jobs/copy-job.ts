@@ -1,4 +1,10 @@
-import { BackupError, type DestinationConfig, findBackup, recordCopy } from '@pgbackup/backup-core';
+import {
+  BackupError,
+  currentCopies,
+  type DestinationConfig,
+  findBackup,
+  recordCopy,
+} from '@pgbackup/backup-core';
 import { RemoteStore } from '@pgbackup/backup-core/offsite';
 import { type CopyJobResult, enqueueChainPrune, type ParsedJobData } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
@@ -66,7 +72,9 @@ export async function runCopyJob(
 
     let pruneJobId: string | undefined;
     const target = await ctx.targets.resolveIfKnown(targetName);
-    const copied = new Set((updated.copies ?? []).map((c) => c.destination));
+    const copied = new Set(
+      (currentCopies(updated, ctx.config.destinations).copies ?? []).map((c) => c.destination),
+    );
     if (data.pruneAfter && target?.destinations.every((name) => copied.has(name))) {
       // The last destination to confirm starts the prune: a local retention of 0 ("keep only
       // until copied") must not remove the file while another destination still reads it.

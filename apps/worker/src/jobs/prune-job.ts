@@ -1,4 +1,10 @@
-import { deleteBackup, describeReason, executePrune, listBackups } from '@pgbackup/backup-core';
+import {
+  deleteBackup,
+  describeReason,
+  executePrune,
+  listBackups,
+  withCurrentCopies,
+} from '@pgbackup/backup-core';
 import type { ParsedJobData, PruneJobResult } from '@pgbackup/queue';
 import type { WorkerContext } from '../context.js';
 import type { JobRun } from './job-run.js';
@@ -28,7 +34,11 @@ export async function runPruneJob(
     const listing = await listBackups(ctx.config.backupDir, { target: target.name });
     const plan = await planAndRecord(
       target,
-      listing.entries.map((entry) => entry.manifest),
+      // Only copies where their destination keeps them now count for the local retention.
+      withCurrentCopies(
+        listing.entries.map((entry) => entry.manifest),
+        ctx.config.destinations,
+      ),
       target.retention,
       runLog,
       '',
