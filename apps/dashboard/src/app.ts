@@ -17,7 +17,7 @@ import { bullBoard } from './bull-board.js';
 import { dashboardCatalog } from './catalog.js';
 import { targetStatuses } from './catalog-status.js';
 import type { DashboardSettings } from './config/dashboard-section.js';
-import { recentFailures } from './failures.js';
+import { failuresOf, recentFailedJobs } from './failures.js';
 import { healthz, readyz } from './health.js';
 import { collectMetrics } from './metrics.js';
 import { renderBackupsPage } from './pages/backups-page.js';
@@ -131,14 +131,14 @@ export function createDashboardApp(deps: DashboardDeps): Express {
       dashboardCatalog(deps.config),
       targets(),
       watched(),
-      recentFailures(deps.queue),
+      recentFailedJobs(deps.queue),
     ]);
     const page = renderBackupsPage({
       page: pageNumber,
       paths,
       principal: principalOf(res),
       now: at,
-      statuses: targetStatuses(known, all.backups, at, since, failures),
+      statuses: targetStatuses(known, all.backups, at, since, failuresOf(failures)),
       catalog: target
         ? { ...all, backups: all.backups.filter((backup) => backup.manifest.target === target) }
         : all,

@@ -1,13 +1,13 @@
 import { type BackupConfig, type TargetConfig, targetNamePattern } from '@pgbackup/backup-core';
 import { enqueueDrill, enqueueDump, enqueueVerify, targetOfJob } from '@pgbackup/queue';
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import express, { type Request, type Response, type Router } from 'express';
 import { actionRefusal } from './actions/availability.js';
 import type { CsrfTokens } from './actions/csrf.js';
 import { type Principal, principalOf } from './auth/basic-auth.js';
 import { dashboardCatalog, unlistedDestinations } from './catalog.js';
 import { targetStatuses } from './catalog-status.js';
-import { recentFailures } from './failures.js';
+import { failuresOf, recentFailedJobs } from './failures.js';
 import {
   type FailedJobView,
   renderTargetPage,
@@ -15,7 +15,6 @@ import {
   targetActions,
 } from './pages/target-page.js';
 import type { DashboardPaths } from './paths.js';
-import { withTimeout } from './timeout.js';
 
 export interface TargetRoutesDeps {
   config: Pick<BackupConfig, 'targets' | 'backupDir'> & { destinations?: BackupConfig['destinations'] };
@@ -43,8 +42,7 @@ export interface ReplicatedActions {
   replicasConfirming: () => Promise<number>;
 }
 
-/** Failed jobs read per page view to find the target's: the newest, bounded. */
-const FAILED_JOBS_SCANNED = 500;
+/** The target's newest failed jobs the page lists. */
 const FAILED_JOBS_SHOWN = 20;
 
 type AsyncHandler = (req: Request, res: Response) => Promise<void>;
@@ -72,13 +70,13 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
       return;
     }
     const at = deps.now();
-    const [all, known, since, failures] = await Promise.all([
+    const [all, known, since, failedJobs] = await Promise.all([
       dashboardCatalog(deps.config),
       deps.targets(),
       deps.watched(),
-      recentFailures(deps.queue),
+      recentFailedJobs(deps.queue),
     ]);
-    const status = targetStatuses(known, all.backups, at, since, failures).find(
+    const status = targetStatuses(known, all.backups, at, since, failuresOf(failedJobs)).find(
       (candidate) => candidate.target === name,
     );
     if (!status) {
@@ -100,7 +98,7 @@ export function targetRoutes(deps: TargetRoutesDeps): Router {
           status,
           manifests: all.backups.filter((entry) => entry.manifest.target === name).map((e) => e.manifest),
           unlisted: unlistedDestinations(all),
-          failedJobs: await failedJobsOf(deps.queue, name),
+          failedJobs: failedJobs === null ? undefined : failedJobsOf(failedJobs, name),
           csrfToken: form?.token,
           actionsUnavailable: form?.unavailable,
           notice:
@@ -203,20 +201,16 @@ async function formTokenOf(
   }
 }
 
-async function failedJobsOf(queue: Queue, target: string): Promise<FailedJobView[] | undefined> {
-  try {
-    const jobs = await withTimeout(queue.getFailed(0, FAILED_JOBS_SCANNED - 1), 3_000, 'Redis');
-    return jobs
-      .filter((job) => targetOfJob(job) === target)
-      .slice(0, FAILED_JOBS_SHOWN)
-      .map((job) => ({
-        id: String(job.id),
-        name: job.name,
-        failedReason: (job.failedReason ?? '').slice(0, 500),
-        finishedOn: job.finishedOn,
-        attemptsMade: job.attemptsMade,
-      }));
-  } catch {
-    return undefined;
-  }
+/** The target's newest failed jobs, from the page view's one read of them (recentFailedJobs). */
+function failedJobsOf(jobs: readonly Job[], target: string): FailedJobView[] {
+  return jobs
+    .filter((job) => targetOfJob(job) === target)
+    .slice(0, FAILED_JOBS_SHOWN)
+    .map((job) => ({
+      id: String(job.id),
+      name: job.name,
+      failedReason: (job.failedReason ?? '').slice(0, 500),
+      finishedOn: job.finishedOn,
+      attemptsMade: job.attemptsMade,
+    }));
 }
